@@ -1,0 +1,513 @@
+"""Checks the schema cannot express, as pure functions of parsed module data.
+
+Per-file checks look at one schema-valid module; cross-file checks look at the
+whole set (unique ids, references, prerequisite cycles). Nothing here touches
+the disk or the network: the caller resolves asset paths and fetches URLs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from pipeline.problems import Problem, pointer
+
+ASSET_PREFIX = "data/assets/"
+
+_MARKDOWN_LINK = re.compile(r"(!?)\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>()\[\]]+")
+_NOTION_HOST_PARTS = ("notion-static.com", "notionusercontent.com", "file.notion.so")
+_HOST = re.compile(r"^(localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)(:[0-9]{1,5})?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A place in a module that names a media file."""
+
+    pointer: str
+    target: str
+    strict: bool  # a media field or image: must be a URL or an asset path
+
+    @property
+    def is_external(self) -> bool:
+        return self.target.startswith(("http://", "https://"))
+
+    @property
+    def is_asset(self) -> bool:
+        return self.target.startswith(ASSET_PREFIX)
+
+
+# -- per-file -------------------------------------------------------------------------------
+
+
+def file_checks(doc: Mapping[str, Any], display: str, stem: str) -> list[Problem]:
+    """All per-file checks of one schema-valid module."""
+    problems = [*check_file_name(doc, display, stem), *check_section_numbers(doc, display)]
+    problems += check_self_references(doc, display)
+    for index, section in enumerate(doc["sections"]):
+        problems += check_section_config(section, pointer("sections", index), display)
+    problems += check_notion_hosted(doc, display)
+    problems += check_references(media_references(doc), display)
+    return problems
+
+
+def check_file_name(doc: Mapping[str, Any], display: str, stem: str) -> list[Problem]:
+    module_id = doc.get("module_id")
+    if not isinstance(module_id, str) or module_id == stem:
+        return []
+    return [
+        Problem(
+            display,
+            f"module_id {json.dumps(module_id)} does not match the file name "
+            f"{stem}.json; rename the file to {module_id}.json or change module_id",
+            "file-name",
+            "/module_id",
+        )
+    ]
+
+
+def check_section_numbers(doc: Mapping[str, Any], display: str) -> list[Problem]:
+    """Numbers must be 1..n in list order. Reports duplicates, then the first misplaced one."""
+    sections = doc["sections"]
+    numbers = [s["section_number"] for s in sections]
+    problems = []
+    first_at: dict[int, int] = {}
+    for index, number in enumerate(numbers):
+        if number in first_at:
+            problems.append(
+                Problem(
+                    display,
+                    f"section_number {number} is used twice (also by the section at "
+                    f"position {first_at[number] + 1}); number sections 1..{len(numbers)}",
+                    "section-numbers",
+                    pointer("sections", index, "section_number"),
+                )
+            )
+        first_at.setdefault(number, index)
+    if problems:
+        return problems
+    for index, number in enumerate(numbers):
+        if number != index + 1:
+            return [
+                Problem(
+                    display,
+                    f"section_number is {number} but this is section {index + 1} of "
+                    f"{len(numbers)}; number sections 1..{len(numbers)} in order, without gaps",
+                    "section-numbers",
+                    pointer("sections", index, "section_number"),
+                )
+            ]
+    return []
+
+
+def check_self_references(doc: Mapping[str, Any], display: str) -> list[Problem]:
+    module_id = doc["module_id"]
+    return [
+        Problem(
+            display,
+            f"the module lists itself in {field}; remove it",
+            "references",
+            pointer(field, index),
+        )
+        for field in ("prerequisites", "related_modules")
+        for index, ref in enumerate(doc.get(field, []))
+        if ref == module_id
+    ]
+
+
+def check_section_config(section: Mapping[str, Any], where: str, display: str) -> list[Problem]:
+    """Ids inside a section's config are unique and everything that names one exists."""
+    config = section.get("section_config") or {}
+    kind = section["section_type"]
+    problems: list[Problem] = []
+
+    def unique(items: list[dict[str, Any]], path: str, what: str) -> set[str]:
+        counts = Counter(item["id"] for item in items)
+        for index, item in enumerate(items):
+            if counts[item["id"]] > 1:
+                problems.append(
+                    Problem(
+                        display,
+                        f"{what} id {json.dumps(item['id'])} is used "
+                        "more than once; ids must be unique",
+                        "section-config",
+                        f"{where}/section_config/{path}/{index}/id",
+                    )
+                )
+                counts[item["id"]] = 1
+        return set(counts)
+
+    task_ids: set[str] = set()
+    hotspots: set[str] = set()
+    if kind == "checklist":
+        task_ids = unique(config["items"], "items", "checklist item")
+    elif kind == "interactive":
+        hotspots = unique(config.get("hotspots", []), "hotspots", "hotspot")
+        task_ids = unique(config.get("tasks", []), "tasks", "task") | hotspots
+    elif kind == "quiz":
+        problems += _quiz_problems(config, where, display, unique)
+    problems += _completion_problems(section, where, display, task_ids, len(hotspots))
+    return problems
+
+
+def _quiz_problems(
+    config: Mapping[str, Any], where: str, display: str, unique: Any
+) -> list[Problem]:
+    problems = []
+    unique(config["questions"], "questions", "question")
+    for q_index, question in enumerate(config["questions"]):
+        q_where = f"{where}/section_config/questions/{q_index}"
+        option_ids = unique(question["options"], f"questions/{q_index}/options", "option")
+        for a_index, answer in enumerate(question["answer"]):
+            if answer not in option_ids:
+                problems.append(
+                    Problem(
+                        display,
+                        f"answer {json.dumps(answer)} is not one of this "
+                        f"question's option ids ({', '.join(sorted(option_ids))})",
+                        "section-config",
+                        f"{q_where}/answer/{a_index}",
+                    )
+                )
+        if question["kind"] == "single" and len(question["answer"]) != 1:
+            problems.append(
+                Problem(
+                    display,
+                    "a single-choice question needs exactly one answer; "
+                    'use kind "multiple" for more',
+                    "section-config",
+                    f"{q_where}/answer",
+                )
+            )
+    return problems
+
+
+def _completion_problems(
+    section: Mapping[str, Any], where: str, display: str, task_ids: set[str], hotspot_count: int
+) -> list[Problem]:
+    criteria = section.get("completion_criteria")
+    if not criteria:
+        return []
+    kind, section_type = criteria["type"], section["section_type"]
+    path = f"{where}/completion_criteria"
+    allowed = {
+        "hotspots": {"interactive"},
+        "tasks": {"checklist", "interactive"},
+        "score": {"quiz", "game"},
+    }
+    if kind in allowed and section_type not in allowed[kind]:
+        return [
+            Problem(
+                display,
+                f"completion type {json.dumps(kind)} does not fit a "
+                f"{section_type} section; it needs a {' or '.join(sorted(allowed[kind]))} "
+                "section",
+                "completion-criteria",
+                f"{path}/type",
+            )
+        ]
+    if kind == "hotspots" and criteria["hotspots_clicked"] > hotspot_count:
+        return [
+            Problem(
+                display,
+                f"hotspots_clicked is {criteria['hotspots_clicked']} but the "
+                f"section has only {hotspot_count} hotspots; students could never "
+                "complete it",
+                "completion-criteria",
+                f"{path}/hotspots_clicked",
+            )
+        ]
+    if kind == "tasks":
+        return [
+            Problem(
+                display,
+                f"task {json.dumps(task)} is not an id in this section "
+                f"({', '.join(sorted(task_ids)) or 'none defined'})",
+                "completion-criteria",
+                f"{path}/tasks/{index}",
+            )
+            for index, task in enumerate(criteria["tasks"])
+            if task not in task_ids
+        ]
+    return []
+
+
+def media_references(doc: Mapping[str, Any]) -> list[Reference]:
+    """Every place a module names a media file: fields, and links in Markdown."""
+    refs = []
+    for index, section in enumerate(doc["sections"]):
+        where = pointer("sections", index)
+        if section.get("media_url"):
+            refs.append(Reference(f"{where}/media_url", section["media_url"], strict=True))
+        config = section.get("section_config") or {}
+        if isinstance(config.get("captions_url"), str):
+            refs.append(
+                Reference(
+                    f"{where}/section_config/captions_url", config["captions_url"], strict=True
+                )
+            )
+        for a_index, asset in enumerate(
+            config.get("assets", []) if section["section_type"] == "interactive" else []
+        ):
+            refs.append(Reference(f"{where}/section_config/assets/{a_index}", asset, strict=True))
+        for match in _MARKDOWN_LINK.finditer(section["content"]):
+            image, target = match.group(1) == "!", match.group(2)
+            if image or target.startswith(("http://", "https://", ASSET_PREFIX)):
+                refs.append(Reference(f"{where}/content", target, strict=image))
+    return refs
+
+
+def check_references(refs: Iterable[Reference], display: str) -> list[Problem]:
+    """Media references are well-formed https URLs or clean asset paths."""
+    problems = []
+    for ref in refs:
+        message = _reference_problem(ref)
+        if message:
+            problems.append(Problem(display, message, "media-url", ref.pointer))
+    return problems
+
+
+def _reference_problem(ref: Reference) -> str | None:
+    if ref.is_external:
+        return _url_problem(ref.target)
+    if ref.is_asset:
+        return _asset_path_problem(ref.target)
+    if not ref.strict:
+        return None
+    if ref.target.startswith("/assets/"):
+        return f"{_short(ref.target)}: asset paths are repo paths; write data{ref.target}"
+    return f"{_short(ref.target)} is neither an https:// URL nor a path under {ASSET_PREFIX}"
+
+
+def _url_problem(url: str) -> str | None:
+    if is_notion_hosted(url):
+        return None  # reported once, by check_notion_hosted
+    if not _HOST.match(urlsplit(url).netloc) or any(c.isspace() for c in url):
+        return f"{_short(url)} is not a well-formed URL"
+    return None
+
+
+def asset_file(target: str) -> str:
+    """The repo path an asset reference names, without #fragment or ?query."""
+    return target.split("#", maxsplit=1)[0].split("?", maxsplit=1)[0]
+
+
+def _asset_path_problem(target: str) -> str | None:
+    path = asset_file(target)
+    if "\\" in path or any(s in ("", ".", "..") for s in path.split("/")):
+        return (
+            f"{_short(target)} is not a clean asset path: use forward slashes, no "
+            "'.', '..' or empty parts"
+        )
+    return None
+
+
+def is_notion_hosted(url: str) -> bool:
+    """Notion's file URLs are signed and expire about an hour after they are issued."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if any(part in host for part in _NOTION_HOST_PARTS) or host == "file.notion.so":
+        return True
+    signed = "X-Amz-Signature=" in parts.query or "X-Amz-Expires=" in parts.query
+    return signed or ("amazonaws.com" in host and "secure.notion-static.com" in parts.path)
+
+
+def check_notion_hosted(doc: Mapping[str, Any], display: str) -> list[Problem]:
+    """No string anywhere in the module may hold an expiring Notion file URL."""
+    problems = []
+    for where, text in _strings(doc):
+        if "http" not in text:
+            continue
+        for url in _URL_IN_TEXT.findall(text):
+            if is_notion_hosted(url):
+                problems.append(
+                    Problem(
+                        display,
+                        f"{_short(url)} is a Notion-hosted file URL, which expires about an "
+                        "hour after export; download the file into data/assets/<module_id>/ and refer "
+                        "to it by path (pipeline export does this)",
+                        "notion-url",
+                        where,
+                    )
+                )
+    return problems
+
+
+def _strings(doc: Any) -> Iterator[tuple[str, str]]:
+    """Every string value with its pointer, iteratively (documents may nest deeply)."""
+    stack: list[tuple[str, Any]] = [("", doc)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            yield where, value
+        elif isinstance(value, dict):
+            stack.extend((pointer_join(where, k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{where}/{i}", v) for i, v in enumerate(value))
+
+
+def pointer_join(base: str, key: str) -> str:
+    return base + pointer(key)
+
+
+def _short(text: str) -> str:
+    return json.dumps(text if len(text) <= 80 else text[:77] + "…", ensure_ascii=False)
+
+
+# -- across files ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """The part of a module file the cross-file checks need."""
+
+    display: str
+    module_id: str
+    prerequisites: tuple[str, ...]
+    related_modules: tuple[str, ...]
+
+
+def cross_file_checks(modules: list[Module], known_ids: set[str]) -> list[Problem]:
+    return [
+        *check_unique_ids(modules),
+        *check_reference_targets(modules, known_ids),
+        *check_prerequisite_cycles(modules),
+    ]
+
+
+def check_unique_ids(modules: list[Module]) -> list[Problem]:
+    files_by_id: dict[str, list[str]] = defaultdict(list)
+    for module in modules:
+        files_by_id[module.module_id].append(module.display)
+    return [
+        Problem(
+            module.display,
+            f"module_id {json.dumps(module.module_id)} is also used by "
+            f"{', '.join(f for f in files_by_id[module.module_id] if f != module.display)}; "
+            "module ids must be unique",
+            "unique-id",
+            "/module_id",
+        )
+        for module in modules
+        if len(files_by_id[module.module_id]) > 1
+    ]
+
+
+def check_reference_targets(modules: list[Module], known_ids: set[str]) -> list[Problem]:
+    problems = []
+    options = sorted(known_ids)
+    for module in modules:
+        for field, refs in (
+            ("prerequisites", module.prerequisites),
+            ("related_modules", module.related_modules),
+        ):
+            for index, ref in enumerate(refs):
+                if ref not in known_ids:
+                    close = difflib.get_close_matches(ref, options, n=1)
+                    hint = f" (did you mean {json.dumps(close[0])}?)" if close else ""
+                    problems.append(
+                        Problem(
+                            module.display,
+                            f"{field} names {json.dumps(ref)}, but no module has that "
+                            f"id{hint}; add data/modules/{ref}.json or fix the id",
+                            "references",
+                            pointer(field, index),
+                        )
+                    )
+    return problems
+
+
+def check_prerequisite_cycles(modules: list[Module]) -> list[Problem]:
+    """Name each cycle in full on every module in it, at the entry that closes it."""
+    by_id = {m.module_id: m for m in modules}
+    graph = {
+        m.module_id: [p for p in m.prerequisites if p in by_id and p != m.module_id]
+        for m in modules
+    }
+    problems = []
+    for component in strongly_connected(graph):
+        if len(component) < 2:
+            continue
+        cycle = _cycle_in(component, graph)
+        text = " -> ".join([*cycle, cycle[0]])
+        for position, module_id in enumerate(cycle):
+            target = cycle[(position + 1) % len(cycle)]
+            module = by_id[module_id]
+            problems.append(
+                Problem(
+                    module.display,
+                    f"prerequisites form a cycle: {text}; no student could ever "
+                    "start these modules. Remove one of the prerequisites",
+                    "prerequisite-cycle",
+                    pointer("prerequisites", module.prerequisites.index(target)),
+                )
+            )
+    return problems
+
+
+def _cycle_in(component: set[str], graph: Mapping[str, list[str]]) -> list[str]:
+    """A simple cycle through the smallest id of a strongly connected component."""
+    start = min(component)
+    parent: dict[str, str] = {}
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        for nxt in sorted(graph[node], reverse=True):
+            if nxt not in component:
+                continue
+            if nxt == start:
+                path = [node]
+                while path[-1] != start:
+                    path.append(parent[path[-1]])
+                return path[::-1]
+            if nxt not in parent:
+                parent[nxt] = node
+                stack.append(nxt)
+    return sorted(component)  # unreachable for a real component; keeps the type honest
+
+
+def strongly_connected(graph: Mapping[str, list[str]]) -> list[set[str]]:
+    """Tarjan's algorithm without recursion (prerequisite chains can be long)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    result: list[set[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, child = work.pop()
+            if child == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            successors = graph[node]
+            if child < len(successors):
+                work.append((node, child + 1))
+                nxt = successors[child]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if work and work[-1][0] != node:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                result.append(component)
+    return result

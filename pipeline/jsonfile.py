@@ -1,0 +1,189 @@
+"""Reading a module file into Python data, and mapping JSON pointers back to
+line and column.
+
+Every way a file can be unreadable becomes one Problem that names the place,
+never an exception: a reviewer sees "line 3, column 7: ..." on the PR diff
+instead of a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import json_source_map
+import orjson
+
+from pipeline.problems import Problem, pointer
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleFile:
+    """A module file that parsed to a JSON object."""
+
+    path: Path
+    display: str
+    text: str
+    data: dict[str, Any]
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+
+def read_module_file(path: Path, display: str) -> tuple[ModuleFile | None, list[Problem]]:
+    """Parse one file; on failure return the Problems that explain why."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return None, [
+            Problem(
+                display,
+                f"cannot read the file ({reason}); check that it exists and is readable",
+                "read",
+            )
+        ]
+    problem = _check_bytes(raw, display)
+    if problem is not None:
+        return None, [problem]
+    text = raw.decode("utf-8")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return None, [_json_error(exc, text, display)]
+    if not isinstance(data, dict):
+        found = "an array" if isinstance(data, list) else f"a {type(data).__name__}"
+        return None, [
+            Problem(display, f"the top level must be a JSON object {{...}}, found {found}", "json")
+        ]
+    return ModuleFile(path, display, text, data), duplicate_key_problems(text, display)
+
+
+def _check_bytes(raw: bytes, display: str) -> Problem | None:
+    if len(raw) > MAX_FILE_BYTES:
+        return Problem(
+            display,
+            f"the file is {len(raw) / 1_048_576:.1f} MB; a module file may be "
+            f"at most {MAX_FILE_BYTES // 1_048_576} MB. Move large media into "
+            "data/assets/ and refer to it by path",
+            "size",
+        )
+    if raw.startswith(_UTF8_BOM):
+        return Problem(
+            display,
+            "the file starts with a UTF-8 byte order mark (BOM); save it as UTF-8 without BOM",
+            "encoding",
+        )
+    if raw.startswith(_UTF16_BOMS):
+        return Problem(display, "the file is UTF-16; save it as UTF-8", "encoding")
+    if not raw.strip():
+        return Problem(display, "the file is empty; a module file holds one JSON object", "json")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _byte_position(raw, exc.start)
+        return Problem(
+            display,
+            f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; save the file as UTF-8",
+            "encoding",
+            line=line,
+            column=column,
+        )
+    return None
+
+
+def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
+    line = raw.count(b"\n", 0, offset) + 1
+    column = len(raw[raw.rfind(b"\n", 0, offset) + 1 : offset].decode("utf-8", "replace")) + 1
+    return line, column
+
+
+def _json_error(exc: orjson.JSONDecodeError, text: str, display: str) -> Problem:
+    message = exc.msg.split(": line ")[0]
+    if "recursion limit" in message:
+        message = "values are nested too deeply"
+    line, column = _char_position(text, exc.pos)
+    return Problem(display, f"not valid JSON: {message}", "json", line=line, column=column)
+
+
+def _char_position(text: str, pos: int) -> tuple[int, int]:
+    pos = max(0, min(pos, len(text)))
+    line = text.count("\n", 0, pos) + 1
+    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+class _DuplicateKeys(list[tuple[str, str]]):
+    """Collects (parent pointer, key) while the stdlib parser builds objects."""
+
+
+def duplicate_key_problems(text: str, display: str) -> list[Problem]:
+    """JSON allows repeated keys and keeps the last; a reviewer would read the first.
+
+    orjson drops duplicates silently, so a second parse with the stdlib looks
+    for them. It cannot tell where in the tree an object sits, so the problem
+    names the key and the position comes from searching the text.
+    """
+    found: list[str] = []
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                found.append(key)
+            seen.add(key)
+        return dict(pairs)
+
+    try:
+        json.loads(text, object_pairs_hook=hook)
+    except (ValueError, RecursionError):
+        return []
+    problems = []
+    for key in dict.fromkeys(found):
+        needle = json.dumps(key) + ":"
+        first = text.find(needle)
+        second = text.find(needle, first + 1) if first >= 0 else -1
+        line, column = _char_position(text, second) if second >= 0 else (1, 1)
+        problems.append(
+            Problem(
+                display,
+                f"the key {json.dumps(key)} appears twice in one object; "
+                "only the last one counts. Keep one",
+                "json",
+                line=line,
+                column=column,
+            )
+        )
+    return problems
+
+
+def locate(problems: list[Problem], text: str) -> list[Problem]:
+    """Give each pointer-addressed Problem the line and column of its value."""
+    targets = [p for p in problems if p.pointer or p.at_key]
+    if not targets:
+        return problems
+    try:
+        source_map = json_source_map.calculate(text)
+    except (ValueError, RecursionError, json_source_map.errors.InvalidInputError):
+        return problems
+    return [_place(p, source_map) if (p.pointer or p.at_key) else p for p in problems]
+
+
+def _place(problem: Problem, source_map: dict[str, Any]) -> Problem:
+    path = problem.pointer
+    while path not in source_map and path:
+        path = path.rsplit("/", 1)[0]
+    entry = source_map.get(path)
+    if entry is None:
+        return problem
+    location = entry.key_start if (problem.at_key and entry.key_start) else entry.value_start
+    return problem.at(location.line + 1, location.column + 1)
+
+
+__all__ = ["MAX_FILE_BYTES", "ModuleFile", "locate", "pointer", "read_module_file"]

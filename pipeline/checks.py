@@ -330,8 +330,8 @@ def check_notion_hosted(doc: Mapping[str, Any], display: str) -> list[Problem]:
                     Problem(
                         display,
                         f"{_short(url)} is a Notion-hosted file URL, which expires about an "
-                        "hour after export; download the file into data/assets/<module_id>/ and refer "
-                        "to it by path (pipeline export does this)",
+                        "hour after export; download the file into data/assets/<module_id>/ and "
+                        "refer to it by path (pipeline export does this)",
                         "notion-url",
                         where,
                     )

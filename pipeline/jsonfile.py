@@ -107,7 +107,7 @@ def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
 
 def _json_error(exc: orjson.JSONDecodeError, text: str, display: str) -> Problem:
     message = exc.msg.split(": line ")[0]
-    if "recursion limit" in message:
+    if "recursion limit" in message or "depth limit" in message:
         message = "values are nested too deeply"
     line, column = _char_position(text, exc.pos)
     return Problem(display, f"not valid JSON: {message}", "json", line=line, column=column)

@@ -64,11 +64,12 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def display_path(path: Path) -> str:
-    """Paths relative to the working directory, as CI annotations need them."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """Paths relative to the working directory, as CI annotations need them.
+
+    Symlinks are not resolved: the user should see the name they gave.
+    """
+    relative = Path(os.path.relpath(os.path.abspath(path)))  # noqa: PTH100
+    return path.as_posix() if relative.parts[:1] == ("..",) else relative.as_posix()
 
 
 def repo_root(path: Path) -> Path:

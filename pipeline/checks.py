@@ -10,24 +10,28 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from pipeline.problems import Problem, pointer
 
 ASSET_PREFIX = "data/assets/"
+_TYPES_WITH_IDS = frozenset({"checklist", "interactive", "quiz"})
 
-_MARKDOWN_LINK = re.compile(r"(!?)\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# Starts with a literal "[" so the regex engine can skip ahead; "!" is checked by hand.
+_MARKDOWN_LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>()\[\]]+")
 _NOTION_HOST_PARTS = ("notion-static.com", "notionusercontent.com", "file.notion.so")
+_NOTION_MARKERS = ("notion-static.", "notionusercontent.", "notion.so", "X-Amz-", "amazonaws.")
+_WHITESPACE = re.compile(r"\s")
 _HOST = re.compile(r"^(localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)(:[0-9]{1,5})?$")
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(NamedTuple):
     """A place in a module that names a media file."""
 
     pointer: str
@@ -46,14 +50,22 @@ class Reference:
 # -- per-file -------------------------------------------------------------------------------
 
 
-def file_checks(doc: Mapping[str, Any], display: str, stem: str) -> list[Problem]:
-    """All per-file checks of one schema-valid module."""
+def file_checks(
+    doc: Mapping[str, Any], display: str, stem: str, refs: list[Reference], text: str
+) -> list[Problem]:
+    """All per-file checks of one schema-valid module.
+
+    `refs` is media_references(doc) and `text` the file's source: the caller
+    has both, and scanning the text first lets most files skip the walk over
+    every string.
+    """
     problems = [*check_file_name(doc, display, stem), *check_section_numbers(doc, display)]
     problems += check_self_references(doc, display)
     for index, section in enumerate(doc["sections"]):
-        problems += check_section_config(section, pointer("sections", index), display)
-    problems += check_notion_hosted(doc, display)
-    problems += check_references(media_references(doc), display)
+        problems += check_section_config(section, f"/sections/{index}", display)
+    if might_hold_notion_urls(text):
+        problems += check_notion_hosted(doc, display)
+    problems += check_references(refs, display)
     return problems
 
 
@@ -123,47 +135,65 @@ def check_self_references(doc: Mapping[str, Any], display: str) -> list[Problem]
 
 def check_section_config(section: Mapping[str, Any], where: str, display: str) -> list[Problem]:
     """Ids inside a section's config are unique and everything that names one exists."""
-    config = section.get("section_config") or {}
     kind = section["section_type"]
+    if kind not in _TYPES_WITH_IDS and not section.get("completion_criteria"):
+        return []
+    config = section.get("section_config") or {}
     problems: list[Problem] = []
-
-    def unique(items: list[dict[str, Any]], path: str, what: str) -> set[str]:
-        counts = Counter(item["id"] for item in items)
-        for index, item in enumerate(items):
-            if counts[item["id"]] > 1:
-                problems.append(
-                    Problem(
-                        display,
-                        f"{what} id {json.dumps(item['id'])} is used "
-                        "more than once; ids must be unique",
-                        "section-config",
-                        f"{where}/section_config/{path}/{index}/id",
-                    )
-                )
-                counts[item["id"]] = 1
-        return set(counts)
-
     task_ids: set[str] = set()
-    hotspots: set[str] = set()
+    hotspot_count = 0
     if kind == "checklist":
-        task_ids = unique(config["items"], "items", "checklist item")
+        task_ids = _ids(
+            config["items"], f"{where}/section_config/items", "checklist item", display, problems
+        )
     elif kind == "interactive":
-        hotspots = unique(config.get("hotspots", []), "hotspots", "hotspot")
-        task_ids = unique(config.get("tasks", []), "tasks", "task") | hotspots
+        hotspots = _ids(
+            config.get("hotspots", []),
+            f"{where}/section_config/hotspots",
+            "hotspot",
+            display,
+            problems,
+        )
+        tasks = _ids(
+            config.get("tasks", []), f"{where}/section_config/tasks", "task", display, problems
+        )
+        task_ids, hotspot_count = tasks | hotspots, len(hotspots)
     elif kind == "quiz":
-        problems += _quiz_problems(config, where, display, unique)
-    problems += _completion_problems(section, where, display, task_ids, len(hotspots))
+        problems += _quiz_problems(config, f"{where}/section_config", display)
+    if section.get("completion_criteria"):
+        problems += _completion_problems(section, where, display, task_ids, hotspot_count)
     return problems
 
 
-def _quiz_problems(
-    config: Mapping[str, Any], where: str, display: str, unique: Any
-) -> list[Problem]:
-    problems = []
-    unique(config["questions"], "questions", "question")
+def _ids(
+    items: list[dict[str, Any]], where: str, what: str, display: str, problems: list[Problem]
+) -> set[str]:
+    """The ids of `items`; appends a Problem for each repeated one."""
+    ids = [item["id"] for item in items]
+    unique = set(ids)
+    if len(unique) != len(ids):
+        seen: set[str] = set()
+        for index, item_id in enumerate(ids):
+            if item_id in seen:
+                problems.append(
+                    Problem(
+                        display,
+                        f"{what} id {json.dumps(item_id)} is used more "
+                        "than once; ids must be unique",
+                        "section-config",
+                        f"{where}/{index}/id",
+                    )
+                )
+            seen.add(item_id)
+    return unique
+
+
+def _quiz_problems(config: Mapping[str, Any], where: str, display: str) -> list[Problem]:
+    problems: list[Problem] = []
+    _ids(config["questions"], f"{where}/questions", "question", display, problems)
     for q_index, question in enumerate(config["questions"]):
-        q_where = f"{where}/section_config/questions/{q_index}"
-        option_ids = unique(question["options"], f"questions/{q_index}/options", "option")
+        q_where = f"{where}/questions/{q_index}"
+        option_ids = _ids(question["options"], f"{q_where}/options", "option", display, problems)
         for a_index, answer in enumerate(question["answer"]):
             if answer not in option_ids:
                 problems.append(
@@ -239,10 +269,10 @@ def _completion_problems(
 
 
 def media_references(doc: Mapping[str, Any]) -> list[Reference]:
-    """Every place a module names a media file: fields, and links in Markdown."""
+    """Every place a module names a media file: fields, and images or asset links in Markdown."""
     refs = []
     for index, section in enumerate(doc["sections"]):
-        where = pointer("sections", index)
+        where = f"/sections/{index}"
         if section.get("media_url"):
             refs.append(Reference(f"{where}/media_url", section["media_url"], strict=True))
         config = section.get("section_config") or {}
@@ -256,9 +286,13 @@ def media_references(doc: Mapping[str, Any]) -> list[Reference]:
             config.get("assets", []) if section["section_type"] == "interactive" else []
         ):
             refs.append(Reference(f"{where}/section_config/assets/{a_index}", asset, strict=True))
-        for match in _MARKDOWN_LINK.finditer(section["content"]):
-            image, target = match.group(1) == "!", match.group(2)
-            if image or target.startswith(("http://", "https://", ASSET_PREFIX)):
+        content = section["content"]
+        if "![" not in content and ASSET_PREFIX not in content:
+            continue  # links to web pages are not media; skip the regex
+        for match in _MARKDOWN_LINK.finditer(content):
+            image = match.start() > 0 and content[match.start() - 1] == "!"
+            target = match.group(1)
+            if image or target.startswith(ASSET_PREFIX):
                 refs.append(Reference(f"{where}/content", target, strict=image))
     return refs
 
@@ -285,10 +319,11 @@ def _reference_problem(ref: Reference) -> str | None:
     return f"{_short(ref.target)} is neither an https:// URL nor a path under {ASSET_PREFIX}"
 
 
+@lru_cache(maxsize=8192)
 def _url_problem(url: str) -> str | None:
     if is_notion_hosted(url):
         return None  # reported once, by check_notion_hosted
-    if not _HOST.match(urlsplit(url).netloc) or any(c.isspace() for c in url):
+    if not _HOST.match(urlsplit(url).netloc) or _WHITESPACE.search(url):
         return f"{_short(url)} is not a well-formed URL"
     return None
 
@@ -308,6 +343,7 @@ def _asset_path_problem(target: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def is_notion_hosted(url: str) -> bool:
     """Notion's file URLs are signed and expire about an hour after they are issued."""
     parts = urlsplit(url)
@@ -316,6 +352,11 @@ def is_notion_hosted(url: str) -> bool:
         return True
     signed = "X-Amz-Signature=" in parts.query or "X-Amz-Expires=" in parts.query
     return signed or ("amazonaws.com" in host and "secure.notion-static.com" in parts.path)
+
+
+def might_hold_notion_urls(text: str) -> bool:
+    """A cheap pre-filter on the source text for check_notion_hosted."""
+    return any(marker in text for marker in _NOTION_MARKERS)
 
 
 def check_notion_hosted(doc: Mapping[str, Any], display: str) -> list[Problem]:

@@ -9,6 +9,7 @@ instead of a stack trace.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,10 +51,9 @@ def read_module_file(path: Path, display: str) -> tuple[ModuleFile | None, list[
                 "read",
             )
         ]
-    problem = _check_bytes(raw, display)
+    text, problem = _decode(raw, display)
     if problem is not None:
         return None, [problem]
-    text = raw.decode("utf-8")
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -63,40 +63,33 @@ def read_module_file(path: Path, display: str) -> tuple[ModuleFile | None, list[
         return None, [
             Problem(display, f"the top level must be a JSON object {{...}}, found {found}", "json")
         ]
-    return ModuleFile(path, display, text, data), duplicate_key_problems(text, display)
+    return ModuleFile(path, display, text, data), duplicate_key_problems(text, display, data)
 
 
-def _check_bytes(raw: bytes, display: str) -> Problem | None:
+def _decode(raw: bytes, display: str) -> tuple[str, Problem | None]:
+    """The file's text, or the one Problem that says why it has none."""
+    reason = None
     if len(raw) > MAX_FILE_BYTES:
-        return Problem(
-            display,
-            f"the file is {len(raw) / 1_048_576:.1f} MB; a module file may be "
-            f"at most {MAX_FILE_BYTES // 1_048_576} MB. Move large media into "
-            "data/assets/ and refer to it by path",
-            "size",
+        reason = (
+            f"the file is {len(raw) / 1_048_576:.1f} MB; a module file may be at most "
+            f"{MAX_FILE_BYTES // 1_048_576} MB. Move large media into data/assets/ and refer "
+            "to it by path"
         )
-    if raw.startswith(_UTF8_BOM):
-        return Problem(
-            display,
-            "the file starts with a UTF-8 byte order mark (BOM); save it as UTF-8 without BOM",
-            "encoding",
-        )
-    if raw.startswith(_UTF16_BOMS):
-        return Problem(display, "the file is UTF-16; save it as UTF-8", "encoding")
-    if not raw.strip():
-        return Problem(display, "the file is empty; a module file holds one JSON object", "json")
+    elif raw.startswith(_UTF8_BOM):
+        reason = "the file starts with a UTF-8 byte order mark (BOM); save it as UTF-8 without BOM"
+    elif raw.startswith(_UTF16_BOMS):
+        reason = "the file is UTF-16; save it as UTF-8"
+    elif not raw.strip():
+        reason = "the file is empty; a module file holds one JSON object"
+    if reason:
+        check = "json" if "empty" in reason else "size" if "MB" in reason else "encoding"
+        return "", Problem(display, reason, check)
     try:
-        raw.decode("utf-8")
+        return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
         line, column = _byte_position(raw, exc.start)
-        return Problem(
-            display,
-            f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; save the file as UTF-8",
-            "encoding",
-            line=line,
-            column=column,
-        )
-    return None
+        message = f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; save the file as UTF-8"
+        return "", Problem(display, message, "encoding", line=line, column=column)
 
 
 def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
@@ -119,31 +112,45 @@ def _char_position(text: str, pos: int) -> tuple[int, int]:
     return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
-class _DuplicateKeys(list[tuple[str, str]]):
-    """Collects (parent pointer, key) while the stdlib parser builds objects."""
+def may_have_duplicate_keys(text: str, data: Any) -> bool:
+    """Fast test: False means the text certainly repeats no key.
+
+    Every colon in JSON text is a key separator or part of a string, and
+    re-serialising the parsed data keeps both exactly, except the pairs a
+    repeated key dropped. So fewer colons after the round trip means a
+    duplicate. A \\u escape could spell a colon differently: then "maybe".
+    """
+    if "\\u" in text:
+        return True
+    try:
+        compact = orjson.dumps(data)
+    except TypeError:  # nested deeper than orjson writes
+        return True
+    return text.count(":") != compact.count(b":")
 
 
-def duplicate_key_problems(text: str, display: str) -> list[Problem]:
+def duplicate_key_problems(text: str, display: str, data: Any = None) -> list[Problem]:
     """JSON allows repeated keys and keeps the last; a reviewer would read the first.
 
     orjson drops duplicates silently, so a second parse with the stdlib looks
-    for them. It cannot tell where in the tree an object sits, so the problem
-    names the key and the position comes from searching the text.
+    for them, when the fast test says there may be some. It cannot tell where
+    in the tree an object sits, so the position comes from searching the text.
     """
-    found: list[str] = []
-
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                found.append(key)
-            seen.add(key)
-        return dict(pairs)
-
+    if data is not None and not may_have_duplicate_keys(text, data):
+        return []
+    objects: list[list[tuple[str, Any]]] = []
     try:
-        json.loads(text, object_pairs_hook=hook)
+        # The hook is a C method: collecting each object's pairs costs little.
+        json.loads(text, object_pairs_hook=objects.append)
     except (ValueError, RecursionError):
         return []
+    found = [
+        key
+        for pairs in objects
+        if len(dict(pairs)) != len(pairs)
+        for key, count in Counter(k for k, _ in pairs).items()
+        if count > 1
+    ]
     problems = []
     for key in dict.fromkeys(found):
         needle = json.dumps(key) + ":"

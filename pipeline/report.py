@@ -6,13 +6,13 @@ import json
 from collections import defaultdict
 from typing import TextIO
 
-from rich.console import Console
-from rich.markup import escape
-
 from pipeline.validate import Report
 
 
 def render_text(report: Report, out: TextIO) -> None:
+    from rich.console import Console  # noqa: PLC0415 - rich costs 0.1 s to import
+    from rich.markup import escape  # noqa: PLC0415
+
     console = Console(file=out, highlight=False, soft_wrap=True)
     by_file = defaultdict(list)
     for problem in report.problems:

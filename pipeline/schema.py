@@ -14,14 +14,16 @@ import json
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
-from jsonschema.exceptions import ValidationError, best_match
 
 from pipeline.errors import UsageError
 from pipeline.problems import Problem, pointer
+
+if TYPE_CHECKING:  # imported lazily: only a failing file needs it (saves 0.1 s start-up)
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE = "module.schema.json"
 _MAX_MESSAGE = 300
@@ -55,8 +57,13 @@ def load_schema() -> dict[str, Any]:
     path = schema_path()
     try:
         schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        jsonschema.Draft202012Validator.check_schema(schema)
-    except (OSError, ValueError, jsonschema.SchemaError) as exc:
+        jsonschema_rs.meta.validate(schema)
+    except (
+        OSError,
+        ValueError,
+        jsonschema_rs.ValidationError,
+        jsonschema_rs.ReferencingError,
+    ) as exc:
         raise UsageError(
             f"{path}: the module schema itself is broken ({exc}); fix or restore it from Git"
         ) from None
@@ -70,6 +77,8 @@ def _fast() -> Any:
 
 @cache
 def _detailed() -> jsonschema.Draft202012Validator:
+    import jsonschema  # noqa: PLC0415 - see TYPE_CHECKING above
+
     return jsonschema.Draft202012Validator(load_schema())
 
 
@@ -135,6 +144,8 @@ def _best_branch(error: ValidationError) -> ValidationError:
     # had the type of another branch and broke a rule there.
     context = list(error.context or [])
     relevant = [sub for sub in context if sub.validator != "type"] or context
+    from jsonschema.exceptions import best_match  # noqa: PLC0415 - see TYPE_CHECKING above
+
     match = best_match(relevant)
     return match if match is not None else error
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-
-import httpx
+from typing import TYPE_CHECKING
 
 from pipeline import __version__
+
+if TYPE_CHECKING:  # imported lazily: only --check-urls needs it (saves 0.1 s start-up)
+    import httpx
 
 _FALLBACK_TO_GET = {403, 405, 501}
 
@@ -18,6 +20,8 @@ def check_urls(
     """Map each URL to None when it answers 2xx/3xx, else to the reason it failed."""
     if not urls:
         return {}
+    import httpx  # noqa: PLC0415 - see TYPE_CHECKING above
+
     headers = {"User-Agent": f"module-pipeline/{__version__} (+link check)"}
     with (
         httpx.Client(timeout=timeout, follow_redirects=True, headers=headers) as client,
@@ -28,6 +32,8 @@ def check_urls(
 
 
 def _probe(client: httpx.Client, url: str) -> str | None:
+    import httpx  # noqa: PLC0415 - see TYPE_CHECKING above
+
     try:
         response = client.head(url)
         if response.status_code in _FALLBACK_TO_GET:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.jsonfile import read_module_file
+from pipeline.jsonfile import duplicate_key_problems, may_have_duplicate_keys, read_module_file
 from pipeline.schema import _detailed, _fast, schema_problems
 from pipeline.validate import validate_paths
 from tests.conftest import Repo, module
@@ -167,3 +167,24 @@ def test_random_bytes_never_crash(tmp_path: Path, raw: bytes) -> None:
     assert parsed is not None or problems
     if parsed is not None:
         validate_paths([path])
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values.filter(lambda v: isinstance(v, dict | list)), st.data())
+def test_fast_duplicate_test_never_misses(value: object, data: st.DataObject) -> None:
+    """may_have_duplicate_keys is False only when the precise scan finds nothing."""
+    text = json.dumps(value, indent=data.draw(st.sampled_from([None, 1])))
+    if data.draw(st.booleans()) and '":' in text:
+        # Repeat one member of some object: `"k": v` -> `"k": v, "k": v`.
+        at = text.index('":')
+        start = text.rindex('"', 0, at)
+        while start > 0 and text[start - 1] == "\\":
+            start = text.rindex('"', 0, start - 1)
+        text = text[:start] + text[start:at] + '": 0, ' + text[start:]
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return
+    precise = duplicate_key_problems(text, "x.json")
+    if precise:
+        assert may_have_duplicate_keys(text, parsed)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import pipeline.validate as validate_module
 from pipeline.validate import validate_paths
 from tests.conftest import ROOT, Repo, module
 
@@ -241,3 +242,20 @@ def test_unknown_field_points_at_its_key(repo: Repo) -> None:
     line = path.read_text().splitlines()[problem.line - 1]
     assert line[problem.column - 1:].startswith('"colour"')
     assert problem.pointer == "/sections/0/colour"
+
+
+def test_parallel_and_serial_checks_agree(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo.asset("data/assets/x.png")
+    for i in range(30):
+        prerequisites = [f"m{(i + 1) % 30}"] if i % 3 == 0 else []
+        repo.write(module(module_id=f"m{i}", prerequisites=prerequisites,
+                          sections=[image("data/assets/x.png" if i % 4 else "data/assets/no.png")]))
+    repo.write(module(module_id="m5", status="bogus"))
+    repo.write(module(module_id="m8", prerequisites=["ghost"]))
+    repo.write("{broken", "m7")
+    serial = validate_paths([repo.modules])
+    monkeypatch.setattr(validate_module, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(validate_module, "_CHUNK", 4)
+    parallel = validate_paths([repo.modules])
+    assert parallel.problems == serial.problems
+    assert {p.check for p in serial.problems} >= {"asset", "schema", "json", "references"}

@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import asdict
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipeline.errors import PipelineError
+if TYPE_CHECKING:
+    import psycopg
+
+from pipeline.errors import ContentError, PipelineError, UsageError
 from pipeline.report import RENDERERS
 from pipeline.urlcheck import check_urls
-from pipeline.validate import DEFAULT_MODULES_DIR, validate_paths
+from pipeline.validate import DEFAULT_MODULES_DIR, collect_files, validate_paths
 
 EXIT_INTERNAL = 3
 
@@ -76,6 +80,174 @@ def validate(
     RENDERERS[output.value](report, sys.stdout)
     if not report.valid:
         raise typer.Exit(1)
+
+
+db_app = typer.Typer(help="Manage the database schema and reference rows.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _connect() -> psycopg.Connection:
+    from pipeline.database import connect, resolve_target  # noqa: PLC0415 - keeps validate light
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    return connect(resolve_target(), on_retry=say)
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending migrations, each in its own transaction, under a lock.
+
+    Uses DATABASE_URL, or the embedded Postgres when it is not set.
+
+    Example: [bold]pipeline db migrate[/bold]
+    """
+    from pipeline.migrate import migrate  # noqa: PLC0415
+
+    with _connect() as conn:
+        ran = migrate(conn)
+    for migration in ran:
+        print(f"applied {migration.version:04d}_{migration.name}")
+    print(f"{len(ran)} migrations applied" if ran else "database schema is up to date")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show applied and pending migrations.
+
+    Example: [bold]pipeline db status[/bold]
+    """
+    from pipeline.migrate import applied, available, drift  # noqa: PLC0415
+
+    with _connect() as conn:
+        done = applied(conn)
+    versions = {row.version for row in done}
+    for row in done:
+        print(f"applied  {row.version:04d}_{row.name}  {row.applied_at:%Y-%m-%d %H:%M:%S %Z}")
+    for migration in available():
+        if migration.version not in versions:
+            print(f"pending  {migration.version:04d}_{migration.name}")
+    problems = drift(available(), done)
+    if problems:
+        raise UsageError("; ".join(problems))
+
+
+@db_app.command("seed")
+def db_seed(
+    path: Annotated[Path, typer.Argument(help="YAML with universities, faculty, teams.")] = (
+        Path("data/reference.yaml")
+    ),
+) -> None:
+    """Insert or update reference rows that modules refer to; never deletes.
+
+    Example: [bold]pipeline db seed data/reference.yaml[/bold]
+    """
+    from pipeline.migrate import require_current  # noqa: PLC0415
+    from pipeline.reference import load, seed  # noqa: PLC0415
+
+    rows = load(path)
+    with _connect() as conn:
+        require_current(conn)
+        counts = seed(conn, rows)
+    print(", ".join(f"{n} {table}" for table, n in counts.items()) + " upserted")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded Postgres (it keeps running between commands).
+
+    Example: [bold]pipeline db stop[/bold]
+    """
+    from pipeline.database import stop_embedded  # noqa: PLC0415
+
+    print("embedded Postgres stopped" if stop_embedded() else "embedded Postgres not running")
+
+
+@app.command()
+def deploy(
+    path: Annotated[Path, typer.Argument(help="Directory of module files.")] = (
+        DEFAULT_MODULES_DIR
+    ),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    lock_timeout: Annotated[
+        str, typer.Option(help="How long to wait for another deploy (Postgres interval).")
+    ] = "60s",
+    statement_timeout: Annotated[
+        str, typer.Option(help="Longest any one statement may run (Postgres interval).")
+    ] = "300s",
+) -> None:
+    """Validate module files, then deploy them to Postgres in one transaction.
+
+    Unchanged modules are not written; changed ones get revision + 1; modules whose
+    file is gone are archived, never deleted. Exit 1 when files are invalid or refer
+    to missing rows: then nothing is written.
+
+    Example: [bold]pipeline deploy --dry-run[/bold]
+    """
+    from pipeline import deploy as deploying  # noqa: PLC0415
+    from pipeline.migrate import require_current  # noqa: PLC0415
+    from pipeline.views import outcome_json, render_outcome, to_json  # noqa: PLC0415
+
+    report = validate_paths([path])
+    if not report.valid:
+        RENDERERS["text"](report, sys.stderr)
+        raise ContentError("module files are invalid; nothing was deployed")
+    records = deploying.load_records(collect_files([path]))
+    settings = deploying.Settings(
+        lock_timeout, statement_timeout, deploying.git_sha(), deploying.actor()
+    )
+    with _connect() as conn:
+        require_current(conn)
+        outcome = deploying.deploy(conn, records, settings, dry_run=dry_run)
+    if as_json:
+        print(to_json(outcome_json(outcome, dry_run=dry_run)))
+    else:
+        render_outcome(outcome, sys.stdout, dry_run=dry_run)
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """What is live: module, revision, status, deployed at, git SHA.
+
+    Example: [bold]pipeline status[/bold]
+    """
+    from pipeline import live  # noqa: PLC0415
+    from pipeline.migrate import require_current  # noqa: PLC0415
+    from pipeline.views import render_status, to_json  # noqa: PLC0415
+
+    with _connect() as conn:
+        require_current(conn)
+        modules = live.status(conn)
+    if as_json:
+        print(to_json([asdict(m) for m in modules]))
+    else:
+        render_status(modules, sys.stdout)
+
+
+@app.command()
+def show(
+    module_id: Annotated[str, typer.Argument(help="The module to show.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """The module as the database serves it, sections in order.
+
+    Example: [bold]pipeline show lab-safety-101[/bold]
+    """
+    from pipeline import live  # noqa: PLC0415
+    from pipeline.migrate import require_current  # noqa: PLC0415
+    from pipeline.views import render_module, to_json  # noqa: PLC0415
+
+    with _connect() as conn:
+        require_current(conn)
+        module = live.show(conn, module_id)
+    if as_json:
+        print(to_json(module))
+    else:
+        render_module(module, sys.stdout)
 
 
 @app.callback()

@@ -1,0 +1,126 @@
+"""What a module file means for the database, as pure functions.
+
+The content hash covers everything that is deployed (all fields except
+`metadata` and `$schema`), in a canonical form: a re-export that only moves
+keys or bumps `exported_at` has the same hash, so deploy and export can tell
+real changes from noise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+# The file's status -> the status students' app filters on (seed 004).
+DB_STATUS = {
+    "draft": "draft",
+    "ready": "published",
+    "published": "published",
+    "archived": "archived",
+}
+
+MODULE_COLUMNS = (
+    "module_id",
+    "title",
+    "description",
+    "category",
+    "estimated_minutes",
+    "created_by_id",
+    "university_id",
+    "status",
+    "prerequisites",
+    "related_modules",
+    "tags",
+    "target_audience",
+    "module_type",
+    "interaction_level",
+    "required_components",
+    "difficulty_level",
+    "adaptive_config",
+    "learning_objectives",
+    "content_source",
+    "notion_page_id",
+    "content_hash",
+)
+SECTION_COLUMNS = (
+    "section_number",
+    "section_type",
+    "title",
+    "content",
+    "media_url",
+    "duration_seconds",
+    "section_config",
+    "completion_criteria",
+)
+_JSON_COLUMNS = {
+    "prerequisites",
+    "related_modules",
+    "tags",
+    "required_components",
+    "adaptive_config",
+    "learning_objectives",
+    "section_config",
+    "completion_criteria",
+}
+# Seed 004's column defaults, used when a file leaves a field out.
+_DEFAULTS: dict[str, Any] = {
+    "estimated_minutes": 10,
+    "prerequisites": [],
+    "related_modules": [],
+    "tags": [],
+    "target_audience": "incoming_students",
+    "module_type": "text",
+    "required_components": [],
+    "difficulty_level": 1,
+    "learning_objectives": [],
+}
+_NOT_CONTENT = ("$schema", "metadata")
+
+
+def content_hash(module: Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON of the deployed fields: "sha256:<64 hex>"."""
+    deployed = {k: v for k, v in module.items() if k not in _NOT_CONTENT}
+    canonical = orjson.dumps(deployed, option=orjson.OPT_SORT_KEYS)
+    return "sha256:" + hashlib.sha256(canonical).hexdigest()
+
+
+def _db_value(column: str, value: Any) -> Any:
+    if column in _JSON_COLUMNS and value is not None:
+        return orjson.dumps(value).decode()
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleRecord:
+    """One module as rows: values in MODULE_COLUMNS / SECTION_COLUMNS order."""
+
+    module_id: str
+    status: str  # database status
+    content_hash: str
+    row: tuple[Any, ...]
+    sections: tuple[tuple[Any, ...], ...]
+    university_id: str | None
+    created_by_id: str | None
+
+
+def to_record(module: Mapping[str, Any]) -> ModuleRecord:
+    digest = content_hash(module)
+    values = {**_DEFAULTS, **module, "status": DB_STATUS[module["status"]], "content_hash": digest}
+    row = tuple(_db_value(c, values.get(c)) for c in MODULE_COLUMNS)
+    sections = tuple(
+        tuple(_db_value(c, section.get(c)) for c in SECTION_COLUMNS)
+        for section in module["sections"]
+    )
+    return ModuleRecord(
+        module["module_id"],
+        values["status"],
+        digest,
+        row,
+        sections,
+        module.get("university_id"),
+        module.get("created_by_id"),
+    )

@@ -1,0 +1,304 @@
+"""`pipeline deploy`: module files -> Postgres, all in one transaction.
+
+Order inside the transaction: timeouts, the deploy lock, read what is live,
+plan, check reference rows, then write only what changed. A failure anywhere
+rolls everything back, and so does a killed process (the transaction simply
+never commits). Rows are staged with COPY into ON COMMIT DROP tables and
+written with set-based upserts: a thousand modules cost a handful of
+statements, and the same SQL works through a transaction-mode pooler.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import subprocess
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg import sql
+
+from pipeline.content import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRecord, to_record
+from pipeline.errors import ContentError
+from pipeline.plan import Live, Plan, make_plan
+
+DEPLOY_LOCK = 0x6D6F645F646570  # "mod_dep"
+_NOW = sql.SQL("(now() AT TIME ZONE 'utc')")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    lock_timeout: str = "60s"
+    statement_timeout: str = "300s"
+    git_sha: str | None = None
+    actor: str | None = None
+
+
+@dataclass
+class Outcome:
+    plan: Plan
+    applied: bool
+    deploy_id: int | None = None
+    sections_written: int = 0
+    sections_removed: int = 0
+    duration_ms: int = 0
+
+
+def load_records(files: Sequence[Path]) -> list[ModuleRecord]:
+    """Module files that validation has passed, as database rows."""
+    return [to_record(orjson.loads(path.read_bytes())) for path in files]
+
+
+def git_sha() -> str | None:
+    if os.environ.get("GITHUB_SHA"):
+        return os.environ["GITHUB_SHA"]
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        done = subprocess.run(
+            [git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+def actor() -> str:
+    return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
+
+
+def deploy(
+    conn: psycopg.Connection,
+    records: list[ModuleRecord],
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+) -> Outcome:
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    outcome: Outcome | None = None
+    with conn.transaction() as tx:
+        conn.execute(
+            "SELECT set_config('lock_timeout', %s, true), "
+            "set_config('statement_timeout', %s, true)",
+            (settings.lock_timeout, settings.statement_timeout),
+        )
+        if not dry_run:
+            _lock(conn)
+        plan = _plan(conn, records)
+        changed = {
+            r.module_id: r for r in records if r.module_id in set(plan.ids("insert", "update"))
+        }
+        _check_references(conn, list(changed.values()))
+        outcome = Outcome(plan, applied=False)
+        if dry_run or plan.writes_nothing:
+            tx.force_rollback = True  # nothing to write; a dry run writes nothing
+        else:
+            _apply(conn, plan, changed, outcome)
+            outcome.duration_ms = int((time.perf_counter() - clock) * 1000)
+            _log(conn, outcome, started, settings)
+            outcome.applied = True
+    return outcome
+
+
+def _lock(conn: psycopg.Connection) -> None:
+    try:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (DEPLOY_LOCK,))
+    except psycopg.errors.LockNotAvailable:
+        raise ContentError(
+            "another deploy held the deploy lock for longer than the lock "
+            "timeout; nothing was written. Try again when it has finished"
+        ) from None
+
+
+def _plan(conn: psycopg.Connection, records: list[ModuleRecord]) -> Plan:
+    live = {
+        row[1]: Live(*row)
+        for row in conn.execute("SELECT id, module_id, status, content_hash, revision FROM modules")
+    }
+    by_id = {r.module_id: r for r in records}
+    differing = [
+        m
+        for m, r in by_id.items()
+        if m in live and (live[m].content_hash, live[m].status) != (r.content_hash, r.status)
+    ]
+    sections: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    if differing:
+        rows = conn.execute(
+            "SELECT m.module_id, s.section_number, s.section_type, s.title, s.content, "
+            "s.media_url, s.duration_seconds, s.section_config::text, "
+            "s.completion_criteria::text FROM module_sections s JOIN modules m "
+            "ON m.id = s.module_id WHERE m.module_id = ANY(%s) ORDER BY 1, 2",
+            (differing,),
+        )
+        for module_id, *section in rows:
+            sections[module_id].append(tuple(section))
+    return make_plan(records, live, sections)
+
+
+def _check_references(conn: psycopg.Connection, records: list[ModuleRecord]) -> None:
+    """Name every missing university or faculty row before anything is written."""
+    problems = []
+    for table, attribute in (("universities", "university_id"), ("faculty", "created_by_id")):
+        wanted = {getattr(r, attribute) for r in records} - {None}
+        if not wanted:
+            continue
+        query = sql.SQL("SELECT id FROM {} WHERE id = ANY(%s)").format(sql.Identifier(table))
+        found = {row[0] for row in conn.execute(query, (sorted(wanted),))}
+        problems += [
+            f"{r.module_id}: {attribute} {getattr(r, attribute)!r} has no row in {table}"
+            for r in records
+            if getattr(r, attribute) not in found | {None}
+        ]
+    if problems:
+        raise ContentError(
+            "nothing was deployed: " + "; ".join(problems) + ". Add the rows "
+            "(pipeline db seed) or fix the module files"
+        )
+
+
+def _apply(
+    conn: psycopg.Connection, plan: Plan, changed: dict[str, ModuleRecord], outcome: Outcome
+) -> None:
+    row = conn.execute("SELECT nextval('pipeline_deploys_id_seq')").fetchone()
+    assert row is not None
+    outcome.deploy_id = deploy_id = int(row[0])
+    if changed:
+        _stage(conn, changed)
+        _upsert_modules(conn, deploy_id)
+        outcome.sections_removed, outcome.sections_written = _write_sections(conn, changed)
+    archive = plan.ids("archive")
+    if archive:
+        conn.execute(
+            sql.SQL(
+                "UPDATE modules SET status = 'archived', updated_at = {now}, "
+                "last_deploy_id = %s WHERE module_id = ANY(%s)"
+            ).format(now=_NOW),
+            (deploy_id, archive),
+        )
+
+
+_STAGE_MODULES = """
+CREATE TEMP TABLE pipeline_stage_modules (
+    module_id text, title text, description text, category text, estimated_minutes int,
+    created_by_id text, university_id text, status text, prerequisites json,
+    related_modules json, tags json, target_audience text, module_type text,
+    interaction_level text, required_components json, difficulty_level int,
+    adaptive_config json, learning_objectives json, content_source text, notion_page_id text,
+    content_hash text
+) ON COMMIT DROP;
+CREATE TEMP TABLE pipeline_stage_sections (
+    module_id text, section_number int, section_type text, title text, content text,
+    media_url text, duration_seconds int, section_config json, completion_criteria json
+) ON COMMIT DROP
+"""
+
+
+def _stage(conn: psycopg.Connection, changed: dict[str, ModuleRecord]) -> None:
+    conn.execute(_STAGE_MODULES)
+    with conn.cursor() as cur:
+        with cur.copy("COPY pipeline_stage_modules FROM STDIN") as copy:
+            for record in changed.values():
+                copy.write_row(record.row)
+        with cur.copy("COPY pipeline_stage_sections FROM STDIN") as copy:
+            for record in changed.values():
+                for section in record.sections:
+                    copy.write_row((record.module_id, *section))
+
+
+def _upsert_modules(conn: psycopg.Connection, deploy_id: int) -> None:
+    columns = sql.SQL(", ").join(map(sql.Identifier, MODULE_COLUMNS))
+    updates = sql.SQL(", ").join(
+        sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c))
+        for c in MODULE_COLUMNS
+        if c != "module_id"
+    )
+    conn.execute(
+        sql.SQL("""
+        INSERT INTO modules ({columns}, revision, created_at, updated_at, published_at,
+                             last_deploy_id)
+        SELECT {columns}, 1, {now}, {now},
+               CASE WHEN status = 'published' THEN {now} END, %s
+        FROM pipeline_stage_modules
+        ON CONFLICT (module_id) DO UPDATE SET {updates},
+            revision = modules.revision + 1,
+            updated_at = EXCLUDED.updated_at,
+            published_at = COALESCE(modules.published_at, EXCLUDED.published_at),
+            last_deploy_id = EXCLUDED.last_deploy_id
+    """).format(columns=columns, updates=updates, now=_NOW),
+        (deploy_id,),
+    )
+
+
+def _write_sections(conn: psycopg.Connection, changed: dict[str, ModuleRecord]) -> tuple[int, int]:
+    """Remove numbers that are gone, then upsert the rest; unchanged rows are not touched."""
+    removed = conn.execute(
+        """
+        DELETE FROM module_sections ms USING modules m
+        WHERE ms.module_id = m.id AND m.module_id = ANY(%s)
+          AND NOT EXISTS (SELECT 1 FROM pipeline_stage_sections s
+                          WHERE s.module_id = m.module_id
+                            AND s.section_number = ms.section_number)
+    """,
+        (list(changed),),
+    ).rowcount
+    data = [c for c in SECTION_COLUMNS if c != "section_number"]
+    written = conn.execute(
+        sql.SQL("""
+        INSERT INTO module_sections (module_id, {columns})
+        SELECT m.id, {staged} FROM pipeline_stage_sections s
+        JOIN modules m ON m.module_id = s.module_id
+        ON CONFLICT (module_id, section_number) DO UPDATE SET {updates}
+        WHERE ({current}) IS DISTINCT FROM ({incoming})
+    """).format(
+            columns=_list("", SECTION_COLUMNS),
+            staged=_list("s.", SECTION_COLUMNS),
+            updates=sql.SQL(", ").join(
+                sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in data
+            ),
+            current=_list("module_sections.", data, compare=True),
+            incoming=_list("EXCLUDED.", data, compare=True),
+        )
+    ).rowcount
+    return removed, written
+
+
+def _list(prefix: str, columns: Sequence[str], *, compare: bool = False) -> sql.Composed:
+    """`prefix.col, ...`; with compare, JSON columns as text (json has no equality)."""
+
+    def one(column: str) -> sql.Composed:
+        cast = "::text" if compare and column in ("section_config", "completion_criteria") else ""
+        return sql.Composed([sql.SQL(prefix), sql.Identifier(column), sql.SQL(cast)])
+
+    return sql.SQL(", ").join(one(c) for c in columns)
+
+
+def _log(conn: psycopg.Connection, outcome: Outcome, started: datetime, settings: Settings) -> None:
+    plan = outcome.plan
+    conn.execute(
+        "INSERT INTO pipeline_deploys (id, started_at, git_sha, actor, inserted, updated, "
+        "unchanged, archived, sections_written, sections_removed, duration_ms) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            outcome.deploy_id,
+            started,
+            settings.git_sha,
+            settings.actor,
+            plan.count("insert"),
+            plan.count("update"),
+            plan.count("unchanged"),
+            plan.count("archive"),
+            outcome.sections_written,
+            outcome.sections_removed,
+            outcome.duration_ms,
+        ),
+    )

@@ -1,0 +1,128 @@
+"""Planning a deploy: desired modules vs what the database holds, as a pure function."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pipeline.content import ModuleRecord
+
+Action = Literal["insert", "update", "unchanged", "archive"]
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    """A module row as the database has it."""
+
+    id: int
+    module_id: str
+    status: str
+    content_hash: str | None
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    module_id: str
+    action: Action
+    revision_before: int | None
+    revision_after: int | None
+    status_after: str
+    sections: int = 0
+    sections_added: int = 0
+    sections_changed: int = 0
+    sections_removed: int = 0
+
+
+@dataclass
+class Plan:
+    steps: list[Step] = field(default_factory=list)
+
+    def count(self, action: Action) -> int:
+        return sum(step.action == action for step in self.steps)
+
+    def ids(self, *actions: Action) -> list[str]:
+        return [step.module_id for step in self.steps if step.action in actions]
+
+    @property
+    def writes_nothing(self) -> bool:
+        return all(step.action == "unchanged" for step in self.steps)
+
+
+SectionRows = Mapping[str, Sequence[tuple[Any, ...]]]
+
+
+def make_plan(
+    desired: Iterable[ModuleRecord], live: Mapping[str, Live], live_sections: SectionRows
+) -> Plan:
+    """What a deploy of `desired` would do.
+
+    `live_sections` needs to hold the rows of modules whose hash or status
+    differ (only for the section counts); section rows are in
+    content.SECTION_COLUMNS order, section_number first.
+    """
+    plan = Plan()
+    wanted: set[str] = set()
+    for record in sorted(desired, key=lambda r: r.module_id):
+        wanted.add(record.module_id)
+        current = live.get(record.module_id)
+        if current is None:
+            plan.steps.append(
+                Step(
+                    record.module_id,
+                    "insert",
+                    None,
+                    1,
+                    record.status,
+                    len(record.sections),
+                    sections_added=len(record.sections),
+                )
+            )
+        elif current.content_hash == record.content_hash and current.status == record.status:
+            plan.steps.append(
+                Step(
+                    record.module_id,
+                    "unchanged",
+                    current.revision,
+                    current.revision,
+                    current.status,
+                    len(record.sections),
+                )
+            )
+        else:
+            added, changed, removed = section_changes(
+                live_sections.get(record.module_id, ()), record.sections
+            )
+            plan.steps.append(
+                Step(
+                    record.module_id,
+                    "update",
+                    current.revision,
+                    current.revision + 1,
+                    record.status,
+                    len(record.sections),
+                    added,
+                    changed,
+                    removed,
+                )
+            )
+    for module_id in sorted(set(live) - wanted):
+        current = live[module_id]
+        if current.status != "archived":
+            plan.steps.append(
+                Step(module_id, "archive", current.revision, current.revision, "archived")
+            )
+    return plan
+
+
+def section_changes(
+    before: Sequence[tuple[Any, ...]], after: Sequence[tuple[Any, ...]]
+) -> tuple[int, int, int]:
+    """(added, changed, removed) section numbers between two versions of a module."""
+    old = {row[0]: row for row in before}
+    new = {row[0]: row for row in after}
+    added = len(new.keys() - old.keys())
+    removed = len(old.keys() - new.keys())
+    changed = sum(old[n] != new[n] for n in new.keys() & old.keys())
+    return added, changed, removed

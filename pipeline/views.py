@@ -1,0 +1,131 @@
+"""Rendering deploy plans and live modules for people (rich) and tools (JSON)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from pipeline.deploy import Outcome
+from pipeline.live import LiveModule
+
+_STYLE = {"insert": "green", "update": "yellow", "archive": "red", "unchanged": "dim"}
+
+
+def _console(out: TextIO) -> Console:
+    return Console(file=out, highlight=False, soft_wrap=True)
+
+
+def _revision(before: int | None, after: int | None) -> str:
+    if before is None:
+        return str(after)
+    return str(before) if before == after else f"{before} → {after}"
+
+
+def _sections(step: Any) -> str:
+    if step.action == "update":
+        return (
+            f"{step.sections} (+{step.sections_added} ~{step.sections_changed} "
+            f"-{step.sections_removed})"
+        )
+    return str(step.sections) if step.action != "archive" else "kept"
+
+
+def render_outcome(outcome: Outcome, out: TextIO, *, dry_run: bool) -> None:
+    plan = outcome.plan
+    table = Table(title="Deploy plan" + (" (dry run)" if dry_run else ""), title_justify="left")
+    for column in ("module", "action", "revision", "status", "sections"):
+        table.add_column(column)
+    for step in plan.steps:
+        style = _STYLE[step.action]
+        table.add_row(
+            escape(step.module_id),
+            f"[{style}]{step.action}[/{style}]",
+            _revision(step.revision_before, step.revision_after),
+            step.status_after,
+            _sections(step),
+        )
+    console = _console(out)
+    console.print(table)
+    counts = ", ".join(
+        f"{plan.count(a)} {a if a != 'archive' else 'archived'}"
+        for a in ("insert", "update", "unchanged", "archive")
+    )
+    if dry_run:
+        console.print(f"dry run: {counts}; nothing written")
+    elif outcome.applied:
+        console.print(
+            f"deployed ({counts}) as deploy {outcome.deploy_id}: "
+            f"{outcome.sections_written} sections written, "
+            f"{outcome.sections_removed} removed, in {outcome.duration_ms} ms"
+        )
+    else:
+        console.print(f"nothing to deploy: {counts}; nothing written")
+
+
+def outcome_json(outcome: Outcome, *, dry_run: bool) -> dict[str, Any]:
+    plan = outcome.plan
+    return {
+        "dry_run": dry_run,
+        "applied": outcome.applied,
+        "deploy_id": outcome.deploy_id,
+        "counts": {a: plan.count(a) for a in ("insert", "update", "unchanged", "archive")},
+        "sections_written": outcome.sections_written,
+        "sections_removed": outcome.sections_removed,
+        "duration_ms": outcome.duration_ms,
+        "modules": [asdict(step) for step in plan.steps],
+    }
+
+
+def render_status(modules: list[LiveModule], out: TextIO) -> None:
+    table = Table(title="Live modules", title_justify="left")
+    for column in ("module", "title", "revision", "status", "sections", "deployed at", "git sha"):
+        table.add_column(column)
+    for m in modules:
+        deployed = m.updated_at.strftime("%Y-%m-%d %H:%M UTC") if m.updated_at else ""
+        table.add_row(
+            escape(m.module_id),
+            escape(m.title),
+            str(m.revision),
+            m.status,
+            str(m.sections),
+            deployed,
+            (m.git_sha or "")[:12],
+        )
+    console = _console(out)
+    console.print(table if modules else "no modules in the database yet; run `pipeline deploy`")
+
+
+def render_module(module: dict[str, Any], out: TextIO) -> None:
+    console = _console(out)
+    console.print(
+        f"[bold]{escape(module['title'])}[/bold]  ({escape(module['module_id'])}, "
+        f"revision {module['revision']}, {module['status']})"
+    )
+    if module.get("description"):
+        console.print(escape(module["description"]))
+    for section in module["sections"]:
+        console.print(
+            f"\n[bold]{section['section_number']}. {escape(section['title'] or '')}"
+            f"[/bold]  [dim]{section['section_type']}[/dim]"
+        )
+        if section["content"]:
+            console.print(escape(section["content"]))
+        if section.get("media_url"):
+            console.print(f"[dim]media: {escape(section['media_url'])}[/dim]")
+        if section.get("section_config"):
+            console.print(f"[dim]config: {escape(json.dumps(section['section_config']))}[/dim]")
+
+
+def to_json(value: Any) -> str:
+    def default(obj: Any) -> str:
+        if isinstance(obj, datetime | date):
+            return obj.isoformat()
+        raise TypeError(type(obj).__name__)
+
+    return json.dumps(value, indent=2, ensure_ascii=False, default=default)

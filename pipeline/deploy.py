@@ -27,7 +27,7 @@ import psycopg
 from psycopg import sql
 
 from pipeline.content import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRecord, to_record
-from pipeline.errors import ContentError
+from pipeline.errors import ContentError, DatabaseError
 from pipeline.plan import Live, Plan, make_plan
 
 DEPLOY_LOCK = 0x6D6F645F646570  # "mod_dep"
@@ -76,7 +76,7 @@ def actor() -> str:
     return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
 
 
-def deploy(
+def _deploy(
     conn: psycopg.Connection,
     records: list[ModuleRecord],
     settings: Settings,
@@ -108,6 +108,29 @@ def deploy(
             _log(conn, outcome, started, settings)
             outcome.applied = True
     return outcome
+
+
+def deploy(
+    conn: psycopg.Connection,
+    records: list[ModuleRecord],
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+) -> Outcome:
+    """Plan and (unless dry_run) apply, in one transaction; on any error nothing is written."""
+    try:
+        return _deploy(conn, records, settings, dry_run=dry_run)
+    except psycopg.errors.QueryCanceled:
+        raise DatabaseError(
+            "a statement ran longer than the statement timeout; the deploy was "
+            "rolled back and nothing was written"
+        ) from None
+    except psycopg.Error as exc:
+        message = (exc.diag.message_primary or str(exc)).strip()
+        raise DatabaseError(
+            f"the database refused the deploy ({message}); it was rolled back "
+            "and nothing was written"
+        ) from None
 
 
 def _lock(conn: psycopg.Connection) -> None:

@@ -21,3 +21,9 @@ class UsageError(PipelineError):
     """The command line or configuration is wrong: exit 2."""
 
     exit_code = 2
+
+
+class DatabaseError(PipelineError):
+    """The database refused or interrupted a write; the transaction was rolled back: exit 1."""
+
+    exit_code = 1

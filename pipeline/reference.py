@@ -34,8 +34,9 @@ def load(path: Path) -> dict[str, list[dict[str, Any]]]:
         raise ContentError(f"{path}: not readable YAML ({exc})") from None
     if not isinstance(data, dict) or set(data) - set(TABLES):
         found = sorted(data) if isinstance(data, dict) else type(data).__name__
-        raise ContentError(f"{path}: expected a mapping with the keys {', '.join(TABLES)}; "
-                           f"found {found}")
+        raise ContentError(
+            f"{path}: expected a mapping with the keys {', '.join(TABLES)}; found {found}"
+        )
     rows: dict[str, list[dict[str, Any]]] = {}
     for table, columns in TABLES.items():
         entries = data.get(table) or []

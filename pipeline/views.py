@@ -18,7 +18,9 @@ _STYLE = {"insert": "green", "update": "yellow", "archive": "red", "unchanged": 
 
 
 def _console(out: TextIO) -> Console:
-    return Console(file=out, highlight=False, soft_wrap=True)
+    # Logs and pipes are not 80 columns wide: don't truncate module ids there.
+    width = None if out.isatty() else 160
+    return Console(file=out, highlight=False, soft_wrap=True, width=width)
 
 
 def _revision(before: int | None, after: int | None) -> str:
@@ -84,18 +86,17 @@ def outcome_json(outcome: Outcome, *, dry_run: bool) -> dict[str, Any]:
 
 def render_status(modules: list[LiveModule], out: TextIO) -> None:
     table = Table(title="Live modules", title_justify="left")
-    for column in ("module", "title", "revision", "status", "sections", "deployed at", "git sha"):
-        table.add_column(column)
+    for column in ("module", "revision", "status", "sections", "deployed (UTC)", "git sha"):
+        table.add_column(column, no_wrap=column != "module")
     for m in modules:
-        deployed = m.updated_at.strftime("%Y-%m-%d %H:%M UTC") if m.updated_at else ""
+        deployed = m.updated_at.strftime("%Y-%m-%d %H:%M") if m.updated_at else ""
         table.add_row(
             escape(m.module_id),
-            escape(m.title),
             str(m.revision),
             m.status,
             str(m.sections),
             deployed,
-            (m.git_sha or "")[:12],
+            (m.git_sha or "")[:10],
         )
     console = _console(out)
     console.print(table if modules else "no modules in the database yet; run `pipeline deploy`")

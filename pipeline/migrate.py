@@ -88,8 +88,9 @@ def drift(migrations: list[Migration], done: list[Applied]) -> list[str]:
     return problems
 
 
-def pending(conn: psycopg.Connection) -> list[Migration]:
-    migrations, done = available(), applied(conn)
+def pending(conn: psycopg.Connection, migrations: list[Migration] | None = None) -> list[Migration]:
+    migrations = available() if migrations is None else migrations
+    done = applied(conn)
     problems = drift(migrations, done)
     if problems:
         raise UsageError("; ".join(problems))
@@ -97,14 +98,15 @@ def pending(conn: psycopg.Connection) -> list[Migration]:
     return [m for m in migrations if m.version not in versions]
 
 
-def migrate(conn: psycopg.Connection) -> list[Migration]:
-    """Apply every pending migration; return the ones this call applied."""
+def migrate(conn: psycopg.Connection, migrations: list[Migration] | None = None) -> list[Migration]:
+    """Apply every pending migration (default: the package's); return those applied here."""
+    migrations = available() if migrations is None else migrations
     ran = []
-    for migration in available():
+    for migration in migrations:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
             conn.execute(_BOOTSTRAP)
-            todo = pending(conn)  # re-read under the lock; also checks drift
+            todo = pending(conn, migrations)  # re-read under the lock; also checks drift
             if migration not in todo:
                 continue
             try:

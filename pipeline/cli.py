@@ -22,10 +22,10 @@ import typer
 if TYPE_CHECKING:
     import psycopg
 
-from pipeline.errors import ContentError, PipelineError, UsageError
+from pipeline.errors import PipelineError, UsageError
 from pipeline.report import RENDERERS
 from pipeline.urlcheck import check_urls
-from pipeline.validate import DEFAULT_MODULES_DIR, collect_files, validate_paths
+from pipeline.validate import DEFAULT_MODULES_DIR, validate_paths
 
 EXIT_INTERNAL = 3
 
@@ -187,20 +187,12 @@ def deploy(
     Example: [bold]pipeline deploy --dry-run[/bold]
     """
     from pipeline import deploy as deploying  # noqa: PLC0415
-    from pipeline.migrate import require_current  # noqa: PLC0415
     from pipeline.views import outcome_json, render_outcome, to_json  # noqa: PLC0415
 
-    report = validate_paths([path])
-    if not report.valid:
-        RENDERERS["text"](report, sys.stderr)
-        raise ContentError("module files are invalid; nothing was deployed")
-    records = deploying.load_records(collect_files([path]))
     settings = deploying.Settings(
         lock_timeout, statement_timeout, deploying.git_sha(), deploying.actor()
     )
-    with _connect() as conn:
-        require_current(conn)
-        outcome = deploying.deploy(conn, records, settings, dry_run=dry_run)
+    outcome = deploying.deploy_tree(path, _connect, settings, dry_run=dry_run)
     if as_json:
         print(to_json(outcome_json(outcome, dry_run=dry_run)))
     else:

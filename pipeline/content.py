@@ -9,7 +9,7 @@ real changes from noise.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,9 @@ MODULE_COLUMNS = (
     "content_source",
     "notion_page_id",
     "content_hash",
+    "file_hash",
+    "validated_with",
+    "asset_paths",
 )
 SECTION_COLUMNS = (
     "section_number",
@@ -65,6 +68,7 @@ _JSON_COLUMNS = {
     "learning_objectives",
     "section_config",
     "completion_criteria",
+    "asset_paths",
 }
 # Seed 004's column defaults, used when a file leaves a field out.
 _DEFAULTS: dict[str, Any] = {
@@ -101,15 +105,31 @@ class ModuleRecord:
     module_id: str
     status: str  # database status
     content_hash: str
+    file_hash: str | None
     row: tuple[Any, ...]
     sections: tuple[tuple[Any, ...], ...]
     university_id: str | None
     created_by_id: str | None
 
 
-def to_record(module: Mapping[str, Any]) -> ModuleRecord:
+def to_record(
+    module: Mapping[str, Any],
+    *,
+    file_hash: str | None = None,
+    validated_with: str | None = None,
+    asset_paths: Sequence[str] = (),
+) -> ModuleRecord:
+    """The rows for a module; file_hash and friends let later deploys trust the file."""
     digest = content_hash(module)
-    values = {**_DEFAULTS, **module, "status": DB_STATUS[module["status"]], "content_hash": digest}
+    values = {
+        **_DEFAULTS,
+        **module,
+        "status": DB_STATUS[module["status"]],
+        "content_hash": digest,
+        "file_hash": file_hash,
+        "validated_with": validated_with,
+        "asset_paths": list(asset_paths),
+    }
     row = tuple(_db_value(c, values.get(c)) for c in MODULE_COLUMNS)
     sections = tuple(
         tuple(_db_value(c, section.get(c)) for c in SECTION_COLUMNS)
@@ -119,6 +139,7 @@ def to_record(module: Mapping[str, Any]) -> ModuleRecord:
         module["module_id"],
         values["status"],
         digest,
+        file_hash,
         row,
         sections,
         module.get("university_id"),

@@ -11,12 +11,14 @@ statements, and the same SQL works through a transaction-mode pooler.
 from __future__ import annotations
 
 import getpass
+import hashlib
+import io
 import os
 import shutil
 import subprocess
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,9 +28,12 @@ import orjson
 import psycopg
 from psycopg import sql
 
-from pipeline.content import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRecord, to_record
+from pipeline.content import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRecord
 from pipeline.errors import ContentError, DatabaseError
-from pipeline.plan import Live, Plan, make_plan
+from pipeline.migrate import require_current
+from pipeline.plan import Desired, Live, Plan, make_plan, needs_record
+from pipeline.report import render_text
+from pipeline.validate import Trusted, record_for, validate_paths, validator_fingerprint
 
 DEPLOY_LOCK = 0x6D6F645F646570  # "mod_dep"
 _NOW = sql.SQL("(now() AT TIME ZONE 'utc')")
@@ -52,9 +57,61 @@ class Outcome:
     duration_ms: int = 0
 
 
-def load_records(files: Sequence[Path]) -> list[ModuleRecord]:
-    """Module files that validation has passed, as database rows."""
-    return [to_record(orjson.loads(path.read_bytes())) for path in files]
+def deploy_tree(
+    path: Path,
+    connect: Callable[[], psycopg.Connection],
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+) -> Outcome:
+    """What `pipeline deploy` does: validate the tree, then deploy it.
+
+    Files whose bytes the database already holds, passed by this same
+    validator, are not parsed again (their assets and references are still
+    checked). An invalid tree deploys nothing.
+    """
+    with connect() as conn:
+        require_current(conn)
+        report = validate_paths([path], trusted=read_trusted(conn), build_records=True)
+        if not report.valid:
+            text = io.StringIO()
+            render_text(report, text)
+            raise ContentError(f"{text.getvalue()}module files are invalid; nothing was deployed")
+        desired = [Desired(str(r.module_id), r.path, r.file_hash, r.record) for r in report.results]
+        return deploy(conn, desired, settings, dry_run=dry_run)
+
+
+def read_trusted(conn: psycopg.Connection) -> dict[str, Trusted]:
+    rows = conn.execute(
+        "SELECT module_id, file_hash, prerequisites::text, related_modules::text, "
+        "asset_paths::text FROM modules WHERE validated_with = %s AND file_hash IS NOT NULL "
+        "AND status <> 'archived'",
+        (validator_fingerprint(),),
+    )
+    return {
+        module_id: Trusted(
+            file_hash,
+            tuple(orjson.loads(prerequisites or "[]")),
+            tuple(orjson.loads(related or "[]")),
+            tuple(orjson.loads(assets or "[]")),
+        )
+        for module_id, file_hash, prerequisites, related, assets in rows
+    }
+
+
+def load_records(files: Sequence[Path]) -> list[Desired]:
+    """Module files that validation has passed, read in full."""
+    return [_load(Desired(path.stem, str(path), None, None)) for path in files]
+
+
+def _load(item: Desired) -> Desired:
+    raw = Path(item.path).read_bytes()
+    file_hash = hashlib.sha256(raw).hexdigest()
+    if item.file_hash is not None and file_hash != item.file_hash:
+        raise ContentError(
+            f"{item.path} changed while deploying; nothing was written. Run the deploy again"
+        )
+    return Desired(item.module_id, item.path, file_hash, record_for(orjson.loads(raw), file_hash))
 
 
 def git_sha() -> str | None:
@@ -78,7 +135,7 @@ def actor() -> str:
 
 def _deploy(
     conn: psycopg.Connection,
-    records: list[ModuleRecord],
+    desired: list[Desired],
     settings: Settings,
     *,
     dry_run: bool = False,
@@ -94,9 +151,12 @@ def _deploy(
         )
         if not dry_run:
             _lock(conn)
-        plan = _plan(conn, records)
+        plan, desired = _plan(conn, desired)
+        writing = set(plan.ids("insert", "update"))
         changed = {
-            r.module_id: r for r in records if r.module_id in set(plan.ids("insert", "update"))
+            d.module_id: d.record
+            for d in desired
+            if d.module_id in writing and d.record is not None
         }
         _check_references(conn, list(changed.values()))
         outcome = Outcome(plan, applied=False)
@@ -112,14 +172,14 @@ def _deploy(
 
 def deploy(
     conn: psycopg.Connection,
-    records: list[ModuleRecord],
+    desired: list[Desired],
     settings: Settings,
     *,
     dry_run: bool = False,
 ) -> Outcome:
     """Plan and (unless dry_run) apply, in one transaction; on any error nothing is written."""
     try:
-        return _deploy(conn, records, settings, dry_run=dry_run)
+        return _deploy(conn, desired, settings, dry_run=dry_run)
     except psycopg.errors.QueryCanceled:
         raise DatabaseError(
             "a statement ran longer than the statement timeout; the deploy was "
@@ -143,16 +203,25 @@ def _lock(conn: psycopg.Connection) -> None:
         ) from None
 
 
-def _plan(conn: psycopg.Connection, records: list[ModuleRecord]) -> Plan:
+def _plan(conn: psycopg.Connection, desired: list[Desired]) -> tuple[Plan, list[Desired]]:
+    """The plan, made under the lock; also returns `desired` with every needed record."""
     live = {
         row[1]: Live(*row)
-        for row in conn.execute("SELECT id, module_id, status, content_hash, revision FROM modules")
+        for row in conn.execute(
+            "SELECT id, module_id, status, content_hash, revision, file_hash, "
+            "(SELECT count(*) FROM module_sections s WHERE s.module_id = m.id) "
+            "FROM modules m"
+        )
     }
-    by_id = {r.module_id: r for r in records}
+    # Another deploy may have changed a row since validation trusted its file.
+    desired = [_load(d) if needs_record(d, live) else d for d in desired]
     differing = [
-        m
-        for m, r in by_id.items()
-        if m in live and (live[m].content_hash, live[m].status) != (r.content_hash, r.status)
+        d.module_id
+        for d in desired
+        if d.record is not None
+        and d.module_id in live
+        and (live[d.module_id].content_hash, live[d.module_id].status)
+        != (d.record.content_hash, d.record.status)
     ]
     sections: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     if differing:
@@ -165,7 +234,7 @@ def _plan(conn: psycopg.Connection, records: list[ModuleRecord]) -> Plan:
         )
         for module_id, *section in rows:
             sections[module_id].append(tuple(section))
-    return make_plan(records, live, sections)
+    return make_plan(desired, live, sections), desired
 
 
 def _check_references(conn: psycopg.Connection, records: list[ModuleRecord]) -> None:
@@ -204,30 +273,27 @@ def _apply(
         conn.execute(
             sql.SQL(
                 "UPDATE modules SET status = 'archived', updated_at = {now}, "
-                "last_deploy_id = %s WHERE module_id = ANY(%s)"
+                "file_hash = NULL, last_deploy_id = %s WHERE module_id = ANY(%s)"
             ).format(now=_NOW),
             (deploy_id, archive),
         )
 
 
-_STAGE_MODULES = """
-CREATE TEMP TABLE pipeline_stage_modules (
-    module_id text, title text, description text, category text, estimated_minutes int,
-    created_by_id text, university_id text, status text, prerequisites json,
-    related_modules json, tags json, target_audience text, module_type text,
-    interaction_level text, required_components json, difficulty_level int,
-    adaptive_config json, learning_objectives json, content_source text, notion_page_id text,
-    content_hash text
-) ON COMMIT DROP;
-CREATE TEMP TABLE pipeline_stage_sections (
-    module_id text, section_number int, section_type text, title text, content text,
-    media_url text, duration_seconds int, section_config json, completion_criteria json
-) ON COMMIT DROP
-"""
-
-
 def _stage(conn: psycopg.Connection, changed: dict[str, ModuleRecord]) -> None:
-    conn.execute(_STAGE_MODULES)
+    """COPY the rows into temp tables shaped like the real ones (dropped at commit)."""
+    conn.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE pipeline_stage_modules ON COMMIT DROP AS "
+            "SELECT {modules} FROM modules WITH NO DATA"
+        ).format(modules=_list("", MODULE_COLUMNS))
+    )
+    conn.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE pipeline_stage_sections ON COMMIT DROP AS "
+            "SELECT m.module_id, {sections} FROM module_sections s JOIN modules m "
+            "ON m.id = s.module_id WITH NO DATA"
+        ).format(sections=_list("s.", SECTION_COLUMNS))
+    )
     with conn.cursor() as cur:
         with cur.copy("COPY pipeline_stage_modules FROM STDIN") as copy:
             for record in changed.values():

@@ -39,18 +39,26 @@ class ModuleFile:
 
 
 def read_module_file(path: Path, display: str) -> tuple[ModuleFile | None, list[Problem]]:
-    """Parse one file; on failure return the Problems that explain why."""
+    """Read and parse one file; on failure return the Problems that explain why."""
+    raw, problem = read_bytes(path, display)
+    if problem is not None:
+        return None, [problem]
+    return parse_module_bytes(raw, path, display)
+
+
+def read_bytes(path: Path, display: str) -> tuple[bytes, Problem | None]:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes(), None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        return None, [
-            Problem(
-                display,
-                f"cannot read the file ({reason}); check that it exists and is readable",
-                "read",
-            )
-        ]
+        message = f"cannot read the file ({reason}); check that it exists and is readable"
+        return b"", Problem(display, message, "read")
+
+
+def parse_module_bytes(
+    raw: bytes, path: Path, display: str
+) -> tuple[ModuleFile | None, list[Problem]]:
+    """Parse a module file's bytes into a JSON object, or say why they are not one."""
     text, problem = _decode(raw, display)
     if problem is not None:
         return None, [problem]
@@ -193,4 +201,12 @@ def _place(problem: Problem, source_map: dict[str, Any]) -> Problem:
     return problem.at(location.line + 1, location.column + 1)
 
 
-__all__ = ["MAX_FILE_BYTES", "ModuleFile", "locate", "pointer", "read_module_file"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "ModuleFile",
+    "locate",
+    "parse_module_bytes",
+    "pointer",
+    "read_bytes",
+    "read_module_file",
+]

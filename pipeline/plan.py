@@ -20,6 +20,19 @@ class Live:
     status: str
     content_hash: str | None
     revision: int
+    file_hash: str | None = None
+    sections: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Desired:
+    """A module file to deploy. `record` may be None only when the database already
+    holds these exact bytes (same file_hash): then nothing needs reading."""
+
+    module_id: str
+    path: str
+    file_hash: str | None
+    record: ModuleRecord | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,19 +67,33 @@ SectionRows = Mapping[str, Sequence[tuple[Any, ...]]]
 
 
 def make_plan(
-    desired: Iterable[ModuleRecord], live: Mapping[str, Live], live_sections: SectionRows
+    desired: Iterable[Desired], live: Mapping[str, Live], live_sections: SectionRows
 ) -> Plan:
     """What a deploy of `desired` would do.
 
-    `live_sections` needs to hold the rows of modules whose hash or status
-    differ (only for the section counts); section rows are in
-    content.SECTION_COLUMNS order, section_number first.
+    `live_sections` needs to hold the rows of modules that will be updated
+    (only for the section counts); section rows are in content.SECTION_COLUMNS
+    order, section_number first.
     """
     plan = Plan()
     wanted: set[str] = set()
-    for record in sorted(desired, key=lambda r: r.module_id):
-        wanted.add(record.module_id)
-        current = live.get(record.module_id)
+    for item in sorted(desired, key=lambda d: d.module_id):
+        wanted.add(item.module_id)
+        current, record = live.get(item.module_id), item.record
+        if current is not None and _same_file(current, item):
+            plan.steps.append(
+                Step(
+                    item.module_id,
+                    "unchanged",
+                    current.revision,
+                    current.revision,
+                    current.status,
+                    current.sections,
+                )
+            )
+            continue
+        if record is None:
+            raise ValueError(f"{item.module_id}: changed file without a record")
         if current is None:
             plan.steps.append(
                 Step(
@@ -111,9 +138,29 @@ def make_plan(
         current = live[module_id]
         if current.status != "archived":
             plan.steps.append(
-                Step(module_id, "archive", current.revision, current.revision, "archived")
+                Step(
+                    module_id,
+                    "archive",
+                    current.revision,
+                    current.revision,
+                    "archived",
+                    current.sections,
+                )
             )
     return plan
+
+
+def _same_file(current: Live, item: Desired) -> bool:
+    return (
+        current.file_hash is not None
+        and current.file_hash == item.file_hash
+        and current.status != "archived"
+    )
+
+
+def needs_record(item: Desired, live: Mapping[str, Live]) -> bool:
+    current = live.get(item.module_id)
+    return item.record is None and (current is None or not _same_file(current, item))
 
 
 def section_changes(

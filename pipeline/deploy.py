@@ -11,7 +11,6 @@ statements, and the same SQL works through a transaction-mode pooler.
 from __future__ import annotations
 
 import getpass
-import hashlib
 import io
 import os
 import shutil
@@ -30,6 +29,7 @@ from psycopg import sql
 
 from pipeline.content import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRecord
 from pipeline.errors import ContentError, DatabaseError
+from pipeline.gitfiles import blob_id
 from pipeline.migrate import require_current
 from pipeline.plan import Desired, Live, Plan, make_plan, needs_record
 from pipeline.report import render_text
@@ -106,7 +106,7 @@ def load_records(files: Sequence[Path]) -> list[Desired]:
 
 def _load(item: Desired) -> Desired:
     raw = Path(item.path).read_bytes()
-    file_hash = hashlib.sha256(raw).hexdigest()
+    file_hash = blob_id(raw)
     if item.file_hash is not None and file_hash != item.file_hash:
         raise ContentError(
             f"{item.path} changed while deploying; nothing was written. Run the deploy again"

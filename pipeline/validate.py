@@ -23,6 +23,7 @@ from typing import Any
 from pipeline import checks, content, jsonfile, schema
 from pipeline.content import ModuleRecord, to_record
 from pipeline.errors import UsageError
+from pipeline.gitfiles import blob_id, known_blob_ids
 from pipeline.jsonfile import locate, parse_module_bytes, read_bytes
 from pipeline.problems import Problem
 from pipeline.schema import schema_path, schema_problems
@@ -92,16 +93,23 @@ def validator_fingerprint() -> str:
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:
     """Module files named by the user: files as given, directories' *.json sorted."""
-    found: list[Path] = []
+    return [Path(path) for path, _ in _collect(paths)]
+
+
+def _collect(paths: Iterable[Path]) -> list[tuple[str, str]]:
+    """(path, display path) of each module file; strings, because there may be many."""
+    found: dict[str, str] = {}
     for path in paths:
         if path.is_dir():
+            shown = display_path(path)
+            prefix = "" if shown == "." else f"{shown}/"
             with os.scandir(path) as entries:
                 names = sorted(
                     e.name for e in entries if e.name.endswith(".json") and not e.is_dir()
                 )
-            found.extend(path / name for name in names)
+            found.update((os.path.join(path, name), prefix + name) for name in names)
         elif path.exists() or path.is_symlink():
-            found.append(path)
+            found[str(path)] = display_path(path)
         elif path == DEFAULT_MODULES_DIR:
             raise UsageError(
                 f"there is no {DEFAULT_MODULES_DIR}/ here; run from the repository "
@@ -109,7 +117,7 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
             )
         else:
             raise UsageError(f"{path}: no such file or directory")
-    return list(dict.fromkeys(found))
+    return list(found.items())
 
 
 def display_path(path: Path) -> str:
@@ -119,12 +127,6 @@ def display_path(path: Path) -> str:
     """
     relative = os.path.relpath(os.path.abspath(path))
     return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
-
-
-def _display_paths(files: list[Path]) -> list[str]:
-    """display_path of each file, computed once per directory (it is slow per file)."""
-    shown = cache(display_path)
-    return [f.name if shown(f.parent) == "." else f"{shown(f.parent)}/{f.name}" for f in files]
 
 
 def repo_root(directory: str) -> str:
@@ -142,19 +144,23 @@ def check_file(
     exists: Callable[[str], bool],
     *,
     trusted: Trusted | None = None,
+    blob: str | None = None,
     build_record: bool = False,
 ) -> FileResult:
-    """Every per-file check of one module file (or, for a trusted file, its assets)."""
+    """Every per-file check of one module file (or, for a trusted file, its assets).
+
+    `blob` is the file's git blob id when git knows it: a trusted file with that
+    id is not even opened.
+    """
+    root = root_of(os.path.dirname(path))
+    if trusted is not None and blob is not None and trusted.file_hash == blob:
+        return _trusted_result(path, display, trusted, root, exists)
     raw, problem = read_bytes(Path(path), display)
     if problem is not None:
         return FileResult(path, display, [problem], None, None, [])
-    file_hash = hashlib.sha256(raw).hexdigest()
-    stem = Path(path).stem
-    root = root_of(os.path.dirname(path))
+    file_hash = blob_id(raw)
     if trusted is not None and trusted.file_hash == file_hash:
-        missing = _missing_assets(display, [("", a) for a in trusted.assets], root, exists)
-        known = checks.Module(display, stem, trusted.prerequisites, trusted.related_modules)
-        return FileResult(path, display, missing, known, stem, [], file_hash)
+        return _trusted_result(path, display, trusted, root, exists)
     module, problems = parse_module_bytes(raw, Path(path), display)
     if module is None:
         return FileResult(path, display, problems, None, None, [], file_hash)
@@ -197,6 +203,15 @@ def check_file(
     )
 
 
+def _trusted_result(
+    path: str, display: str, trusted: Trusted, root: str, exists: Callable[[str], bool]
+) -> FileResult:
+    stem = os.path.basename(path)[: -len(".json")]
+    missing = _missing_assets(display, [("", a) for a in trusted.assets], root, exists)
+    known = checks.Module(display, stem, trusted.prerequisites, trusted.related_modules)
+    return FileResult(path, display, missing, known, stem, [], trusted.file_hash)
+
+
 def record_for(
     data: dict[str, Any], file_hash: str, refs: list[checks.Reference] | None = None
 ) -> ModuleRecord:
@@ -208,7 +223,7 @@ def record_for(
     )
 
 
-Item = tuple[str, str, "Trusted | None"]
+Item = tuple[str, str, "Trusted | None", "str | None"]  # path, display, trusted, blob id
 
 
 def _check_chunk(items: list[Item], build_records: bool = False) -> list[FileResult]:
@@ -216,8 +231,10 @@ def _check_chunk(items: list[Item], build_records: bool = False) -> list[FileRes
     root_of = cache(repo_root)
     exists = cache(os.path.isfile)
     return [
-        check_file(path, display, root_of, exists, trusted=trusted, build_record=build_records)
-        for path, display, trusted in items
+        check_file(
+            path, display, root_of, exists, trusted=trusted, blob=blob, build_record=build_records
+        )
+        for path, display, trusted, blob in items
     ]
 
 
@@ -225,7 +242,8 @@ def _check_all(items: list[Item], build_records: bool) -> list[FileResult]:
     workers = (
         len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     )
-    if len(items) < PARALLEL_MIN_FILES or workers < 2:
+    to_read = sum(not (t is not None and t.file_hash == b) for _, _, t, b in items)
+    if to_read < PARALLEL_MIN_FILES or workers < 2:
         return _check_chunk(items, build_records)
     chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
     methods = multiprocessing.get_all_start_methods()
@@ -243,22 +261,31 @@ def validate_paths(
     build_records: bool = False,
 ) -> Report:
     """Check module files. `trusted` (by module id) and `build_records` serve deploy."""
-    files = collect_files(paths)
-    report = Report(files=_display_paths(files))
+    files = _collect(paths)
+    report = Report(files=[display for _, display in files])
     trusted = trusted or {}
+    blobs: dict[str, str] = {}
+    if trusted:
+        for directory in {os.path.dirname(path) for path, _ in files}:
+            blobs.update(
+                (os.path.join(directory, name), blob)
+                for name, blob in known_blob_ids(Path(directory or ".")).items()
+            )
     items: list[Item] = [
-        (str(f), d, trusted.get(f.stem)) for f, d in zip(files, report.files, strict=True)
+        (path, display, trusted.get(os.path.basename(path)[: -len(".json")]), blobs.get(path))
+        for path, display in files
     ]
     results = _check_all(items, build_records)
     report.results = results
     problems = [p for result in results for p in result.problems]
     modules = [r.module for r in results if r.module is not None]
-    known = {r.module_id for r in results if r.module_id} | _sibling_ids(files)
+    known = {r.module_id for r in results if r.module_id} | _sibling_ids(
+        [path for path, _ in files]
+    )
     later = checks.cross_file_checks(modules, known)
     if url_checker is not None:
         later += _unreachable_urls(results, url_checker)
-    paths_by_display = dict(zip(report.files, files, strict=True))
-    problems += _positioned(later, paths_by_display)
+    problems += _positioned(later, {display: path for path, display in files})
     report.problems = sorted(problems, key=lambda p: (p.file, p.line, p.column, p.message))
     return report
 
@@ -293,19 +320,19 @@ def _unreachable_urls(results: list[FileResult], url_checker: UrlChecker) -> lis
     ]
 
 
-def _sibling_ids(files: list[Path]) -> set[str]:
+def _sibling_ids(files: list[str]) -> set[str]:
     """Ids a reference may name besides the checked files: every module file beside them.
 
     Checking one file must still accept references to its unchanged siblings.
     """
     known: set[str] = set()
-    for directory in {f.parent for f in files}:
+    for directory in {os.path.dirname(f) or "." for f in files}:
         with os.scandir(directory) as entries:
             known.update(e.name[:-5] for e in entries if e.name.endswith(".json"))
     return known
 
 
-def _positioned(problems: list[Problem], paths: dict[str, Path]) -> list[Problem]:
+def _positioned(problems: list[Problem], paths: dict[str, str]) -> list[Problem]:
     """Place cross-file problems; they are few, so their files are read again."""
     by_file: dict[str, list[Problem]] = defaultdict(list)
     for problem in problems:
@@ -313,7 +340,7 @@ def _positioned(problems: list[Problem], paths: dict[str, Path]) -> list[Problem
     placed = []
     for display, group in by_file.items():
         try:
-            text = paths[display].read_text(encoding="utf-8")
+            text = Path(paths[display]).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             placed += group
             continue

@@ -10,6 +10,7 @@ import pytest
 from pipeline.database import Target, connect
 from pipeline.deploy import Settings, deploy, deploy_tree
 from pipeline.errors import ContentError, DatabaseError
+from pipeline.gitfiles import blob_id
 from tests.conftest import Database, Repo, module
 
 
@@ -256,14 +257,11 @@ def test_unchanged_files_still_take_part_in_reference_checks(repo: Repo, db: Dat
 
 
 def test_trust_needs_the_same_bytes_and_the_same_validator(repo: Repo, db: Database) -> None:
-    import hashlib
-
     repo.write(module(module_id="a"))
     run_deploy(repo, db)
     # Make the file invalid, and pretend the database deployed exactly these bytes.
     path = repo.write(module(module_id="a", status="bogus"))
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    db.conn.execute("UPDATE modules SET file_hash = %s", (digest,))
+    db.conn.execute("UPDATE modules SET file_hash = %s", (blob_id(path.read_bytes()),))
     assert not run_deploy(repo, db).applied, "trusted bytes were parsed again"
     db.conn.execute("UPDATE modules SET validated_with = 'an older validator'")
     with pytest.raises(ContentError, match='status "bogus" is not known'):
@@ -271,14 +269,12 @@ def test_trust_needs_the_same_bytes_and_the_same_validator(repo: Repo, db: Datab
 
 
 def test_a_row_changed_since_validation_is_read_in_full(repo: Repo, db: Database) -> None:
-    import hashlib
-
     from pipeline.plan import Desired
 
     path = repo.write(module(module_id="a"))
     run_deploy(repo, db)
     repo.write(module(module_id="a", title="New"))
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = blob_id(path.read_bytes())
     # Validation trusted the file (record None); meanwhile the row moved on.
     with connect(Target(db.url, embedded=False)) as conn:
         outcome = deploy(conn, [Desired("a", str(path), digest, None)], Settings())

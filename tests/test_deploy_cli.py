@@ -96,3 +96,27 @@ def test_seed_errors(repo: Repo, db: Database, cli) -> None:
     assert cli("db", "seed", "missing.yaml").code == 2
     assert cli("db", "seed", str(ROOT / "data" / "reference.yaml")).code == 0
     assert cli("db", "seed", str(ROOT / "data" / "reference.yaml")).code == 0  # idempotent
+
+
+def test_readme_main_job_on_the_embedded_database(repo: Repo, tmp_path_factory) -> None:
+    """The README's first command, with no DATABASE_URL: an embedded server starts."""
+    import os
+    import subprocess
+
+    repo.copy_samples()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["PIPELINE_EMBEDDED_DIR"] = str(tmp_path_factory.mktemp("embedded") / "postgres")
+    job = "pipeline db migrate && pipeline db seed && pipeline deploy"
+    try:
+        first = subprocess.run(job, shell=True, cwd=repo.root, env=env, capture_output=True,
+                               text=True, check=False)
+        assert first.returncode == 0, first.stderr
+        assert "deployed (3 insert" in first.stdout
+        assert first.stderr == ""
+        again = subprocess.run("pipeline deploy", shell=True, cwd=repo.root, env=env,
+                               capture_output=True, text=True, check=False)
+        assert "3 unchanged, 0 archived; nothing written" in again.stdout
+    finally:
+        stopped = subprocess.run("pipeline db stop", shell=True, cwd=repo.root, env=env,
+                                 capture_output=True, text=True, check=False)
+    assert stopped.stdout.strip() == "embedded Postgres stopped"

@@ -151,28 +151,27 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
     server.cleanup()
 
 
-@pytest.fixture
-def db(postgres: Postgres, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    """A migrated database of its own, with DATABASE_URL pointing at it."""
-    name = postgres.create()
+def _own_database(postgres: Postgres, monkeypatch: pytest.MonkeyPatch,
+                  template: str | None) -> Iterator[Database]:
+    name = postgres.create(template=template)
     url = postgres.url(name)
     monkeypatch.setenv("DATABASE_URL", url)
     database = Database(url)
     yield database
     database.close()
     postgres.drop(name)
+
+
+@pytest.fixture
+def db(postgres: Postgres, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """A migrated database of its own, with DATABASE_URL pointing at it."""
+    yield from _own_database(postgres, monkeypatch, TEMPLATE_DB)
 
 
 @pytest.fixture
 def empty_db(postgres: Postgres, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     """A database with no migrations applied."""
-    name = postgres.create(template=None)
-    url = postgres.url(name)
-    monkeypatch.setenv("DATABASE_URL", url)
-    database = Database(url)
-    yield database
-    database.close()
-    postgres.drop(name)
+    yield from _own_database(postgres, monkeypatch, None)
 
 
 class Database:

@@ -1,0 +1,62 @@
+"""Real Notion API responses from shared/notion-fixtures (vcrpy cassettes), as block trees."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "notion-fixtures" / "ultimate-notion"
+_CHILDREN = re.compile(r"/v1/blocks/([0-9a-f-]{36})/children")
+
+
+@cache
+def responses(cassette: str) -> list[tuple[str, str, Any]]:
+    """(method, uri, json body) of each recorded interaction."""
+    data = yaml.safe_load((FIXTURES / cassette).read_text(encoding="utf-8"))
+    found = []
+    for interaction in data["interactions"]:
+        content = interaction["response"].get("content")
+        try:
+            body = json.loads(content) if content else None
+        except ValueError:
+            continue
+        found.append((interaction["request"]["method"], interaction["request"]["uri"], body))
+    return found
+
+
+def children_by_parent(cassette: str) -> dict[str, list[dict[str, Any]]]:
+    """The last recorded GET of each block's children (all pages of it, in order)."""
+    pages: dict[str, list[dict[str, Any]]] = {}
+    for method, uri, body in responses(cassette):
+        match = _CHILDREN.search(uri)
+        if method == "GET" and match and isinstance(body, dict) and "results" in body:
+            parent = match.group(1)
+            if "start_cursor" not in uri:
+                pages[parent] = []
+            pages.setdefault(parent, []).extend(body["results"])
+    return pages
+
+
+def tree(cassette: str, root: str) -> list[dict[str, Any]]:
+    """The blocks under `root`, each with "children" filled in from the recording."""
+    by_parent = children_by_parent(cassette)
+
+    def build(parent: str) -> list[dict[str, Any]]:
+        return [{**block, "children": build(block["id"]) if block.get("has_children") else []}
+                for block in by_parent.get(parent, [])]
+    return build(root)
+
+
+def all_blocks() -> list[dict[str, Any]]:
+    """Every block object in every cassette, without children."""
+    blocks = []
+    for cassette in sorted(p.name for p in FIXTURES.glob("*.yaml")):
+        for _method, _uri, body in responses(cassette):
+            objects = body.get("results", [body]) if isinstance(body, dict) else []
+            blocks += [o for o in objects if isinstance(o, dict) and o.get("object") == "block"]
+    return blocks

@@ -1,0 +1,82 @@
+"""pipeline.yaml: which Notion database, and what its properties are called.
+
+Defaults follow seed 001's Module Library, so a team that built the database
+as the seed describes needs only `notion.database_id`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import yaml
+
+from pipeline.errors import UsageError
+from pipeline.schema import schema_path
+
+CONFIG_FILE = Path("pipeline.yaml")
+
+DEFAULT_PROPERTIES = {
+    "title": "Module Name",
+    "status": "Status",
+    "module_id": "Module ID",
+    "category": "Category",
+    "estimated_minutes": "Estimated Minutes",
+    "tags": "Tags",
+    "prerequisites": "Prerequisites",
+    "university": "University",
+    "team_lead": "Team Lead",
+    "content_source": "Content Source",
+    "description": "Description",
+    "target_audience": "Target Audience",
+    "pr_link": "GitHub Branch/PR",
+    "last_updated": "Last Updated",
+    "export_error": "Export Error",
+    "deployed_revision": "Deployed Revision",
+}
+
+
+@dataclass(frozen=True)
+class NotionSettings:
+    database_id: str | None = None
+    data_source_id: str | None = None
+    ready_status: str = "Ready"
+    live_status: str = "Live"
+    exported_by: str = "notion_sync_bot"
+    properties: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PROPERTIES))
+    universities: dict[str, str] = field(default_factory=dict)
+    people: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    notion: NotionSettings = field(default_factory=NotionSettings)
+
+
+def load_config(path: Path = CONFIG_FILE) -> Config:
+    """The config at `path`; defaults when the file does not exist."""
+    if not path.exists():
+        return Config()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise UsageError(f"{path}: not readable YAML ({exc})") from None
+    problems = _problems(data)
+    if problems:
+        raise UsageError(f"{path}: " + "; ".join(problems))
+    notion: dict[str, Any] = dict(data.get("notion") or {})
+    notion["properties"] = {**DEFAULT_PROPERTIES, **notion.get("properties", {})}
+    return Config(NotionSettings(**notion))
+
+
+def _problems(data: Any) -> list[str]:
+    schema_file = schema_path().parent / "pipeline-config.schema.json"
+    validator = jsonschema_rs.Draft202012Validator(json.loads(schema_file.read_text()))
+    problems = []
+    for error in validator.iter_errors(data):
+        where = ".".join(str(p) for p in error.instance_path) or "the top level"
+        problems.append(f"{where}: {error.message}")
+    return problems

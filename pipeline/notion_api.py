@@ -1,0 +1,248 @@
+"""The Notion API as the exporter needs it: paced, retried, paginated.
+
+notion-client 3.1 retries only 429 and GET/DELETE 500/503, and does not pace
+requests. So its own retries are off, and this wrapper:
+- paces every HTTP request through one shared Pacer (an httpx event hook), so
+  the whole process stays under Notion's ~3 requests/s on average and a 429
+  is the exception, not the control loop;
+- retries 429 (after Retry-After), and 500/502/503/504/529 and timeouts for
+  requests that are safe to repeat (reads, the data source query, page
+  updates), with exponential back-off;
+- follows `next_cursor` everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from notion_client import Client
+from notion_client.errors import HTTPResponseError, RequestTimeoutError
+
+from pipeline.errors import PipelineError, UsageError
+
+NOTION_VERSION = "2025-09-03"
+TOKEN_VARIABLE = "NOTION_TOKEN"  # noqa: S105 - the name of the variable, not a secret
+BASE_URL_VARIABLE = "NOTION_API_BASE_URL"
+DEFAULT_BASE_URL = "https://api.notion.com"
+_RETRYABLE = {500, 502, 503, 504, 529}
+_MAX_RETRY_AFTER = 60.0
+
+
+class ServiceError(PipelineError):
+    """An outside service (Notion, GitHub) failed after retries: exit 1."""
+
+    exit_code = 1
+
+
+class Pacer:
+    """Spaces request starts at least 1/rate seconds apart, across threads."""
+
+    def __init__(
+        self,
+        per_second: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / per_second
+        self._clock, self._sleep = clock, sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self, *_: object) -> None:
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            self._sleep(start - now)
+
+    def hold(self, seconds: float) -> None:
+        """Push every later request back (after a 429's Retry-After)."""
+        with self._lock:
+            self._next = max(self._next, self._clock() + seconds)
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    rate_limited: int = 0
+    retried: int = 0
+
+
+class NotionAPI:
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str | None = None,
+        per_second: float = 2.9,
+        attempts: int = 6,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.pacer = Pacer(per_second, sleep=sleep)
+        self.stats = Stats()
+        self._attempts, self._sleep = attempts, sleep
+        self._lock = threading.Lock()
+        http = httpx.Client(event_hooks={"request": [self._before_request]})
+        self.client = Client(
+            auth=token,
+            base_url=(base_url or DEFAULT_BASE_URL).rstrip("/"),
+            notion_version=NOTION_VERSION,
+            retry=False,
+            timeout_ms=int(timeout * 1000),
+            client=http,
+        )
+
+    @classmethod
+    def from_environment(cls, **kwargs: Any) -> NotionAPI:
+        token = os.environ.get(TOKEN_VARIABLE, "").strip()
+        if not token:
+            raise UsageError(
+                f"{TOKEN_VARIABLE} is not set; create an internal integration in "
+                "Notion, share the Module Library with it and export its token"
+            )
+        return cls(token, base_url=os.environ.get(BASE_URL_VARIABLE) or None, **kwargs)
+
+    def _before_request(self, _request: httpx.Request) -> None:
+        self.pacer.wait()
+        with self._lock:
+            self.stats.requests += 1
+
+    def call(
+        self, what: str, fn: Callable[..., Any], /, *, repeatable: bool = True, **kwargs: Any
+    ) -> Any:
+        """fn(**kwargs), retried as far as is safe; `what` names it in errors."""
+        for attempt in range(1, self._attempts + 1):
+            try:
+                return fn(**kwargs)
+            except HTTPResponseError as exc:
+                delay = self._delay(exc, attempt, repeatable)
+                if delay is None or attempt == self._attempts:
+                    raise ServiceError(f"Notion refused {what}: {_describe(exc)}") from None
+            except (RequestTimeoutError, httpx.TransportError) as exc:
+                if not repeatable or attempt == self._attempts:
+                    raise ServiceError(
+                        f"Notion did not answer {what} ({type(exc).__name__})"
+                    ) from None
+                delay = _backoff(attempt)
+            with self._lock:
+                self.stats.retried += 1
+            self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _delay(self, exc: HTTPResponseError, attempt: int, repeatable: bool) -> float | None:
+        if exc.status == 429:
+            with self._lock:
+                self.stats.rate_limited += 1
+            try:
+                wait = min(float(exc.headers.get("retry-after", "1")), _MAX_RETRY_AFTER)
+            except ValueError:
+                wait = 1.0
+            self.pacer.hold(wait)
+            return 0.0  # the pacer now makes every request wait
+        if exc.status in _RETRYABLE and repeatable:
+            return _backoff(attempt)
+        return None
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    def data_source_id(self, database_id: str) -> str:
+        database = self.call(
+            f"the database {database_id}", self.client.databases.retrieve, database_id=database_id
+        )
+        sources = database.get("data_sources") or []
+        if not sources:
+            raise UsageError(
+                f"the Notion database {database_id} has no data source; check "
+                "notion.database_id in pipeline.yaml"
+            )
+        return str(sources[0]["id"])
+
+    def query(self, data_source_id: str, **body: Any) -> Iterator[dict[str, Any]]:
+        """Every page the data source query returns, following cursors."""
+        cursor = None
+        while True:
+            extra: dict[str, Any] = {"start_cursor": cursor} if cursor else {}
+            result = self.call(
+                "the Module Library query",
+                self.client.data_sources.query,
+                data_source_id=data_source_id,
+                page_size=100,
+                **body,
+                **extra,
+            )
+            yield from result["results"]
+            cursor = result.get("next_cursor")
+            if not result.get("has_more") or not cursor:
+                return
+
+    def children(self, block_id: str) -> list[dict[str, Any]]:
+        blocks: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            extra: dict[str, Any] = {"start_cursor": cursor} if cursor else {}
+            result = self.call(
+                f"the blocks of {block_id}",
+                self.client.blocks.children.list,
+                block_id=block_id,
+                page_size=100,
+                **extra,
+            )
+            blocks += result["results"]
+            cursor = result.get("next_cursor")
+            if not result.get("has_more") or not cursor:
+                return blocks
+
+    def block_tree(self, block_id: str) -> list[dict[str, Any]]:
+        """All blocks under `block_id`, each with "children", to any depth.
+
+        Child pages and databases are linked, not inlined, so their blocks are
+        not fetched; a synced block's children are its original's content.
+        """
+        top = self.children(block_id)
+        stack = list(top)
+        while stack:
+            block = stack.pop()
+            block["children"] = []
+            if block.get("has_children") and block.get("type") not in (
+                "child_page",
+                "child_database",
+            ):
+                block["children"] = self.children(block["id"])
+                stack.extend(block["children"])
+        return top
+
+    def update_page(self, page_id: str, properties: dict[str, Any]) -> None:
+        self.call(
+            f"the update of page {page_id}",
+            self.client.pages.update,
+            page_id=page_id,
+            properties=properties,
+        )
+
+    def comment(self, page_id: str, text: str) -> None:
+        # Not repeatable: a retried POST after a 5xx could post the comment twice.
+        self.call(
+            f"a comment on page {page_id}",
+            self.client.comments.create,
+            repeatable=False,
+            parent={"page_id": page_id},
+            rich_text=[{"type": "text", "text": {"content": text[:2000]}}],
+        )
+
+
+def _backoff(attempt: int) -> float:
+    return float(min(0.5 * 2 ** (attempt - 1), 8.0))
+
+
+def _describe(exc: HTTPResponseError) -> str:
+    code = getattr(getattr(exc, "code", None), "value", None)
+    message = str(exc).strip() or "no message"
+    return f"HTTP {exc.status}" + (f" {code}" if code else "") + f": {message}"

@@ -1,0 +1,308 @@
+"""A local Notion API for tests: the real notion-client talks to it over HTTP.
+
+It speaks the parts of API version 2025-09-03 the pipeline uses, with
+Notion's shapes: database -> data sources; data source query with filters,
+sorts and cursors; pages retrieve and update; block children with
+pagination; comments; error bodies {"object": "error", "status", "code",
+"message"}; 429 rate_limited with Retry-After from a token bucket; injected
+5xx; Notion-hosted file URLs that expire.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+TOKEN = "secret_test_token_do_not_print"
+
+
+def now_iso(at: float | None = None) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(at or time.time()))
+
+
+@dataclass
+class Bucket:
+    """Notion-like limit: `rate` requests/s on average, bursts up to `burst`."""
+
+    rate: float
+    burst: float
+    tokens: float = 0.0
+    stamp: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.burst
+
+    def take(self) -> float:
+        """0 when allowed, else the seconds to wait."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+@dataclass
+class NotionState:
+    database_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    data_source_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    bucket: Bucket | None = None
+    faults: deque[tuple[str, int]] = field(default_factory=deque)  # (path regex, status)
+    hits: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[int] = field(default_factory=Counter)
+    file_lifetime: float = 3600.0
+    retry_after: float | None = None  # Notion sends whole seconds; tests may shorten it
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- arranging content ------------------------------------------------------------------
+
+    def add_page(self, properties: dict[str, Any], blocks: list[dict[str, Any]],
+                 edited: float | None = None) -> dict[str, Any]:
+        page_id = str(uuid.uuid4())
+        page = {"object": "page", "id": page_id, "created_time": now_iso(edited),
+                "last_edited_time": now_iso(edited), "in_trash": False, "archived": False,
+                "parent": {"type": "data_source_id", "data_source_id": self.data_source_id,
+                           "database_id": self.database_id},
+                "properties": properties,
+                "url": f"https://www.notion.so/{page_id.replace('-', '')}"}
+        self.pages[page_id] = page
+        self.set_blocks(page_id, blocks)
+        return page
+
+    def set_blocks(self, parent: str, blocks: list[dict[str, Any]]) -> None:
+        """Store a tree given with "children" keys as Notion stores blocks."""
+        stored = []
+        for block in blocks:
+            children = block.get("children", [])
+            clean = {k: v for k, v in block.items() if k != "children"}
+            clean.setdefault("id", str(uuid.uuid4()))
+            clean["object"] = "block"
+            clean["has_children"] = bool(children)
+            clean["parent"] = {"type": "block_id", "block_id": parent}
+            stored.append(clean)
+            if children:
+                self.set_blocks(clean["id"], children)
+        self.children[parent] = stored
+
+    def hosted_file(self, name: str, content: bytes, base_url: str) -> dict[str, Any]:
+        """A Notion-hosted file object: a signed URL that expires."""
+        key = f"{uuid.uuid4().hex}/{name}"
+        self.files[key] = content
+        expires = time.time() + self.file_lifetime
+        return {"url": f"{base_url}/files/{key}?X-Amz-Expires=3600&X-Amz-Signature=abc"
+                       f"&expires={expires:.0f}",
+                "expiry_time": now_iso(expires)}
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: NotionServer
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json" if not isinstance(body, bytes)
+                         else "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+        self.server.state.statuses[status] += 1
+
+    def _error(self, status: int, code: str, message: str,
+               headers: dict[str, str] | None = None) -> None:
+        self._send(status, {"object": "error", "status": status, "code": code,
+                            "message": message, "request_id": str(uuid.uuid4())}, headers)
+
+    def _body(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        return json.loads(self.rfile.read(length) or b"{}") if length else {}
+
+    def _gate(self, path: str) -> bool:
+        """Auth, rate limit and injected faults; False when an error was sent."""
+        state = self.server.state
+        with state.lock:
+            state.hits[f"{self.command} {re.sub(r'[0-9a-f-]{36}', '{id}', path)}"] += 1
+            if path.startswith("/files/"):
+                return True
+            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                self._error(401, "unauthorized", "API token is invalid.")
+                return False
+            if self.headers.get("Notion-Version") != "2025-09-03":
+                self._error(400, "missing_version", "Notion-Version header is wrong.")
+                return False
+            wait = state.bucket.take() if state.bucket else 0.0
+            if wait:
+                after = state.retry_after if state.retry_after is not None else max(1, round(
+                    wait))
+                self._error(429, "rate_limited", "You have been rate limited.",
+                            {"Retry-After": f"{after}"})
+                return False
+            for index, (pattern, status) in enumerate(state.faults):
+                if re.search(pattern, f"{self.command} {path}"):
+                    del state.faults[index]
+                    self._error(status, "internal_server_error" if status == 500
+                                else "service_unavailable", "Injected fault.")
+                    return False
+        return True
+
+    # -- routes -----------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        if not self._gate(parts.path):
+            return None
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        state = self.server.state
+        if parts.path.startswith("/files/"):
+            return self._file(parts.path[len("/files/"):], query)
+        if m := re.fullmatch(r"/v1/databases/([0-9a-f-]+)", parts.path):
+            if m[1] != state.database_id:
+                return self._error(404, "object_not_found", f"Could not find database {m[1]}.")
+            return self._send(200, {"object": "database", "id": state.database_id,
+                                    "data_sources": [{"id": state.data_source_id,
+                                                      "name": "Module Library"}]})
+        if m := re.fullmatch(r"/v1/pages/([0-9a-f-]+)", parts.path):
+            page = state.pages.get(m[1])
+            return self._send(200, page) if page else self._error(
+                404, "object_not_found", f"Could not find page with ID: {m[1]}.")
+        if m := re.fullmatch(r"/v1/blocks/([0-9a-f-]+)/children", parts.path):
+            if m[1] not in state.children:
+                return self._error(404, "object_not_found", f"Could not find block {m[1]}.")
+            return self._send(200, _paginate(state.children[m[1]], query, "block"))
+        return self._error(400, "invalid_request_url", "Invalid request URL.")
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        if not self._gate(path):
+            return None
+        body = self._body()
+        state = self.server.state
+        if m := re.fullmatch(r"/v1/data_sources/([0-9a-f-]+)/query", path):
+            if m[1] != state.data_source_id:
+                return self._error(404, "object_not_found", f"Could not find data source {m[1]}.")
+            pages = [p for p in state.pages.values()
+                     if not p["in_trash"] and _matches(p, body.get("filter"))]
+            for sort in reversed(body.get("sorts", [])):
+                pages.sort(key=lambda p, s=sort: p.get(s.get("timestamp", "")) or "",
+                           reverse=sort.get("direction") == "descending")
+            return self._send(200, _paginate(pages, body, "page_or_data_source"))
+        if path == "/v1/comments":
+            comment = {"object": "comment", "id": str(uuid.uuid4()),
+                       "parent": body.get("parent"), "rich_text": body.get("rich_text")}
+            state.comments.append(comment)
+            return self._send(200, comment)
+        return self._error(400, "invalid_request_url", "Invalid request URL.")
+
+    def do_PATCH(self) -> None:
+        path = urlsplit(self.path).path
+        if not self._gate(path):
+            return None
+        body = self._body()
+        state = self.server.state
+        if m := re.fullmatch(r"/v1/pages/([0-9a-f-]+)", path):
+            page = state.pages.get(m[1])
+            if page is None:
+                return self._error(404, "object_not_found", f"Could not find page {m[1]}.")
+            for name, value in body.get("properties", {}).items():
+                if name not in page["properties"]:
+                    return self._error(400, "validation_error",
+                                       f"{name} is not a property that exists.")
+                kind = page["properties"][name]["type"]
+                page["properties"][name] = {"id": page["properties"][name].get("id", "x"),
+                                            "type": kind, kind: value[kind]}
+            page["last_edited_time"] = now_iso()
+            return self._send(200, page)
+        return self._error(400, "invalid_request_url", "Invalid request URL.")
+
+    def _file(self, key: str, query: dict[str, str]) -> None:
+        if float(query.get("expires", "0")) < time.time():
+            self._send(403, b"<Error><Code>AccessDenied</Code>"
+                            b"<Message>Request has expired</Message></Error>")
+            return
+        content = self.server.state.files.get(key)
+        if content is None:
+            self._send(404, b"<Error><Code>NoSuchKey</Code></Error>")
+            return
+        self._send(200, content)
+
+
+def _paginate(items: list[dict[str, Any]], params: dict[str, Any], kind: str
+              ) -> dict[str, Any]:
+    size = min(int(params.get("page_size", 100)), 100)
+    start = int(params.get("start_cursor") or 0)
+    chunk = items[start:start + size]
+    more = start + size < len(items)
+    return {"object": "list", "results": chunk, "next_cursor": str(start + size) if more
+            else None, "has_more": more, "type": kind, kind: {}}
+
+
+def _matches(page: dict[str, Any], rule: dict[str, Any] | None) -> bool:
+    if not rule:
+        return True
+    if "and" in rule:
+        return all(_matches(page, r) for r in rule["and"])
+    if "or" in rule:
+        return any(_matches(page, r) for r in rule["or"])
+    if rule.get("timestamp") == "last_edited_time":
+        condition = rule["last_edited_time"]
+        value = page["last_edited_time"]
+        if "on_or_after" in condition:
+            return value >= condition["on_or_after"]
+        if "after" in condition:
+            return value > condition["after"]
+        raise ValueError(f"unsupported timestamp filter {condition}")
+    prop = page["properties"].get(rule.get("property", ""))
+    if prop is None:
+        raise ValueError(f"unknown property in filter: {rule}")
+    kind = prop["type"]
+    condition = rule.get(kind) or rule.get("status") or rule.get("select") or {}
+    value = (prop.get(kind) or {}).get("name") if kind in ("status", "select") else None
+    if "equals" in condition:
+        return bool(value == condition["equals"])
+    if "does_not_equal" in condition:
+        return bool(value != condition["does_not_equal"])
+    raise ValueError(f"unsupported filter {rule}")
+
+
+class NotionServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: NotionState) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.state = state
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+def serve(state: NotionState) -> Iterator[NotionServer]:
+    server = NotionServer(state)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -166,21 +166,12 @@ def check_file(
         return FileResult(path, display, problems, None, None, [], file_hash)
     data = module.data
     module_id = data.get("module_id") if isinstance(data.get("module_id"), str) else None
-    found = schema_problems(data, display)
+    found, refs = check_document(data, module.text, display, module.stem, root, exists=exists)
     summary: checks.Module | None = None
     external: list[tuple[str, str]] = []
     record: ModuleRecord | None = None
-    if not found:
-        refs = checks.media_references(data)
-        assets = [(r.pointer, checks.asset_file(r.target)) for r in refs if r.is_asset]
-        found = checks.file_checks(data, display, module.stem, refs, module.text)
-        found += _missing_assets(display, assets, root, exists)
-        summary = checks.Module(
-            display,
-            data["module_id"],
-            tuple(data.get("prerequisites", [])),
-            tuple(data.get("related_modules", [])),
-        )
+    if refs is not None:
+        summary = summarise(data, display)
         external = [
             (r.pointer, r.target)
             for r in refs
@@ -188,8 +179,6 @@ def check_file(
         ]
         if build_record and not found:
             record = record_for(data, file_hash, refs)
-    elif module_id is not None:
-        found += checks.check_file_name(data, display, module.stem)
     problems += found
     return FileResult(
         path,
@@ -200,6 +189,41 @@ def check_file(
         external,
         file_hash,
         record,
+    )
+
+
+def check_document(
+    data: dict[str, Any],
+    text: str,
+    display: str,
+    stem: str,
+    root: str,
+    *,
+    exists: Callable[[str], bool] = os.path.isfile,
+) -> tuple[list[Problem], list[checks.Reference] | None]:
+    """Per-file problems of one parsed module; its media references when it passed the schema.
+
+    The exporter checks its output with this before writing a file.
+    """
+    found = schema_problems(data, display)
+    if found:
+        if isinstance(data.get("module_id"), str):
+            found += checks.check_file_name(data, display, stem)
+        return found, None
+    refs = checks.media_references(data)
+    assets = [(r.pointer, checks.asset_file(r.target)) for r in refs if r.is_asset]
+    found = checks.file_checks(data, display, stem, refs, text)
+    found += _missing_assets(display, assets, root, exists)
+    return found, refs
+
+
+def summarise(data: dict[str, Any], display: str) -> checks.Module:
+    """What the cross-file checks need of a schema-valid module."""
+    return checks.Module(
+        display,
+        data["module_id"],
+        tuple(data.get("prerequisites", [])),
+        tuple(data.get("related_modules", [])),
     )
 
 

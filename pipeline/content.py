@@ -145,3 +145,25 @@ def to_record(
         module.get("university_id"),
         module.get("created_by_id"),
     )
+
+
+def _order(data: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    ordered = {k: data[k] for k in keys if k in data}
+    ordered.update((k, v) for k, v in data.items() if k not in ordered)
+    return ordered
+
+
+def file_text(module: Mapping[str, Any], schema: Mapping[str, Any]) -> str:
+    """A module file's canonical text: keys in schema order, 2-space indent, final newline.
+
+    The same module always gives the same bytes, so an export that changes
+    nothing produces no diff.
+    """
+    defs = schema["$defs"]
+    top = _order(module, list(schema["properties"]))
+    top["sections"] = [
+        _order(s, list(defs["section"]["properties"])) for s in module.get("sections", [])
+    ]
+    if "metadata" in top:
+        top["metadata"] = _order(top["metadata"], list(defs["metadata"]["properties"]))
+    return orjson.dumps(top, option=orjson.OPT_INDENT_2).decode() + "\n"

@@ -165,6 +165,21 @@ class NotionAPI:
             )
         return str(sources[0]["id"])
 
+    def data_source(self, data_source_id: str) -> dict[str, Any]:
+        """The data source with its property schema."""
+        result: dict[str, Any] = self.call(
+            f"the data source {data_source_id}",
+            self.client.data_sources.retrieve,
+            data_source_id=data_source_id,
+        )
+        return result
+
+    def page(self, page_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.call(
+            f"the page {page_id}", self.client.pages.retrieve, page_id=page_id
+        )
+        return result
+
     def query(self, data_source_id: str, **body: Any) -> Iterator[dict[str, Any]]:
         """Every page the data source query returns, following cursors."""
         cursor = None

@@ -66,6 +66,8 @@ class NotionState:
     statuses: Counter[int] = field(default_factory=Counter)
     file_lifetime: float = 3600.0
     retry_after: float | None = None  # Notion sends whole seconds; tests may shorten it
+    # The data source's property schema: {name: {"id", "name", "type", <type>: {...}}}
+    schema: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- arranging content ------------------------------------------------------------------
@@ -181,6 +183,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"object": "database", "id": state.database_id,
                                     "data_sources": [{"id": state.data_source_id,
                                                       "name": "Module Library"}]})
+        if m := re.fullmatch(r"/v1/data_sources/([0-9a-f-]+)", parts.path):
+            if m[1] != state.data_source_id:
+                return self._error(404, "object_not_found", f"Could not find data source {m[1]}.")
+            return self._send(200, {"object": "data_source", "id": state.data_source_id,
+                                    "properties": state.schema})
         if m := re.fullmatch(r"/v1/pages/([0-9a-f-]+)", parts.path):
             page = state.pages.get(m[1])
             return self._send(200, page) if page else self._error(
@@ -275,8 +282,13 @@ def _matches(page: dict[str, Any], rule: dict[str, Any] | None) -> bool:
     if prop is None:
         raise ValueError(f"unknown property in filter: {rule}")
     kind = prop["type"]
-    condition = rule.get(kind) or rule.get("status") or rule.get("select") or {}
-    value = (prop.get(kind) or {}).get("name") if kind in ("status", "select") else None
+    condition = rule.get(kind) or {}
+    if kind in ("status", "select"):
+        value = (prop.get(kind) or {}).get("name")
+    elif kind in ("rich_text", "title"):
+        value = "".join(t.get("plain_text", "") for t in prop.get(kind) or [])
+    else:
+        raise ValueError(f"unsupported filter on a {kind} property")
     if "equals" in condition:
         return bool(value == condition["equals"])
     if "does_not_equal" in condition:

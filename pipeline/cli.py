@@ -242,6 +242,53 @@ def show(
         render_module(module, sys.stdout)
 
 
+@app.command()
+def export(
+    module: Annotated[
+        str | None, typer.Option("--module", help="Export only the Ready page with this Module ID.")
+    ] = None,
+    page: Annotated[
+        str | None, typer.Option("--page", help="Export only this Notion page (id).")
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Convert and check; write nothing, in the repo or in Notion."
+        ),
+    ] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Ask Notion for every Ready page, not only those edited since the last run.",
+        ),
+    ] = False,
+) -> None:
+    """Export Ready pages of the Notion Module Library to data/modules/*.json.
+
+    Needs NOTION_TOKEN; the database and property names come from pipeline.yaml.
+    Exit 1 when some pages could not be exported (the others still are).
+
+    Example: [bold]pipeline export --module lab-safety-101 --dry-run[/bold]
+    """
+    from pipeline.config import load_config  # noqa: PLC0415
+    from pipeline.export import Exporter, require_success  # noqa: PLC0415
+    from pipeline.notion_api import NotionAPI  # noqa: PLC0415
+    from pipeline.views import export_progress, render_export, write_step_summary  # noqa: PLC0415
+
+    if module and page:
+        raise UsageError("give --module or --page, not both")
+    settings = load_config().notion
+    with export_progress() as progress:
+        exporter = Exporter(
+            NotionAPI.from_environment(), settings, Path.cwd(), dry_run=dry_run, progress=progress
+        )
+        report = exporter.run(full=full, module_id=module, page_id=page)
+    render_export(report, sys.stdout, dry_run=dry_run)
+    write_step_summary(report, dry_run=dry_run)
+    require_success(report)
+
+
 @app.callback()
 def _root() -> None:
     """Carry training modules from Notion, through reviewed pull requests, into Postgres."""

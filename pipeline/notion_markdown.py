@@ -15,7 +15,7 @@ once per page, the first time it appears.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,7 +139,7 @@ class _Writer:
         self.synced_seen: set[str] = set()
         self.headings = headings
 
-    def blocks(self, blocks: list[Block]) -> str:
+    def blocks(self, blocks: Sequence[Block]) -> str:
         """Blocks separated by blank lines; items of one list by single newlines."""
         parts: list[str] = []
         previous = None
@@ -350,7 +350,7 @@ def _guard_line_start(text: str) -> str:
     return f"{match.group(1)}{match.group(2)}\\{match.group(3)}{text[match.end() :]}"
 
 
-def _headings(blocks: list[Block]) -> list[Block]:
+def _headings(blocks: Sequence[Block]) -> list[Block]:
     found: list[Block] = []
     stack = list(reversed(blocks))
     while stack:
@@ -362,7 +362,7 @@ def _headings(blocks: list[Block]) -> list[Block]:
 
 
 def to_markdown(
-    blocks: list[Block], resolve_file: FileResolver = external_or_hosted_url
+    blocks: Sequence[Block], resolve_file: FileResolver = external_or_hosted_url
 ) -> Rendered:
     """Markdown for a page's blocks, and the blocks that could not be exported."""
     writer = _Writer(resolve_file, _headings(blocks))

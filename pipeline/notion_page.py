@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,7 +213,7 @@ def _text(block: Block) -> str:
     return plain_text(payload.get("rich_text", []))
 
 
-def _split(blocks: list[Block]) -> tuple[list[str], list[_Section]]:
+def _split(blocks: Sequence[Block]) -> tuple[list[str], list[_Section]]:
     objectives: list[str] = []
     sections: list[_Section] = []
     mode = "preamble"
@@ -318,7 +318,7 @@ def _section(
 
 def convert_page(
     page: Mapping[str, Any],
-    blocks: list[Block],
+    blocks: Sequence[Block],
     settings: NotionSettings,
     *,
     resolve_file: FileResolver = external_or_hosted_url,

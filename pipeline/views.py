@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any, TextIO
@@ -12,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipeline.deploy import Outcome
+from pipeline.export import ExportReport
 from pipeline.live import LiveModule
 
 _STYLE = {"insert": "green", "update": "yellow", "archive": "red", "unchanged": "dim"}
@@ -130,3 +135,83 @@ def to_json(value: Any) -> str:
         raise TypeError(type(obj).__name__)
 
     return json.dumps(value, indent=2, ensure_ascii=False, default=default)
+
+
+@contextmanager
+def export_progress() -> Iterator[Callable[[str], None]]:
+    """A spinner naming the page being exported, on a terminal only."""
+    if not sys.stderr.isatty():
+        yield lambda _title: None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn  # noqa: PLC0415
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        transient=True,
+        console=Console(file=sys.stderr),
+    ) as progress:
+        task = progress.add_task("asking Notion for Ready pages")
+        count = 0
+
+        def advance(title: str) -> None:
+            nonlocal count
+            count += 1
+            progress.update(task, description=f"page {count}: {escape(title)}")
+
+        yield advance
+
+
+def _export_rows(report: ExportReport) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    for r in sorted(report.results, key=lambda r: (r.outcome != "failed", r.module_id or "")):
+        notes = r.message
+        if r.skipped:
+            notes = (notes + "; " if notes else "") + "; ".join(
+                f"block {s.block_id}: {s.reason}" for s in r.skipped
+            )
+        rows.append((r.module_id or "?", r.title, r.outcome, notes))
+    return rows
+
+
+def render_export(report: ExportReport, out: TextIO, *, dry_run: bool) -> None:
+    table = Table(
+        title="Export" + (" (dry run: nothing written)" if dry_run else ""), title_justify="left"
+    )
+    for column in ("module", "page", "result", "notes"):
+        table.add_column(column)
+    for module_id, title, outcome, notes in _export_rows(report):
+        style = {"failed": "red", "exported": "green"}.get(outcome, "dim")
+        table.add_row(
+            escape(module_id), escape(title), f"[{style}]{outcome}[/{style}]", escape(notes)
+        )
+    console = _console(out)
+    if report.results:
+        console.print(table)
+    console.print(
+        f"{report.count('exported')} exported, {report.count('unchanged')} "
+        f"unchanged, {report.count('failed')} failed; {report.requests} Notion "
+        f"requests ({report.rate_limited} rate-limited)"
+    )
+
+
+def write_step_summary(report: ExportReport, *, dry_run: bool) -> None:
+    """Markdown for the Actions job page, when running in Actions."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    lines = [
+        "## Notion export" + (" (dry run)" if dry_run else ""),
+        "",
+        f"{report.count('exported')} exported, {report.count('unchanged')} unchanged, "
+        f"{report.count('failed')} failed",
+        "",
+    ]
+    if report.results:
+        lines += ["| module | page | result | notes |", "| --- | --- | --- | --- |"]
+        lines += [
+            "| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in row) + " |"
+            for row in _export_rows(report)
+        ]
+    with open(target, "a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")

@@ -1,0 +1,469 @@
+"""`pipeline export`: Ready pages of the Module Library -> data/modules/<module_id>.json.
+
+Each page is converted on its own: a page that cannot be exported is
+reported (on its Notion row and in the summary) and the others still export.
+Nothing is written for a page whose file would not pass `pipeline validate`;
+files are written atomically. The same Notion content always gives the same
+bytes: `exported_at` is the page's last edit time and `revision` moves only
+when the content hash does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from pipeline import checks
+from pipeline.config import NotionSettings
+from pipeline.content import content_hash, file_text
+from pipeline.errors import ContentError, PipelineError, UsageError
+from pipeline.notion_api import NotionAPI, ServiceError
+from pipeline.notion_markdown import Block, Skipped, external_or_hosted_url
+from pipeline.notion_page import (
+    PageError,
+    convert_page,
+    module_id_of,
+    page_title,
+    property_value,
+)
+from pipeline.schema import load_schema
+from pipeline.validate import check_document, summarise, validate_paths
+
+STATE_FILE = Path(".pipeline") / "notion-export.json"
+MANIFEST = ".notion-assets.json"
+Outcome = Literal["exported", "unchanged", "failed"]
+
+
+@dataclass
+class PageResult:
+    page_id: str
+    title: str
+    module_id: str | None
+    outcome: Outcome
+    message: str = ""
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+@dataclass
+class ExportReport:
+    results: list[PageResult] = field(default_factory=list)
+    requests: int = 0
+    rate_limited: int = 0
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(r.outcome == outcome for r in self.results)
+
+
+@dataclass
+class _Candidate:
+    page: dict[str, Any]
+    module_id: str
+    text: str
+    module: dict[str, Any]
+    assets: dict[str, bytes]  # repo path -> content, to write
+    manifest: dict[str, dict[str, str]]
+    skipped: list[Skipped]
+
+
+class Exporter:
+    def __init__(
+        self,
+        api: NotionAPI,
+        settings: NotionSettings,
+        root: Path,
+        *,
+        dry_run: bool = False,
+        download: Callable[[str], bytes] | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.api, self.settings, self.root, self.dry_run = api, settings, root, dry_run
+        self.modules_dir = root / "data" / "modules"
+        self.download = download or _download
+        self.progress = progress or (lambda _title: None)
+
+    # -- the run ---------------------------------------------------------------------------
+
+    def run(
+        self, *, full: bool = False, module_id: str | None = None, page_id: str | None = None
+    ) -> ExportReport:
+        started = datetime.now(UTC)
+        source_id = self.settings.data_source_id or self.api.data_source_id(self._database_id())
+        schema = self.api.data_source(source_id).get("properties", {})
+        self._check_properties(schema)
+        cursor = None if (full or module_id or page_id) else self._cursor()
+        pages = (
+            [self.api.page(page_id)]
+            if page_id
+            else list(self._ready_pages(source_id, schema, cursor, module_id))
+        )
+        report = ExportReport()
+        candidates = self._convert_all(pages, report)
+        self._cross_check(candidates, report)
+        for candidate in candidates.values():
+            self._write(candidate)
+            report.results.append(
+                PageResult(
+                    candidate.page["id"],
+                    page_title(candidate.page),
+                    candidate.module_id,
+                    "exported",
+                    skipped=candidate.skipped,
+                )
+            )
+        self._write_back(report, schema, {p["id"]: p for p in pages})
+        if not self.dry_run and not (module_id or page_id):
+            self._save_cursor(started, pages, report)
+        report.requests = self.api.stats.requests
+        report.rate_limited = self.api.stats.rate_limited
+        return report
+
+    def _database_id(self) -> str:
+        if not self.settings.database_id:
+            raise UsageError(
+                "pipeline.yaml has no notion.database_id; set it to the id of "
+                "the Module Library database"
+            )
+        return self.settings.database_id
+
+    def _check_properties(self, schema: dict[str, Any]) -> None:
+        props = self.settings.properties
+        for key in ("status", "module_id"):
+            if props[key] not in schema:
+                raise UsageError(
+                    f"the Module Library has no property {props[key]!r}; rename "
+                    f"notion.properties.{key} in pipeline.yaml to match"
+                )
+
+    def _ready_pages(
+        self, source_id: str, schema: dict[str, Any], cursor: str | None, module_id: str | None
+    ) -> Iterator[dict[str, Any]]:
+        status_name = self.settings.properties["status"]
+        kind = schema[status_name]["type"]
+        rules: list[dict[str, Any]] = [
+            {"property": status_name, kind: {"equals": self.settings.ready_status}}
+        ]
+        if cursor:
+            rules.append(
+                {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": cursor}}
+            )
+        if module_id:
+            id_name = self.settings.properties["module_id"]
+            rules.append({"property": id_name, schema[id_name]["type"]: {"equals": module_id}})
+        yield from self.api.query(
+            source_id,
+            filter={"and": rules},
+            sorts=[{"timestamp": "last_edited_time", "direction": "ascending"}],
+        )
+
+    # -- converting --------------------------------------------------------------------------
+
+    def _convert_all(
+        self, pages: list[dict[str, Any]], report: ExportReport
+    ) -> dict[str, _Candidate]:
+        existing = self._existing_page_ids()
+        ids_by_page = dict(existing)
+        owners: dict[str, list[str]] = {}
+        for page in pages:
+            try:
+                module_id = module_id_of(page, self.settings)
+            except PageError:
+                continue
+            ids_by_page[page["id"]] = module_id
+            owners.setdefault(module_id, []).append(page["id"])
+        candidates: dict[str, _Candidate] = {}
+        for page in pages:
+            self.progress(page_title(page) or page["id"])
+            try:
+                candidate = self._convert(page, ids_by_page, owners, existing)
+            except PipelineError as exc:
+                report.results.append(
+                    PageResult(
+                        page["id"],
+                        page_title(page),
+                        ids_by_page.get(page["id"]),
+                        "failed",
+                        str(exc),
+                    )
+                )
+                continue
+            if candidate is None:
+                report.results.append(
+                    PageResult(page["id"], page_title(page), ids_by_page[page["id"]], "unchanged")
+                )
+            else:
+                candidates[candidate.module_id] = candidate
+        return candidates
+
+    def _existing_page_ids(self) -> dict[str, str]:
+        """notion_page_id -> module_id of the module files already in the repository."""
+        found = {}
+        if self.modules_dir.is_dir():
+            for path in self.modules_dir.glob("*.json"):
+                try:
+                    data = orjson.loads(path.read_bytes())
+                except (OSError, orjson.JSONDecodeError):
+                    continue
+                if isinstance(data, dict) and isinstance(data.get("notion_page_id"), str):
+                    found[_normal_id(data["notion_page_id"])] = path.stem
+        return found
+
+    def _convert(
+        self,
+        page: dict[str, Any],
+        ids_by_page: dict[str, str],
+        owners: dict[str, list[str]],
+        existing: dict[str, str],
+    ) -> _Candidate | None:
+        page_id = page["id"]
+        module_id = module_id_of(page, self.settings)
+        others = [p for p in owners.get(module_id, []) if p != page_id]
+        others += [p for p, m in existing.items() if m == module_id and p != _normal_id(page_id)]
+        if others:
+            raise PageError(
+                page_id,
+                f"Module ID {module_id!r} is also used by the page "
+                f"{others[0]}; each module needs its own Module ID",
+            )
+        resolver = _AssetResolver(self, module_id)
+        converted = convert_page(
+            page,
+            self.api.block_tree(page_id),
+            self.settings,
+            resolve_file=resolver,
+            module_ids_by_page=ids_by_page,
+        )
+        module = converted.module
+        path = self.modules_dir / f"{module_id}.json"
+        previous = _read_json(path)
+        digest = content_hash(module)
+        if previous is not None and content_hash(previous) == digest:
+            return None
+        old_revision = (previous or {}).get("metadata", {}).get("revision", 0)
+        module["metadata"] = {
+            "revision": int(old_revision) + 1 if isinstance(old_revision, int) else 1,
+            "exported_at": _utc(page["last_edited_time"]),
+            "exported_by": self.settings.exported_by,
+            "content_hash": digest,
+        }
+        text = file_text(module, load_schema())
+        display = f"data/modules/{module_id}.json"
+        problems, _refs = check_document(
+            module,
+            text,
+            display,
+            module_id,
+            str(self.root),
+            exists=lambda p: os.path.isfile(p) or os.path.relpath(p, self.root) in resolver.pending,
+        )
+        errors = [p for p in problems if p.is_error]
+        if errors:
+            raise PageError(
+                page_id,
+                "the exported module would not be valid: "
+                + "; ".join(f"{p.pointer or 'module'}: {p.message}" for p in errors[:3]),
+            )
+        return _Candidate(
+            page, module_id, text, module, resolver.pending, resolver.manifest, converted.skipped
+        )
+
+    def _cross_check(self, candidates: dict[str, _Candidate], report: ExportReport) -> None:
+        """References and prerequisite cycles against the rest of the tree."""
+        if not candidates:
+            return
+        summaries: dict[str, checks.Module] = {}
+        if self.modules_dir.is_dir() and any(self.modules_dir.glob("*.json")):
+            for result in validate_paths([self.modules_dir]).results:
+                if result.module is not None:
+                    summaries[result.module.module_id] = result.module
+        for module_id, candidate in candidates.items():
+            summaries[module_id] = summarise(candidate.module, f"data/modules/{module_id}.json")
+        known = set(summaries) | {p.stem for p in self.modules_dir.glob("*.json")}
+        failing: dict[str, list[str]] = {}
+        for problem in checks.cross_file_checks(list(summaries.values()), known):
+            module_id = Path(problem.file).stem
+            if module_id in candidates and problem.is_error:
+                failing.setdefault(module_id, []).append(problem.message)
+        for module_id, messages in failing.items():
+            candidate = candidates.pop(module_id)
+            report.results.append(
+                PageResult(
+                    candidate.page["id"],
+                    page_title(candidate.page),
+                    module_id,
+                    "failed",
+                    "the exported module would not be valid: " + "; ".join(messages),
+                )
+            )
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _write(self, candidate: _Candidate) -> None:
+        if self.dry_run:
+            return
+        for relative, content in candidate.assets.items():
+            _atomic_write(self.root / relative, content)
+        if candidate.manifest:
+            manifest = self.root / "data" / "assets" / candidate.module_id / MANIFEST
+            _atomic_write(
+                manifest, (json.dumps(candidate.manifest, indent=2, sort_keys=True) + "\n").encode()
+            )
+        _atomic_write(self.modules_dir / f"{candidate.module_id}.json", candidate.text.encode())
+
+    def _write_back(
+        self, report: ExportReport, schema: dict[str, Any], pages: dict[str, dict[str, Any]]
+    ) -> None:
+        """Tell each failed page why (a property if there is one, else a comment); clear
+        an old error once a page exports again. Unchanged rows are not touched."""
+        if self.dry_run:
+            return
+        name = self.settings.properties["export_error"]
+        has_property = schema.get(name, {}).get("type") == "rich_text"
+        for result in report.results:
+            message = f"Export failed: {result.message}" if result.outcome == "failed" else ""
+            current = property_value(pages.get(result.page_id, {}), name) or ""
+            try:
+                if has_property and message[:2000] != current:
+                    self.api.update_page(
+                        result.page_id,
+                        {
+                            name: {
+                                "rich_text": [{"type": "text", "text": {"content": message[:2000]}}]
+                            }
+                            if message
+                            else {name: {"rich_text": []}}
+                        },
+                    )
+                elif message and not has_property:
+                    self.api.comment(result.page_id, message)
+            except ServiceError as exc:
+                result.message += f" (could not tell Notion: {exc})"
+
+    # -- cursor ------------------------------------------------------------------------------
+
+    def _cursor(self) -> str | None:
+        state = _read_json(self.root / STATE_FILE)
+        cursor = (state or {}).get("cursor")
+        return cursor if isinstance(cursor, str) else None
+
+    def _save_cursor(
+        self, started: datetime, pages: list[dict[str, Any]], report: ExportReport
+    ) -> None:
+        """Next run asks only for pages edited since; failed pages are asked for again.
+
+        Notion's last_edited_time has minute precision, so the cursor keeps a
+        minute's margin.
+        """
+        failed = {r.page_id for r in report.results if r.outcome == "failed"}
+        times = [p["last_edited_time"] for p in pages if p["id"] in failed]
+        cursor = (
+            min(times)
+            if times
+            else (started - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:00.000Z")
+        )
+        _atomic_write(self.root / STATE_FILE, (json.dumps({"cursor": cursor}) + "\n").encode())
+
+
+class _AssetResolver:
+    """Maps file blocks to repo paths, downloading Notion-hosted files once."""
+
+    def __init__(self, exporter: Exporter, module_id: str) -> None:
+        self.exporter, self.module_id = exporter, module_id
+        self.directory = f"data/assets/{module_id}"
+        self.manifest: dict[str, dict[str, str]] = (
+            _read_json(exporter.root / self.directory / MANIFEST) or {}
+        )
+        self.pending: dict[str, bytes] = {}
+
+    def __call__(self, block: Block) -> str:
+        payload = block[block["type"]]
+        if payload.get("type") != "file":
+            return external_or_hosted_url(block)
+        known = self.manifest.get(block["id"])
+        if (
+            known
+            and known.get("last_edited_time") == block.get("last_edited_time")
+            and (self.exporter.root / known["path"]).is_file()
+        ):
+            return known["path"]
+        url = payload["file"]["url"]
+        try:
+            content = self.exporter.download(url)
+        except (httpx.HTTPError, OSError) as exc:
+            raise PageError(
+                block.get("id", "?"),
+                f"could not download the file of block "
+                f"{block.get('id')} ({exc}); try the export again",
+            ) from None
+        suffix = Path(urlsplit(url).path).suffix.lower()[:10]
+        path = f"{self.directory}/{hashlib.sha256(content).hexdigest()[:16]}{suffix}"
+        self.pending[path] = content
+        self.manifest[block["id"]] = {
+            "last_edited_time": str(block.get("last_edited_time")),
+            "path": path,
+        }
+        return path
+
+
+def _download(url: str) -> bytes:
+    response = httpx.get(url, timeout=60, follow_redirects=True)
+    response.raise_for_status()
+    return response.content
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _atomic_write(path: Path, content: bytes) -> None:
+    """Write via a temporary file and rename: readers see the old or the new file, whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _normal_id(page_id: str) -> str:
+    raw = page_id.replace("-", "").lower()
+    return (
+        f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}" if len(raw) == 32 else page_id
+    )
+
+
+def _utc(timestamp: str) -> str:
+    """Notion's '2025-11-26T14:30:00.000Z' as the schema's '2025-11-26T14:30:00Z'."""
+    return timestamp.split(".", maxsplit=1)[0].rstrip("Z") + "Z"
+
+
+def failed_pages(report: ExportReport) -> list[PageResult]:
+    return [r for r in report.results if r.outcome == "failed"]
+
+
+def require_success(report: ExportReport) -> None:
+    failed = failed_pages(report)
+    if failed:
+        raise ContentError(
+            f"{len(failed)} of {len(report.results)} pages could not be "
+            "exported; see the table above"
+        )

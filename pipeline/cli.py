@@ -281,7 +281,11 @@ def export(
     settings = load_config().notion
     with export_progress() as progress:
         exporter = Exporter(
-            NotionAPI.from_environment(), settings, Path.cwd(), dry_run=dry_run, progress=progress
+            NotionAPI.from_environment(per_second=settings.requests_per_second),
+            settings,
+            Path.cwd(),
+            dry_run=dry_run,
+            progress=progress,
         )
         report = exporter.run(full=full, module_id=module, page_id=page)
     render_export(report, sys.stdout, dry_run=dry_run)

@@ -46,6 +46,7 @@ class NotionSettings:
     ready_status: str = "Ready"
     live_status: str = "Live"
     exported_by: str = "notion_sync_bot"
+    requests_per_second: float = 2.9
     properties: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PROPERTIES))
     universities: dict[str, str] = field(default_factory=dict)
     people: dict[str, str] = field(default_factory=dict)

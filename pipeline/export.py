@@ -332,18 +332,10 @@ class Exporter:
         for result in report.results:
             message = f"Export failed: {result.message}" if result.outcome == "failed" else ""
             current = property_value(pages.get(result.page_id, {}), name) or ""
+            text = [{"type": "text", "text": {"content": message[:2000]}}] if message else []
             try:
                 if has_property and message[:2000] != current:
-                    self.api.update_page(
-                        result.page_id,
-                        {
-                            name: {
-                                "rich_text": [{"type": "text", "text": {"content": message[:2000]}}]
-                            }
-                            if message
-                            else {name: {"rich_text": []}}
-                        },
-                    )
+                    self.api.update_page(result.page_id, {name: {"rich_text": text}})
                 elif message and not has_property:
                     self.api.comment(result.page_id, message)
             except ServiceError as exc:

@@ -235,8 +235,11 @@ class Handler(BaseHTTPRequestHandler):
                     return self._error(400, "validation_error",
                                        f"{name} is not a property that exists.")
                 kind = page["properties"][name]["type"]
+                stored = value[kind]
+                if kind in ("rich_text", "title"):
+                    stored = [_full_rich_text(item) for item in stored]
                 page["properties"][name] = {"id": page["properties"][name].get("id", "x"),
-                                            "type": kind, kind: value[kind]}
+                                            "type": kind, kind: stored}
             page["last_edited_time"] = now_iso()
             return self._send(200, page)
         return self._error(400, "invalid_request_url", "Invalid request URL.")
@@ -251,6 +254,17 @@ class Handler(BaseHTTPRequestHandler):
             self._send(404, b"<Error><Code>NoSuchKey</Code></Error>")
             return
         self._send(200, content)
+
+
+def _full_rich_text(item: dict[str, Any]) -> dict[str, Any]:
+    """Rich text as Notion returns it: with plain_text, annotations and href."""
+    text = item.get("text", {})
+    link = text.get("link") or None
+    return {"type": "text", "text": {"content": text.get("content", ""), "link": link},
+            "annotations": {"bold": False, "italic": False, "strikethrough": False,
+                            "underline": False, "code": False, "color": "default",
+                            **item.get("annotations", {})},
+            "plain_text": text.get("content", ""), "href": link["url"] if link else None}
 
 
 def _paginate(items: list[dict[str, Any]], params: dict[str, Any], kind: str

@@ -85,12 +85,12 @@ class Exporter:
         *,
         dry_run: bool = False,
         download: Callable[[str], bytes] | None = None,
-        progress: Callable[[str], None] | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
     ) -> None:
         self.api, self.settings, self.root, self.dry_run = api, settings, root, dry_run
         self.modules_dir = root / "data" / "modules"
         self.download = download or _download
-        self.progress = progress or (lambda _title: None)
+        self.progress = progress or (lambda _title, _done, _total: None)
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -182,8 +182,8 @@ class Exporter:
             ids_by_page[page["id"]] = module_id
             owners.setdefault(module_id, []).append(page["id"])
         candidates: dict[str, _Candidate] = {}
-        for page in pages:
-            self.progress(page_title(page) or page["id"])
+        for done, page in enumerate(pages, 1):
+            self.progress(page_title(page) or page["id"], done, len(pages))
             try:
                 candidate = self._convert(page, ids_by_page, owners, existing)
             except PipelineError as exc:

@@ -138,26 +138,24 @@ def to_json(value: Any) -> str:
 
 
 @contextmanager
-def export_progress() -> Iterator[Callable[[str], None]]:
-    """A spinner naming the page being exported, on a terminal only."""
+def export_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar of pages exported, on a terminal only."""
     if not sys.stderr.isatty():
-        yield lambda _title: None
+        yield lambda _title, _done, _total: None
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn  # noqa: PLC0415
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
 
     with Progress(
-        SpinnerColumn(),
+        BarColumn(),
+        MofNCompleteColumn(),
         TextColumn("{task.description}"),
         transient=True,
         console=Console(file=sys.stderr),
     ) as progress:
-        task = progress.add_task("asking Notion for Ready pages")
-        count = 0
+        task = progress.add_task("asking Notion for Ready pages", total=None)
 
-        def advance(title: str) -> None:
-            nonlocal count
-            count += 1
-            progress.update(task, description=f"page {count}: {escape(title)}")
+        def advance(title: str, done: int, total: int) -> None:
+            progress.update(task, completed=done - 1, total=total, description=escape(title))
 
         yield advance
 

@@ -280,3 +280,56 @@ def test_configuration_errors(repo: Repo, notion: NotionServer, cli,
     assert "no notion.database_id" in cli("export").err
     monkeypatch.delenv("NOTION_TOKEN")
     assert "NOTION_TOKEN is not set" in cli("export").err
+
+
+def test_a_recorded_notion_page_exports(repo: Repo, notion: NotionServer, cli) -> None:
+    """Real payloads from shared/notion-fixtures, as one section of a module."""
+    from tests.notion_fixtures import tree
+
+    state = notion.state
+    recorded = tree("test_page_to_markdown.yaml", "00000000-0000-4000-8000-000000000004")
+
+    def local_files(blocks: list[dict[str, Any]]) -> None:
+        for b in blocks:
+            payload = b.get(b["type"], {})
+            if isinstance(payload, dict) and payload.get("type") == "file":
+                payload["file"] = state.hosted_file("picture.jpg", b"JPEG", notion.url)
+            local_files(b.get("children", []))
+
+    local_files(recorded)
+    state.add_page(properties("recorded", "Recorded"),
+                   [heading("Section 1: Everything Notion has"), *recorded], HOUR_AGO)
+    result = cli("export")
+    assert result.code == 0, result.out
+    assert "'button' cannot be exported" in result.out  # reported, with its block id
+    data = json.loads((repo.modules / "recorded.json").read_text())
+    content = data["sections"][0]["content"]
+    assert "# Headline 1" in content and "| Cell 1, 1 | Cell 1, 2 |" in content
+    assert data["sections"][0]["media_url"].startswith("data/assets/recorded/")
+    assert "X-Amz" not in json.dumps(data)
+    assert validate_paths([repo.modules]).valid
+
+
+def test_export_one_page_by_id(repo: Repo, notion: NotionServer, cli) -> None:
+    notion.state.add_page(properties("a", "A"), body(), HOUR_AGO)
+    page = notion.state.add_page(properties("b", "B"), body(), HOUR_AGO)
+    assert cli("export", "--page", page["id"]).code == 0
+    assert list(files(repo)) == ["b.json"]
+    assert cli("export", "--page", page["id"], "--module", "b").code == 2
+
+
+def test_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from pipeline.views import export_progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    with export_progress() as advance:
+        for done in range(1, 4):
+            advance(f"Module {done}", done, 3)
+    assert "Module" in terminal.getvalue()

@@ -111,7 +111,7 @@ def body(
 
 def _rendering(module: Mapping[str, Any]) -> list[str]:
     facts = [
-        f"**Category:** {module.get('category') or '–'}",
+        f"**Category:** {module.get('category') or 'none'}",
         f"**Estimated time:** {module.get('estimated_minutes', 10)} min",
         f"**Status:** {module.get('status')}",
     ]

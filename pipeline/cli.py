@@ -293,6 +293,44 @@ def export(
     require_success(report)
 
 
+@app.command()
+def propose(
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Say what would be pushed and opened; push and open nothing."
+        ),
+    ] = False,
+) -> None:
+    """Open or update one pull request per changed module (branch notion/<module_id>).
+
+    Needs GITHUB_TOKEN and GITHUB_REPOSITORY (GITHUB_API_URL for GitHub Enterprise), as
+    Actions sets them; with NOTION_TOKEN the Notion row gets the PR link.
+
+    Example: [bold]pipeline export && pipeline propose[/bold]
+    """
+    from pipeline.branches import Author, Git  # noqa: PLC0415
+    from pipeline.config import load_config  # noqa: PLC0415
+    from pipeline.notion_api import NotionAPI  # noqa: PLC0415
+    from pipeline.propose import Proposer, github_repository, notion_writer  # noqa: PLC0415
+    from pipeline.views import render_proposals  # noqa: PLC0415
+
+    settings = load_config().notion
+    notify = None
+    if os.environ.get("NOTION_TOKEN"):
+        api = NotionAPI.from_environment(per_second=settings.requests_per_second)
+        notify = notion_writer(api, settings)
+    default = Author()
+    author = Author(
+        os.environ.get("PIPELINE_GIT_AUTHOR_NAME") or default.name,
+        os.environ.get("PIPELINE_GIT_AUTHOR_EMAIL") or default.email,
+    )
+    report = Proposer(
+        Git(Path.cwd()), github_repository(), dry_run=dry_run, author=author, notify=notify
+    ).run()
+    render_proposals(report, sys.stdout, dry_run=dry_run)
+
+
 @app.callback()
 def _root() -> None:
     """Carry training modules from Notion, through reviewed pull requests, into Postgres."""

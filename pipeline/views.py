@@ -18,6 +18,7 @@ from rich.table import Table
 from pipeline.deploy import Outcome
 from pipeline.export import ExportReport
 from pipeline.live import LiveModule
+from pipeline.propose import ProposeReport
 
 _STYLE = {"insert": "green", "update": "yellow", "archive": "red", "unchanged": "dim"}
 
@@ -213,3 +214,15 @@ def write_step_summary(report: ExportReport, *, dry_run: bool) -> None:
         ]
     with open(target, "a", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
+
+
+def render_proposals(report: ProposeReport, out: TextIO, *, dry_run: bool) -> None:
+    console = _console(out)
+    if not report.proposals:
+        console.print("no module differs from the default branch; nothing to propose")
+    for p in report.proposals:
+        console.print(f"{escape(p.module_id)}: {p.action}" + (f"  {p.url}" if p.url else ""))
+    for note in report.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    if dry_run:
+        console.print("dry run: nothing pushed, opened or closed")

@@ -1,0 +1,264 @@
+"""`pipeline propose`: each changed module becomes (or updates) one pull request.
+
+Safe to rerun at any point: a branch that already holds the module's files
+is not pushed again, a PR is looked up before one is created (PyGithub's
+retry can repeat a POST), and a crash between push and PR creation is
+finished by the next run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from github import Auth, Github, GithubException
+from github.PullRequest import PullRequest
+from github.Repository import Repository
+
+from pipeline import pr_body
+from pipeline.branches import BRANCH_PREFIX, Author, Git, build_commit, delete_branch, push_branch
+from pipeline.errors import UsageError
+from pipeline.gitfiles import blob_id
+from pipeline.notion_api import ServiceError
+from pipeline.validate import validate_paths
+
+LABELS = ("module", "auto-export")
+Action = Literal["opened", "updated", "unchanged", "closed"]
+
+
+@dataclass
+class Proposal:
+    module_id: str
+    action: Action
+    url: str = ""
+
+
+@dataclass
+class ProposeReport:
+    proposals: list[Proposal] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def github_repository(*, timeout: int = 30) -> Repository:
+    """The repository from GITHUB_REPOSITORY and GITHUB_TOKEN (GITHUB_API_URL, as in Actions)."""
+    token = os.environ.get("GITHUB_TOKEN", "").strip()
+    name = os.environ.get("GITHUB_REPOSITORY", "").strip()
+    if not token:
+        raise UsageError(
+            "GITHUB_TOKEN is not set; see 'Set up in your organisation' in the "
+            "README for a token that can open pull requests"
+        )
+    if "/" not in name:
+        raise UsageError("GITHUB_REPOSITORY is not set to owner/name")
+    client = Github(
+        auth=Auth.Token(token),
+        timeout=timeout,
+        base_url=os.environ.get("GITHUB_API_URL", "https://api.github.com"),
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+    )
+    try:
+        return client.get_repo(name)
+    except GithubException as exc:
+        raise ServiceError(f"GitHub refused the repository {name}: {_why(exc)}") from None
+
+
+def _why(exc: GithubException) -> str:
+    data = exc.data if isinstance(exc.data, dict) else {}
+    details = "; ".join(
+        str(e.get("message", e.get("code", "")))
+        for e in data.get("errors", [])
+        if isinstance(e, dict)
+    )
+    return f"HTTP {exc.status} {data.get('message', '')}".strip() + (
+        f" ({details})" if details else ""
+    )
+
+
+def changed_modules(git: Git, base: str) -> list[str]:
+    """Module ids whose files in the working tree differ from `base`."""
+    listed = git.run("ls-tree", "-r", "-z", base, "--", "data/modules", "data/assets")
+    in_base: dict[str, str] = {}
+    for entry in listed.split("\0"):
+        if entry:
+            meta, _, name = entry.partition("\t")
+            in_base[name] = meta.split()[2]
+    in_tree: dict[str, str] = {}
+    for folder in ("data/modules", "data/assets"):
+        for path in sorted((git.root / folder).rglob("*")) if (git.root / folder).is_dir() else []:
+            if path.is_file():
+                in_tree[path.relative_to(git.root).as_posix()] = blob_id(path.read_bytes())
+    changed = set()
+    for name in in_base.keys() | in_tree.keys():
+        if in_base.get(name) != in_tree.get(name):
+            changed.add(_module_of(name))
+    return sorted(m for m in changed if m)
+
+
+def _module_of(path: str) -> str | None:
+    parts = path.split("/")
+    if parts[:2] == ["data", "modules"] and len(parts) == 3 and parts[2].endswith(".json"):
+        return parts[2][: -len(".json")]
+    if parts[:2] == ["data", "assets"] and len(parts) >= 4:
+        return parts[2]
+    return None
+
+
+class Proposer:
+    def __init__(
+        self,
+        git: Git,
+        repo: Repository,
+        *,
+        dry_run: bool = False,
+        author: Author | None = None,
+        notify: Callable[[dict[str, Any], str], None] | None = None,
+    ) -> None:
+        self.git, self.repo, self.dry_run = git, repo, dry_run
+        self.author = author or Author()
+        self.notify = notify
+        self.owner = repo.owner.login
+
+    def run(self) -> ProposeReport:
+        default = self.repo.default_branch
+        self.git.fetch(default)
+        base = f"{self.git.remote}/{default}"
+        report = ProposeReport()
+        branches = self.git.remote_branches()
+        changed = changed_modules(self.git, base)
+        problems = self._validation(changed)
+        for module_id in changed:
+            report.proposals.append(
+                self._propose(
+                    module_id, base, branches.get(module_id), problems.get(module_id, []), report
+                )
+            )
+        for module_id in sorted(set(branches) - set(changed)):
+            closed = self._close(module_id, branches[module_id])
+            if closed:
+                report.proposals.append(closed)
+        return report
+
+    def _validation(self, changed: list[str]) -> dict[str, list[str]]:
+        paths = [self.git.root / "data" / "modules" / f"{m}.json" for m in changed]
+        existing = [p for p in paths if p.is_file()]
+        if not existing:
+            return {}
+        found: dict[str, list[str]] = {}
+        for p in validate_paths(existing).problems:
+            found.setdefault(Path(p.file).stem, []).append(
+                f"{p.file} {p.line}:{p.column}: {p.message}"
+            )
+        return found
+
+    def _propose(
+        self,
+        module_id: str,
+        base: str,
+        remote_sha: str | None,
+        problems: list[str],
+        report: ProposeReport,
+    ) -> Proposal:
+        branch = f"{BRANCH_PREFIX}{module_id}"
+        new = _load(self.git.root / "data" / "modules" / f"{module_id}.json")
+        old = _loads(self.git.run("show", f"{base}:data/modules/{module_id}.json", check=False))
+        shown = new or old or {"module_id": module_id, "title": module_id}
+        title = pr_body.title(shown) if new else f"Module: {shown.get('title')} (remove)"
+        text = pr_body.body(old, shown, validation=problems)
+        tree, commit = build_commit(self.git, base, module_id, title, self.author)
+        pushed = remote_sha is None or self.git.tree_of(remote_sha) != tree
+        if self.dry_run:
+            return Proposal(module_id, "updated" if pushed else "unchanged")
+        if pushed:
+            push_branch(self.git, module_id, commit, remote_sha)
+        pull = self._find(branch)
+        if pull is None:
+            pull = self._create(branch, title, text)
+            action: Action = "opened"
+        elif pushed or pull.title != title or pull.body != text:
+            pull.edit(title=title, body=text)
+            action = "updated"
+        else:
+            return Proposal(module_id, "unchanged", pull.html_url)
+        pull.add_to_labels(*LABELS)
+        if self.notify is not None and new and new.get("notion_page_id"):
+            try:
+                self.notify(new, pull.html_url)
+            except ServiceError as exc:
+                report.notes.append(f"{module_id}: the PR is open but Notion was not told: {exc}")
+        return Proposal(module_id, action, pull.html_url)
+
+    def _find(self, branch: str) -> PullRequest | None:
+        pulls = self.repo.get_pulls(state="open", head=f"{self.owner}:{branch}")
+        return next(iter(pulls), None)
+
+    def _open_pull_of(self, branch: str) -> PullRequest | None:
+        """A slower, surer lookup: every open PR, matched on its head branch."""
+        return next((p for p in self.repo.get_pulls(state="open") if p.head.ref == branch), None)
+
+    def _create(self, branch: str, title: str, text: str) -> PullRequest:
+        try:
+            return self.repo.create_pull(
+                base=self.repo.default_branch, head=branch, title=title, body=text
+            )
+        except GithubException as exc:
+            found = self._open_pull_of(branch) if exc.status == 422 else None  # exists already
+            if found is not None:
+                found.edit(title=title, body=text)
+                return found
+            raise ServiceError(
+                f"GitHub refused the pull request for {branch}: {_why(exc)}"
+            ) from None
+
+    def _close(self, module_id: str, remote_sha: str) -> Proposal | None:
+        """The module no longer differs from the default branch: close its PR."""
+        pull = self._find(f"{BRANCH_PREFIX}{module_id}")
+        if self.dry_run:
+            return Proposal(module_id, "closed") if pull else None
+        if pull is not None:
+            pull.create_issue_comment(
+                "Closing: the module in Notion no longer differs from "
+                f"`{self.repo.default_branch}`, so there is nothing to "
+                "review."
+            )
+            pull.edit(state="closed")
+        delete_branch(self.git, module_id, remote_sha)
+        return Proposal(module_id, "closed", pull.html_url if pull else "")
+
+
+def notion_writer(api: Any, settings: Any) -> Callable[[dict[str, Any], str], None]:
+    """Puts the PR link and the time on the module's Notion row."""
+
+    def notify(module: dict[str, Any], url: str) -> None:
+        props = settings.properties
+        api.update_page(
+            module["notion_page_id"],
+            {
+                props["pr_link"]: {"url": url},
+                props["last_updated"]: {
+                    "date": {"start": datetime.now(UTC).isoformat(timespec="seconds")}
+                },
+            },
+        )
+
+    return notify
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    try:
+        return _loads(path.read_text(encoding="utf-8"))
+    except OSError:
+        return None
+
+
+def _loads(text: str) -> dict[str, Any] | None:
+    try:
+        data = orjson.loads(text) if text else None
+    except orjson.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None

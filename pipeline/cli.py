@@ -22,7 +22,7 @@ import typer
 if TYPE_CHECKING:
     import psycopg
 
-from pipeline.errors import PipelineError, UsageError
+from pipeline.errors import ContentError, PipelineError, UsageError
 from pipeline.report import RENDERERS
 from pipeline.urlcheck import check_urls
 from pipeline.validate import DEFAULT_MODULES_DIR, validate_paths
@@ -187,12 +187,18 @@ def deploy(
     Example: [bold]pipeline deploy --dry-run[/bold]
     """
     from pipeline import deploy as deploying  # noqa: PLC0415
-    from pipeline.views import outcome_json, render_outcome, to_json  # noqa: PLC0415
+    from pipeline.views import (  # noqa: PLC0415
+        outcome_json,
+        render_outcome,
+        to_json,
+        write_deploy_summary,
+    )
 
     settings = deploying.Settings(
         lock_timeout, statement_timeout, deploying.git_sha(), deploying.actor()
     )
     outcome = deploying.deploy_tree(path, _connect, settings, dry_run=dry_run)
+    write_deploy_summary(outcome, dry_run=dry_run)
     if as_json:
         print(to_json(outcome_json(outcome, dry_run=dry_run)))
     else:
@@ -329,6 +335,43 @@ def propose(
         Git(Path.cwd()), github_repository(), dry_run=dry_run, author=author, notify=notify
     ).run()
     render_proposals(report, sys.stdout, dry_run=dry_run)
+
+
+notion_app = typer.Typer(help="Write back to the Notion Module Library.", no_args_is_help=True)
+app.add_typer(notion_app, name="notion")
+
+
+@notion_app.command("mark-live")
+def notion_mark_live(
+    deploy_id: Annotated[
+        int | None, typer.Option("--deploy", help="The deploy to report (default: the latest).")
+    ] = None,
+) -> None:
+    """Set Status Live, Last Updated and the deployed revision on the rows of the modules
+    a deploy inserted or updated. Safe to rerun.
+
+    Example: [bold]pipeline deploy && pipeline notion mark-live[/bold]
+    """
+    from pipeline.config import load_config  # noqa: PLC0415
+    from pipeline.mark_live import deployed_modules, mark_live  # noqa: PLC0415
+    from pipeline.migrate import require_current  # noqa: PLC0415
+    from pipeline.notion_api import NotionAPI  # noqa: PLC0415
+
+    settings = load_config().notion
+    with _connect() as conn:
+        require_current(conn)
+        deploy, modules = deployed_modules(conn, deploy_id)
+    api = NotionAPI.from_environment(per_second=settings.requests_per_second)
+    source = settings.data_source_id or (
+        api.data_source_id(settings.database_id) if settings.database_id else None
+    )
+    schema = api.data_source(source).get("properties", {}) if source else {}
+    lines = mark_live(api, settings, modules, schema)
+    print(f"deploy {deploy}: {len(modules)} modules")
+    for line in lines:
+        print(line)
+    if any("NOT marked live" in line for line in lines):
+        raise ContentError("some Notion rows could not be marked live; see above")
 
 
 @app.callback()

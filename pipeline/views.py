@@ -226,3 +226,36 @@ def render_proposals(report: ProposeReport, out: TextIO, *, dry_run: bool) -> No
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
     if dry_run:
         console.print("dry run: nothing pushed, opened or closed")
+
+
+def write_deploy_summary(outcome: Outcome, *, dry_run: bool) -> None:
+    """The plan as Markdown on the Actions job page, when running in Actions."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    plan = outcome.plan
+    counts = ", ".join(f"{plan.count(a)} {a}" for a in ("insert", "update", "unchanged", "archive"))
+    state = (
+        "dry run, nothing written"
+        if dry_run
+        else f"deploy {outcome.deploy_id}"
+        if outcome.applied
+        else "nothing to write"
+    )
+    lines = [
+        f"## Deploy plan ({state})",
+        "",
+        counts,
+        "",
+        "| module | action | revision | status | sections |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {s.module_id} | {s.action} | "
+        f"{_revision(s.revision_before, s.revision_after)} | {s.status_after} | "
+        f"{_sections(s)} |"
+        for s in plan.steps
+        if s.action != "unchanged"
+    ]
+    with open(target, "a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")

@@ -41,6 +41,8 @@ def properties(module_id: str | None, title: str, status: str = "Ready",
         "Tags": p("multi_select", [{"id": "t", "name": "onboarding"}]),
         "Prerequisites": p("relation", [{"id": i} for i in prerequisites or []]),
         "Export Error": p("rich_text", []),
+        "GitHub Branch/PR": p("url", None),
+        "Last Updated": p("date", None),
     }
 
 

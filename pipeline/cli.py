@@ -318,7 +318,12 @@ def propose(
     from pipeline.branches import Author, Git  # noqa: PLC0415
     from pipeline.config import load_config  # noqa: PLC0415
     from pipeline.notion_api import NotionAPI  # noqa: PLC0415
-    from pipeline.propose import Proposer, github_repository, notion_writer  # noqa: PLC0415
+    from pipeline.propose import (  # noqa: PLC0415
+        Proposer,
+        checked_by_export,
+        github_repository,
+        notion_writer,
+    )
     from pipeline.views import render_proposals  # noqa: PLC0415
 
     settings = load_config().notion
@@ -332,7 +337,12 @@ def propose(
         os.environ.get("PIPELINE_GIT_AUTHOR_EMAIL") or default.email,
     )
     report = Proposer(
-        Git(Path.cwd()), github_repository(), dry_run=dry_run, author=author, notify=notify
+        Git(Path.cwd()),
+        github_repository(),
+        dry_run=dry_run,
+        author=author,
+        notify=notify,
+        checked=checked_by_export(Path.cwd()),
     ).run()
     render_proposals(report, sys.stdout, dry_run=dry_run)
 

@@ -41,6 +41,8 @@ from pipeline.schema import load_schema
 from pipeline.validate import check_document, summarise, validate_paths
 
 STATE_FILE = Path(".pipeline") / "notion-export.json"
+# Modules whose Notion pages this run looked at: `propose` may close only their PRs.
+CHECKED_FILE = Path(".pipeline") / "last-export.json"
 MANIFEST = ".notion-assets.json"
 Outcome = Literal["exported", "unchanged", "failed"]
 
@@ -124,6 +126,13 @@ class Exporter:
         self._write_back(report, schema, {p["id"]: p for p in pages})
         if not self.dry_run and not (module_id or page_id):
             self._save_cursor(started, pages, report)
+        if not self.dry_run:
+            checked = sorted(
+                {r.module_id for r in report.results if r.module_id and r.outcome != "failed"}
+            )
+            _atomic_write(
+                self.root / CHECKED_FILE, (json.dumps({"checked": checked}) + "\n").encode()
+            )
         report.requests = self.api.stats.requests
         report.rate_limited = self.api.stats.rate_limited
         return report

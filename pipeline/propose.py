@@ -118,10 +118,14 @@ class Proposer:
         dry_run: bool = False,
         author: Author | None = None,
         notify: Callable[[dict[str, Any], str], None] | None = None,
+        checked: set[str] | None = None,
     ) -> None:
         self.git, self.repo, self.dry_run = git, repo, dry_run
         self.author = author or Author()
         self.notify = notify
+        # A PR is closed only when this run's export looked at its module's page and
+        # found it equal to the default branch; a page not asked for says nothing.
+        self.checked = checked or set()
         self.owner = repo.owner.login
 
     def run(self) -> ProposeReport:
@@ -138,7 +142,7 @@ class Proposer:
                     module_id, base, branches.get(module_id), problems.get(module_id, []), report
                 )
             )
-        for module_id in sorted(set(branches) - set(changed)):
+        for module_id in sorted((set(branches) - set(changed)) & self.checked):
             closed = self._close(module_id, branches[module_id])
             if closed:
                 report.proposals.append(closed)
@@ -229,6 +233,13 @@ class Proposer:
             pull.edit(state="closed")
         delete_branch(self.git, module_id, remote_sha)
         return Proposal(module_id, "closed", pull.html_url if pull else "")
+
+
+def checked_by_export(root: Path) -> set[str]:
+    """Module ids the last export looked at (empty when there is no record)."""
+    path = root / ".pipeline" / "last-export.json"
+    data = _load(path) or {}
+    return {str(m) for m in data.get("checked", []) if isinstance(m, str)}
 
 
 def notion_writer(api: Any, settings: Any) -> Callable[[dict[str, Any], str], None]:

@@ -335,3 +335,12 @@ def test_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
         for done in range(1, 4):
             advance(f"Module {done}", done, 3)
     assert "Module" in terminal.getvalue()
+
+
+def test_export_records_the_modules_it_looked_at(repo: Repo, notion: NotionServer,
+                                                 cli) -> None:
+    notion.state.add_page(properties("a", "A"), body(), HOUR_AGO)
+    notion.state.add_page(properties("b", "B"), [para(rt("no sections"))], HOUR_AGO)
+    cli("export")
+    record = json.loads((repo.root / ".pipeline" / "last-export.json").read_text())
+    assert record == {"checked": ["a"]}  # b failed: nothing is known of it

@@ -95,6 +95,12 @@ def test_new_same_changed_gone(world: World, cli) -> None:
     assert world.branch_file("lab")["title"] == "Lab, revised"
 
     (world.work / "data" / "modules" / "lab.json").unlink()
+    result = cli("propose")  # no export looked at the page: the PR stays
+    assert "lab" not in result.out
+    assert state.pulls[0]["state"] == "open"
+
+    (world.work / ".pipeline").mkdir()
+    (world.work / ".pipeline" / "last-export.json").write_text('{"checked": ["lab"]}')
     result = cli("propose")
     assert "lab: closed" in result.out
     assert state.pulls[0]["state"] == "closed"

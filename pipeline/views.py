@@ -9,16 +9,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline.deploy import Outcome
-from pipeline.export import ExportReport
-from pipeline.live import LiveModule
-from pipeline.propose import ProposeReport
+if TYPE_CHECKING:  # annotations only: keeps every command's start-up light
+    from pipeline.deploy import Outcome
+    from pipeline.export import ExportReport
+    from pipeline.live import LiveModule
+    from pipeline.propose import ProposeReport
+
 
 _STYLE = {"insert": "green", "update": "yellow", "archive": "red", "unchanged": "dim"}
 

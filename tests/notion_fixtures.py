@@ -10,7 +10,11 @@ from typing import Any
 
 import yaml
 
+# CI and sessions have shared/ beside the checkout.
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "notion-fixtures" / "ultimate-notion"
+if not FIXTURES.is_dir():
+    raise RuntimeError(f"recorded Notion responses not found at {FIXTURES}; the tests expect "
+                       "shared/notion-fixtures beside the checkout")
 _CHILDREN = re.compile(r"/v1/blocks/([0-9a-f-]{36})/children")
 
 

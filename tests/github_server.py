@@ -15,10 +15,12 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.local_http import LocalServer, run_server
 
 GITHUB_TOKEN = "ghs_test_token_never_printed"
 
@@ -190,25 +192,11 @@ class Handler(BaseHTTPRequestHandler):
         return self._send(201, pull)
 
 
-class GitHubServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class GitHubServer(LocalServer[GitHubState]):
     def __init__(self, state: GitHubState) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.state = state
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        super().__init__(state, Handler)
 
 
 def serve(state: GitHubState) -> Iterator[GitHubServer]:
     server = GitHubServer(state)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield from run_server(server)

@@ -18,9 +18,11 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.local_http import LocalServer, run_server
 
 TOKEN = "secret_test_token_do_not_print"
 
@@ -310,25 +312,11 @@ def _matches(page: dict[str, Any], rule: dict[str, Any] | None) -> bool:
     raise ValueError(f"unsupported filter {rule}")
 
 
-class NotionServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class NotionServer(LocalServer[NotionState]):
     def __init__(self, state: NotionState) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.state = state
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        super().__init__(state, Handler)
 
 
 def serve(state: NotionState) -> Iterator[NotionServer]:
     server = NotionServer(state)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield from run_server(server)

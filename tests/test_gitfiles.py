@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from pipeline.gitfiles import blob_id, known_blob_ids
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout
+from tests.local_http import git
 
 
 def test_known_blob_ids(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,13 +13,9 @@ import pytest
 from tests.conftest import module
 from tests.github_server import GITHUB_TOKEN, GitHubServer, GitHubState
 from tests.github_server import serve as serve_github
+from tests.local_http import git
 from tests.notion_server import TOKEN, NotionState
 from tests.notion_server import serve as serve_notion
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout.strip()
 
 
 @dataclass

@@ -24,6 +24,7 @@ import yaml
 from tests.conftest import ROOT, Database, module
 from tests.github_server import GITHUB_TOKEN, GitHubServer, GitHubState
 from tests.github_server import serve as serve_github
+from tests.local_http import git
 from tests.notion_server import TOKEN, NotionServer, NotionState
 from tests.notion_server import serve as serve_notion
 from tests.test_export import body, properties, schema
@@ -102,9 +103,6 @@ def run_job(workflow_file: str, job: str, context: Context, workdir: Path,
     return ran
 
 
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout.strip()
 
 
 @dataclass

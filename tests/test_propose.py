@@ -177,3 +177,19 @@ def test_missing_settings(world: World, cli, monkeypatch: pytest.MonkeyPatch) ->
     result = cli("propose")
     assert result.code == 2
     assert "GITHUB_TOKEN is not set" in result.err
+
+
+def test_failed_notion_write_back_keeps_the_pull_request(world: World, cli,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    for notion in serve_notion(NotionState()):
+        page = notion.state.add_page({}, [])  # a row without the PR link property
+        monkeypatch.setenv("NOTION_TOKEN", TOKEN)
+        monkeypatch.setenv("NOTION_API_BASE_URL", notion.url)
+        (world.work / "pipeline.yaml").write_text("notion:\n  requests_per_second: 200\n")
+        world.write(revised(1, notion_page_id=page["id"]))
+        result = cli("propose")
+        assert result.code == 0, result.err
+        assert "lab: opened" in result.out
+        assert "the PR is open but Notion was not told" in result.out
+        assert len(world.github.state.pulls) == 1

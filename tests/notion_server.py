@@ -72,6 +72,19 @@ class NotionState:
     schema: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    databases: dict[str, dict[str, Any]] = field(default_factory=dict)  # created via the API
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def database(self, database_id: str) -> dict[str, Any] | None:
+        if database_id == self.database_id:
+            return {"title": "Module Library", "data_source_id": self.data_source_id}
+        return self.databases.get(database_id)
+
+    def source(self, data_source_id: str) -> dict[str, Any] | None:
+        if data_source_id == self.data_source_id:
+            return {"database_id": self.database_id, "properties": self.schema}
+        return self.sources.get(data_source_id)
+
     # -- arranging content ------------------------------------------------------------------
 
     def add_page(self, properties: dict[str, Any], blocks: list[dict[str, Any]],
@@ -180,16 +193,18 @@ class Handler(BaseHTTPRequestHandler):
         if parts.path.startswith("/files/"):
             return self._file(parts.path[len("/files/"):], query)
         if m := re.fullmatch(r"/v1/databases/([0-9a-f-]+)", parts.path):
-            if m[1] != state.database_id:
+            database = state.database(m[1])
+            if database is None:
                 return self._error(404, "object_not_found", f"Could not find database {m[1]}.")
-            return self._send(200, {"object": "database", "id": state.database_id,
-                                    "data_sources": [{"id": state.data_source_id,
-                                                      "name": "Module Library"}]})
+            return self._send(200, {"object": "database", "id": m[1],
+                                    "data_sources": [{"id": database["data_source_id"],
+                                                      "name": database["title"]}]})
         if m := re.fullmatch(r"/v1/data_sources/([0-9a-f-]+)", parts.path):
-            if m[1] != state.data_source_id:
+            source = state.source(m[1])
+            if source is None:
                 return self._error(404, "object_not_found", f"Could not find data source {m[1]}.")
-            return self._send(200, {"object": "data_source", "id": state.data_source_id,
-                                    "properties": state.schema})
+            return self._send(200, {"object": "data_source", "id": m[1],
+                                    "properties": source["properties"]})
         if m := re.fullmatch(r"/v1/pages/([0-9a-f-]+)", parts.path):
             page = state.pages.get(m[1])
             return self._send(200, page) if page else self._error(
@@ -207,14 +222,19 @@ class Handler(BaseHTTPRequestHandler):
         body = self._body()
         state = self.server.state
         if m := re.fullmatch(r"/v1/data_sources/([0-9a-f-]+)/query", path):
-            if m[1] != state.data_source_id:
+            if state.source(m[1]) is None:
                 return self._error(404, "object_not_found", f"Could not find data source {m[1]}.")
             pages = [p for p in state.pages.values()
-                     if not p["in_trash"] and _matches(p, body.get("filter"))]
+                     if not p["in_trash"] and p["parent"].get("data_source_id") == m[1]
+                     and _matches(p, body.get("filter"))]
             for sort in reversed(body.get("sorts", [])):
                 pages.sort(key=lambda p, s=sort: p.get(s.get("timestamp", "")) or "",
                            reverse=sort.get("direction") == "descending")
             return self._send(200, _paginate(pages, body, "page_or_data_source"))
+        if path == "/v1/databases":
+            return self._create_database(body)
+        if path == "/v1/pages":
+            return self._create_page(body)
         if path == "/v1/comments":
             comment = {"object": "comment", "id": str(uuid.uuid4()),
                        "parent": body.get("parent"), "rich_text": body.get("rich_text")}
@@ -245,6 +265,52 @@ class Handler(BaseHTTPRequestHandler):
             page["last_edited_time"] = now_iso()
             return self._send(200, page)
         return self._error(400, "invalid_request_url", "Invalid request URL.")
+
+    def _create_database(self, body: dict[str, Any]) -> None:
+        state = self.server.state
+        parent = (body.get("parent") or {}).get("page_id", "")
+        if parent not in state.children and parent not in state.pages:
+            return self._error(404, "object_not_found", f"Could not find page {parent}.")
+        title = "".join(t.get("text", {}).get("content", "") for t in body.get("title", []))
+        database_id, source_id = str(uuid.uuid4()), str(uuid.uuid4())
+        schema = {name: {"id": name[:4], "name": name, "type": kind, kind: config}
+                  for name, spec in (body.get("initial_data_source") or {}).get(
+                      "properties", {}).items() for kind, config in spec.items()}
+        if sum(p["type"] == "title" for p in schema.values()) != 1:
+            return self._error(400, "validation_error", "A database needs one title property.")
+        state.databases[database_id] = {"title": title, "data_source_id": source_id}
+        state.sources[source_id] = {"database_id": database_id, "properties": schema}
+        state.children.setdefault(parent, []).append({
+            "object": "block", "id": database_id, "type": "child_database",
+            "has_children": False, "child_database": {"title": title},
+            "parent": {"type": "page_id", "page_id": parent}})
+        return self._send(200, {"object": "database", "id": database_id,
+                                "title": body.get("title", []),
+                                "data_sources": [{"id": source_id, "name": title}]})
+
+    def _create_page(self, body: dict[str, Any]) -> None:
+        state = self.server.state
+        source_id = (body.get("parent") or {}).get("data_source_id", "")
+        source = state.source(source_id)
+        if source is None:
+            return self._error(404, "object_not_found", f"Could not find data source {source_id}.")
+        empty = {"title": [], "rich_text": [], "select": None, "number": None, "date": None,
+                 "email": None, "checkbox": False, "url": None}
+        properties = {}
+        for name, spec in source["properties"].items():
+            kind = spec["type"]
+            value = (body.get("properties", {}).get(name) or {}).get(kind, empty.get(kind))
+            if kind in ("rich_text", "title"):
+                value = [_full_rich_text(item) for item in value or []]
+            properties[name] = {"id": spec["id"], "type": kind, kind: value}
+        unknown = set(body.get("properties", {})) - set(source["properties"])
+        if unknown:
+            return self._error(400, "validation_error",
+                               f"{sorted(unknown)[0]} is not a property that exists.")
+        page = self.server.state.add_page(properties, [])
+        page["parent"] = {"type": "data_source_id", "data_source_id": source_id,
+                          "database_id": source["database_id"]}
+        return self._send(200, page)
 
     def _file(self, key: str, query: dict[str, str]) -> None:
         if float(query.get("expires", "0")) < time.time():

@@ -384,6 +384,36 @@ def notion_mark_live(
         raise ContentError("some Notion rows could not be marked live; see above")
 
 
+sync_app = typer.Typer(
+    help="Reference tables in Notion (universities, teams, ...).", no_args_is_help=True
+)
+app.add_typer(sync_app, name="sync")
+
+
+@sync_app.command("setup")
+def sync_setup(
+    parent_page: Annotated[
+        str, typer.Option("--parent-page", help="The Notion page to create the databases under.")
+    ],
+) -> None:
+    """Create the Notion databases for the reference tables (or find the existing ones)
+    and save their ids in notion-sync.json. Safe to rerun.
+
+    Example: [bold]pipeline sync setup --parent-page 0123456789abcdef0123456789abcdef[/bold]
+    """
+    from pipeline.config import load_config  # noqa: PLC0415
+    from pipeline.notion_api import NotionAPI  # noqa: PLC0415
+    from pipeline.sync import SYNC_CONFIG, setup  # noqa: PLC0415
+    from pipeline.sync_plan import entities  # noqa: PLC0415
+
+    config = load_config()
+    api = NotionAPI.from_environment(per_second=config.notion.requests_per_second)
+    for database in setup(api, parent_page, entities(config.sync.students)):
+        state = "created" if database.created else "found"
+        print(f"{database.entity}: {state} ({database.database_id})")
+    print(f"database ids saved in {SYNC_CONFIG}")
+
+
 @app.callback()
 def _root() -> None:
     """Carry training modules from Notion, through reviewed pull requests, into Postgres."""

@@ -53,8 +53,14 @@ class NotionSettings:
 
 
 @dataclass(frozen=True)
+class SyncSettings:
+    students: tuple[str, ...] | None = None  # None: students are not synced
+
+
+@dataclass(frozen=True)
 class Config:
     notion: NotionSettings = field(default_factory=NotionSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
 
 
 def load_config(path: Path = CONFIG_FILE) -> Config:
@@ -70,7 +76,10 @@ def load_config(path: Path = CONFIG_FILE) -> Config:
         raise UsageError(f"{path}: " + "; ".join(problems))
     notion: dict[str, Any] = dict(data.get("notion") or {})
     notion["properties"] = {**DEFAULT_PROPERTIES, **notion.get("properties", {})}
-    return Config(NotionSettings(**notion))
+    students = (data.get("sync") or {}).get("students")
+    return Config(
+        NotionSettings(**notion), SyncSettings(tuple(students) if students is not None else None)
+    )
 
 
 def _problems(data: Any) -> list[str]:

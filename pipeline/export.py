@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ from pipeline import checks
 from pipeline.config import NotionSettings
 from pipeline.content import content_hash, file_text
 from pipeline.errors import ContentError, PipelineError, UsageError
+from pipeline.files import atomic_write
 from pipeline.notion_api import NotionAPI, ServiceError
 from pipeline.notion_markdown import Block, Skipped, external_or_hosted_url
 from pipeline.notion_page import (
@@ -130,7 +130,7 @@ class Exporter:
             checked = sorted(
                 {r.module_id for r in report.results if r.module_id and r.outcome != "failed"}
             )
-            _atomic_write(
+            atomic_write(
                 self.root / CHECKED_FILE, (json.dumps({"checked": checked}) + "\n").encode()
             )
         report.requests = self.api.stats.requests
@@ -321,13 +321,13 @@ class Exporter:
         if self.dry_run:
             return
         for relative, content in candidate.assets.items():
-            _atomic_write(self.root / relative, content)
+            atomic_write(self.root / relative, content)
         if candidate.manifest:
             manifest = self.root / "data" / "assets" / candidate.module_id / MANIFEST
-            _atomic_write(
+            atomic_write(
                 manifest, (json.dumps(candidate.manifest, indent=2, sort_keys=True) + "\n").encode()
             )
-        _atomic_write(self.modules_dir / f"{candidate.module_id}.json", candidate.text.encode())
+        atomic_write(self.modules_dir / f"{candidate.module_id}.json", candidate.text.encode())
 
     def _write_back(
         self, report: ExportReport, schema: dict[str, Any], pages: dict[str, dict[str, Any]]
@@ -372,7 +372,7 @@ class Exporter:
             if times
             else (started - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:00.000Z")
         )
-        _atomic_write(self.root / STATE_FILE, (json.dumps({"cursor": cursor}) + "\n").encode())
+        atomic_write(self.root / STATE_FILE, (json.dumps({"cursor": cursor}) + "\n").encode())
 
 
 class _AssetResolver:
@@ -428,21 +428,6 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     except (OSError, orjson.JSONDecodeError):
         return None
     return data if isinstance(data, dict) else None
-
-
-def _atomic_write(path: Path, content: bytes) -> None:
-    """Write via a temporary file and rename: readers see the old or the new file, whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _normal_id(page_id: str) -> str:

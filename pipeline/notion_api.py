@@ -234,6 +234,31 @@ class NotionAPI:
                 stack.extend(block["children"])
         return top
 
+    def create_database(
+        self, parent_page_id: str, title: str, properties: dict[str, Any]
+    ) -> tuple[str, str]:
+        """(database id, data source id) of a new database under a page."""
+        # Not repeatable: a retried create after a 5xx could make two databases.
+        result = self.call(
+            f"the creation of database {title!r}",
+            self.client.databases.create,
+            repeatable=False,
+            parent={"type": "page_id", "page_id": parent_page_id},
+            title=[{"type": "text", "text": {"content": title}}],
+            initial_data_source={"properties": properties},
+        )
+        return str(result["id"]), str(result["data_sources"][0]["id"])
+
+    def create_page(self, data_source_id: str, properties: dict[str, Any]) -> str:
+        result = self.call(
+            "the creation of a page",
+            self.client.pages.create,
+            repeatable=False,
+            parent={"type": "data_source_id", "data_source_id": data_source_id},
+            properties=properties,
+        )
+        return str(result["id"])
+
     def update_page(self, page_id: str, properties: dict[str, Any]) -> None:
         self.call(
             f"the update of page {page_id}",

@@ -172,9 +172,11 @@ def values_hash(values: Values) -> str:
 
 @dataclass(frozen=True, slots=True)
 class NotionRow:
+    """A Notion row; values None: not edited since the last sync (not fetched)."""
+
     page_id: str
     postgres_id: str | None
-    values: Values
+    values: Values | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +215,7 @@ def plan(
             Step("create_in_postgres", None, row.page_id, row.values, "added in Notion")
             for row in notion
             if not row.postgres_id
+            and row.values is not None
             and not any(s.notion_page_id == row.page_id for s in states.values())
         ]
     return steps
@@ -234,7 +237,7 @@ def _pair(
             else []
         )
     pg_hash = values_hash(pg_values)
-    if pg_hash == values_hash(row.values):
+    if pg_hash == _notion_hash(row, state):
         fresh = state is None or (state.synced_hash, state.notion_page_id) != (pg_hash, row.page_id)
         return [Step("mark_synced", pg_id, row.page_id, pg_values)] if fresh else []
     if state is None:  # linked for the first time and different: Postgres is authoritative
@@ -267,7 +270,7 @@ def _since_last_sync(
 ) -> list[Step]:
     """The sides differ; which of them moved since they last agreed decides."""
     pg_changed = values_hash(pg_values) != state.synced_hash
-    notion_changed = values_hash(row.values) != state.synced_hash
+    notion_changed = _notion_hash(row, state) != state.synced_hash
     if pg_changed and notion_changed:
         return [
             Step(
@@ -285,6 +288,13 @@ def _since_last_sync(
             if direction == "push"
             else []
         )
+    edited = row.values or {}  # not None here: the Notion side changed, so it was fetched
     if direction == "pull":
-        return [Step("update_postgres", pg_id, row.page_id, row.values, "changed in Notion")]
-    return [Step("mark_pending", pg_id, row.page_id, row.values, "changed in Notion")]
+        return [Step("update_postgres", pg_id, row.page_id, edited, "changed in Notion")]
+    return [Step("mark_pending", pg_id, row.page_id, edited, "changed in Notion")]
+
+
+def _notion_hash(row: NotionRow, state: SyncState | None) -> str:
+    if row.values is not None:
+        return values_hash(row.values)
+    return state.synced_hash if state else ""

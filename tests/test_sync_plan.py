@@ -120,3 +120,11 @@ def test_canonical_forms_compare_equal() -> None:
     assert values_hash(from_pg) == values_hash(from_notion)
     interfaces = ENTITIES["interfaces"]
     assert canonical(interfaces, {"energy_loss": 40.0})["energy_loss"] == 40
+
+
+def test_rows_not_fetched_count_as_unchanged_in_notion() -> None:
+    before, after = team("Structures"), team("Structures", "completed")
+    untouched = [NotionRow("page-1", "1", None)]
+    assert plan(TEAMS, {"1": before}, untouched, synced(before), "pull") == []
+    [step] = plan(TEAMS, {"1": after}, untouched, synced(before), "push")
+    assert step.action == "update_notion"

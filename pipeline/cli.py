@@ -15,7 +15,7 @@ from dataclasses import asdict
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -412,6 +412,69 @@ def sync_setup(
         state = "created" if database.created else "found"
         print(f"{database.entity}: {state} ({database.database_id})")
     print(f"database ids saved in {SYNC_CONFIG}")
+
+
+def _sync(direction: Literal["push", "pull"], names: list[str] | None) -> None:
+    from pipeline.config import load_config  # noqa: PLC0415
+    from pipeline.migrate import require_current  # noqa: PLC0415
+    from pipeline.notion_api import NotionAPI  # noqa: PLC0415
+    from pipeline.sync import SYNC_CONFIG, read_sync_config, run_sync  # noqa: PLC0415
+    from pipeline.sync_plan import entities  # noqa: PLC0415
+
+    config = load_config()
+    available = entities(config.sync.students)
+    unknown = sorted(set(names or []) - set(available))
+    if unknown:
+        raise UsageError(f"unknown entity {unknown[0]!r}; choose from {', '.join(available)}")
+    chosen = {k: v for k, v in available.items() if not names or k in names}
+    databases = read_sync_config(SYNC_CONFIG)
+    if not databases:
+        raise UsageError(f"no {SYNC_CONFIG}; run `pipeline sync setup --parent-page ID` first")
+    api = NotionAPI.from_environment(per_second=config.notion.requests_per_second)
+    with _connect() as conn:
+        require_current(conn)
+        results = run_sync(conn, api, direction, chosen, databases)
+    problems = []
+    for r in results:
+        print(
+            f"{r.entity}: {r.added} added, {r.updated} updated, {len(r.conflicts)} "
+            f"conflicts, {len(r.failed)} failed"
+        )
+        problems += r.conflicts + r.failed
+    for line in problems:
+        print(f"  needs a person: {line}")
+    if problems:
+        raise ContentError(
+            f"{len(problems)} rows need a person (listed above); nothing of theirs was overwritten"
+        )
+
+
+@sync_app.command("push")
+def sync_push(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Entities (default: all synced ones).", show_default=False),
+    ] = None,
+) -> None:
+    """Postgres -> Notion for rows changed since the last sync.
+
+    Example: [bold]pipeline sync push teams faculty[/bold]
+    """
+    _sync("push", names)
+
+
+@sync_app.command("pull")
+def sync_pull(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Entities (default: all synced ones).", show_default=False),
+    ] = None,
+) -> None:
+    """Notion -> Postgres for rows team leads edited since the last sync.
+
+    Example: [bold]pipeline sync pull teams[/bold]
+    """
+    _sync("pull", names)
 
 
 @app.callback()

@@ -8,14 +8,35 @@ by the saved ids or, failing that, by title under the page.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from pipeline.errors import UsageError
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from pipeline.errors import PipelineError, UsageError
 from pipeline.files import atomic_write
-from pipeline.notion_api import NotionAPI
-from pipeline.sync_plan import Entity
-from pipeline.sync_properties import database_properties
+from pipeline.notion_api import NotionAPI, ServiceError
+from pipeline.sync_plan import (
+    Direction,
+    Entity,
+    NotionRow,
+    Step,
+    SyncState,
+    Values,
+    canonical,
+    plan,
+    values_hash,
+)
+from pipeline.sync_properties import (
+    database_properties,
+    page_properties,
+    row_from_page,
+    status_properties,
+)
 
 SYNC_CONFIG = Path("notion-sync.json")
 
@@ -74,3 +95,210 @@ def setup(
     }
     atomic_write(path, (json.dumps(config, indent=2, sort_keys=True) + "\n").encode())
     return found
+
+
+# -- push and pull ---------------------------------------------------------------------------
+
+
+@dataclass
+class SyncResult:
+    entity: str
+    added: int = 0
+    updated: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def _postgres_rows(conn: psycopg.Connection, entity: Entity) -> dict[str, Values]:
+    columns = [f.column for f in entity.fields]
+    query = sql.SQL("SELECT id::text, {cols} FROM {table}").format(
+        cols=sql.SQL(", ").join(map(sql.Identifier, columns)), table=sql.Identifier(entity.table)
+    )
+    return {
+        row[0]: canonical(entity, dict(zip(columns, row[1:], strict=True)))
+        for row in conn.execute(query)
+    }
+
+
+def _states(conn: psycopg.Connection, key: str) -> dict[str, SyncState]:
+    rows = conn.execute(
+        "SELECT postgres_id, notion_page_id, synced_hash FROM sync_state WHERE entity = %s", (key,)
+    )
+    return {row[0]: SyncState(*row) for row in rows}
+
+
+def _last_sync(conn: psycopg.Connection, key: str) -> str | None:
+    row = conn.execute(
+        "SELECT max(started_at) FROM sync_log WHERE status = 'completed' AND "
+        "details->'entities' ? %s",
+        (key,),
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    since: datetime = row[0] - timedelta(minutes=1)
+    return since.strftime("%Y-%m-%dT%H:%M:00.000Z")
+
+
+def _notion_rows(
+    api: NotionAPI, source_id: str, entity: Entity, since: str | None, states: dict[str, SyncState]
+) -> list[NotionRow]:
+    """Rows edited since the last sync, and the others as 'unchanged' (values None)."""
+    body: dict[str, Any] = {}
+    if since:
+        body["filter"] = {
+            "timestamp": "last_edited_time",
+            "last_edited_time": {"on_or_after": since},
+        }
+    fetched = [row_from_page(entity, page) for page in api.query(source_id, **body)]
+    seen = {row.page_id for row in fetched}
+    return fetched + [
+        NotionRow(s.notion_page_id, s.postgres_id, None)
+        for s in states.values()
+        if s.notion_page_id not in seen
+    ]
+
+
+def run_sync(
+    conn: psycopg.Connection,
+    api: NotionAPI,
+    direction: Direction,
+    chosen: dict[str, Entity],
+    databases: dict[str, dict[str, str]],
+) -> list[SyncResult]:
+    """One sync run; logged in sync_log whether it completes or fails."""
+    log = conn.execute(
+        "INSERT INTO sync_log (sync_type, details) VALUES (%s, %s) RETURNING id",
+        (direction, Jsonb({"entities": sorted(chosen)})),
+    ).fetchone()
+    assert log is not None
+    results: list[SyncResult] = []
+    try:
+        for key, entity in chosen.items():
+            if key not in databases:
+                raise UsageError(f"no Notion database for {key}; run `pipeline sync setup`")
+            part = _EntitySync(conn, api, key, entity, databases[key]["data_source_id"])
+            results.append(part.run(direction))
+    except PipelineError as exc:
+        _finish(conn, log[0], results, error=str(exc))
+        raise
+    _finish(conn, log[0], results, error=None)
+    return results
+
+
+def _finish(
+    conn: psycopg.Connection, log_id: Any, results: list[SyncResult], error: str | None
+) -> None:
+    conn.execute(
+        "UPDATE sync_log SET completed_at = now(), status = %s, items_processed = %s, "
+        "items_added = %s, items_updated = %s, items_conflicted = %s, items_failed = %s, "
+        "error_message = %s WHERE id = %s",
+        (
+            "failed" if error else "completed",
+            sum(r.added + r.updated + len(r.conflicts) + len(r.failed) for r in results),
+            sum(r.added for r in results),
+            sum(r.updated for r in results),
+            sum(len(r.conflicts) for r in results),
+            sum(len(r.failed) for r in results),
+            error,
+            log_id,
+        ),
+    )
+
+
+@dataclass
+class _EntitySync:
+    """One entity's part of a run: its connection, API, database and tally."""
+
+    conn: psycopg.Connection
+    api: NotionAPI
+    key: str
+    entity: Entity
+    source_id: str
+
+    def run(self, direction: Direction) -> SyncResult:
+        states = _states(self.conn, self.key)
+        postgres = _postgres_rows(self.conn, self.entity)
+        notion = _notion_rows(
+            self.api, self.source_id, self.entity, _last_sync(self.conn, self.key), states
+        )
+        steps = plan(self.entity, postgres, notion, states, direction)
+        result = SyncResult(self.key)
+        if direction == "pull":
+            _pull_into_postgres(self.conn, self.key, self.entity, steps, result)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        for step in steps:
+            self.tell_notion(step, now, result)
+        return result
+
+    def tell_notion(self, step: Step, now: str, result: SyncResult) -> None:
+        pg_id, page_id = str(step.postgres_id), str(step.notion_page_id)
+        if step.action == "create_in_notion":
+            page_id = self.api.create_page(
+                self.source_id, page_properties(self.entity, step.values, pg_id, "synced", now)
+            )
+            _save_state(self.conn, self.key, pg_id, page_id, step.values)
+            result.added += 1
+        elif step.action == "update_notion":
+            self.api.update_page(
+                page_id, page_properties(self.entity, step.values, pg_id, "synced", now)
+            )
+            _save_state(self.conn, self.key, pg_id, page_id, step.values)
+            result.updated += 1
+        elif step.action in ("mark_synced", "update_postgres"):
+            self.api.update_page(page_id, status_properties("synced", now))
+            if step.action == "mark_synced":
+                _save_state(self.conn, self.key, pg_id, page_id, step.values)
+        elif step.action == "mark_pending":
+            self.api.update_page(page_id, status_properties("pending"))
+        elif step.action == "conflict":
+            self.api.update_page(page_id, status_properties("conflict"))
+            result.conflicts.append(f"{self.key} {pg_id}: {step.reason}")
+        elif step.action == "create_in_postgres":
+            result.failed.append(
+                f"{self.key}: a row added in Notion ({page_id}) has no "
+                "postgres_id; add the row in Postgres and push"
+            )
+
+
+def _pull_into_postgres(
+    conn: psycopg.Connection, key: str, entity: Entity, steps: list[Step], result: SyncResult
+) -> None:
+    """All of a pull's Postgres writes, in one transaction (all or nothing)."""
+    writes = [s for s in steps if s.action in ("update_postgres", "create_in_postgres")]
+    if not writes:
+        return
+    try:
+        with conn.transaction():
+            for step in writes:
+                columns = [c for c in step.values if c in {f.column for f in entity.fields}]
+                if step.action == "update_postgres":
+                    conn.execute(
+                        sql.SQL("UPDATE {t} SET {sets} WHERE id::text = %s").format(
+                            t=sql.Identifier(entity.table),
+                            sets=sql.SQL(", ").join(
+                                sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns
+                            ),
+                        ),
+                        [step.values[c] for c in columns] + [step.postgres_id],
+                    )
+                    result.updated += 1
+                    _save_state(
+                        conn, key, str(step.postgres_id), str(step.notion_page_id), step.values
+                    )
+    except psycopg.Error as exc:
+        message = (exc.diag.message_primary or str(exc)).strip()
+        raise ServiceError(
+            f"{key}: Postgres refused the rows pulled from Notion ({message}); nothing was changed"
+        ) from None
+
+
+def _save_state(
+    conn: psycopg.Connection, key: str, postgres_id: str, page_id: str, values: Values
+) -> None:
+    conn.execute(
+        "INSERT INTO sync_state (entity, postgres_id, notion_page_id, synced_hash) "
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (entity, postgres_id) DO UPDATE SET "
+        "notion_page_id = EXCLUDED.notion_page_id, synced_hash = "
+        "EXCLUDED.synced_hash, synced_at = now()",
+        (key, postgres_id, page_id, values_hash(values)),
+    )

@@ -357,8 +357,10 @@ def notion_mark_live(
         int | None, typer.Option("--deploy", help="The deploy to report (default: the latest).")
     ] = None,
 ) -> None:
-    """Set Status Live, Last Updated and the deployed revision on the rows of the modules
-    a deploy inserted or updated. Safe to rerun.
+    """Mark the modules of a deploy Live in Notion.
+
+    Sets Status, Last Updated and the deployed revision on the rows of the modules the
+    deploy inserted or updated. Safe to rerun.
 
     Example: [bold]pipeline deploy && pipeline notion mark-live[/bold]
     """
@@ -396,8 +398,9 @@ def sync_setup(
         str, typer.Option("--parent-page", help="The Notion page to create the databases under.")
     ],
 ) -> None:
-    """Create the Notion databases for the reference tables (or find the existing ones)
-    and save their ids in notion-sync.json. Safe to rerun.
+    """Create (or find) the Notion databases of the reference tables.
+
+    Their ids are saved in notion-sync.json. Safe to rerun.
 
     Example: [bold]pipeline sync setup --parent-page 0123456789abcdef0123456789abcdef[/bold]
     """

@@ -14,7 +14,7 @@ from tests.conftest import module
 from tests.github_server import GITHUB_TOKEN, GitHubServer, GitHubState
 from tests.github_server import serve as serve_github
 from tests.local_http import git
-from tests.notion_server import TOKEN, NotionState
+from tests.notion_server import TOKEN, NotionServer, NotionState
 from tests.notion_server import serve as serve_notion
 
 
@@ -145,23 +145,29 @@ def test_a_pull_request_that_already_exists_is_reused(world: World, cli) -> None
     assert state.hits["POST /repos/frames/modules/pulls"] == 2
 
 
-def test_notion_row_gets_the_pull_request_link(world: World, cli,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    for notion in serve_notion(NotionState()):
-        page = notion.state.add_page({
-            "GitHub Branch/PR": {"id": "g", "type": "url", "url": None},
-            "Last Updated": {"id": "l", "type": "date", "date": None}}, [])
+@pytest.fixture
+def notion(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[NotionServer]:
+    """The Notion server, with NOTION_TOKEN set so propose writes the PR link back."""
+    for server in serve_notion(NotionState()):
         monkeypatch.setenv("NOTION_TOKEN", TOKEN)
-        monkeypatch.setenv("NOTION_API_BASE_URL", notion.url)
+        monkeypatch.setenv("NOTION_API_BASE_URL", server.url)
         (world.work / "pipeline.yaml").write_text("notion:\n  requests_per_second: 200\n")
-        world.write(revised(1, notion_page_id=page["id"]))
-        result = cli("propose")
-        assert result.code == 0, result.err
-        props = notion.state.pages[page["id"]]["properties"]
-        assert props["GitHub Branch/PR"]["url"] == "https://github.com/frames/modules/pull/1"
-        assert props["Last Updated"]["date"]["start"].startswith("20")
-        assert TOKEN not in result.out + result.err
-        assert GITHUB_TOKEN not in result.out + result.err
+        yield server
+
+
+def test_notion_row_gets_the_pull_request_link(world: World, notion: NotionServer,
+                                               cli) -> None:
+    page = notion.state.add_page({
+        "GitHub Branch/PR": {"id": "g", "type": "url", "url": None},
+        "Last Updated": {"id": "l", "type": "date", "date": None}}, [])
+    world.write(revised(1, notion_page_id=page["id"]))
+    result = cli("propose")
+    assert result.code == 0, result.err
+    props = notion.state.pages[page["id"]]["properties"]
+    assert props["GitHub Branch/PR"]["url"] == "https://github.com/frames/modules/pull/1"
+    assert props["Last Updated"]["date"]["start"].startswith("20")
+    assert TOKEN not in result.out + result.err
+    assert GITHUB_TOKEN not in result.out + result.err
 
 
 def test_dry_run_pushes_and_opens_nothing(world: World, cli) -> None:
@@ -179,17 +185,12 @@ def test_missing_settings(world: World, cli, monkeypatch: pytest.MonkeyPatch) ->
     assert "GITHUB_TOKEN is not set" in result.err
 
 
-def test_failed_notion_write_back_keeps_the_pull_request(world: World, cli,
-                                                         monkeypatch: pytest.MonkeyPatch
-                                                         ) -> None:
-    for notion in serve_notion(NotionState()):
-        page = notion.state.add_page({}, [])  # a row without the PR link property
-        monkeypatch.setenv("NOTION_TOKEN", TOKEN)
-        monkeypatch.setenv("NOTION_API_BASE_URL", notion.url)
-        (world.work / "pipeline.yaml").write_text("notion:\n  requests_per_second: 200\n")
-        world.write(revised(1, notion_page_id=page["id"]))
-        result = cli("propose")
-        assert result.code == 0, result.err
-        assert "lab: opened" in result.out
-        assert "the PR is open but Notion was not told" in result.out
-        assert len(world.github.state.pulls) == 1
+def test_failed_notion_write_back_keeps_the_pull_request(world: World, notion: NotionServer,
+                                                         cli) -> None:
+    page = notion.state.add_page({}, [])  # a row without the PR link property
+    world.write(revised(1, notion_page_id=page["id"]))
+    result = cli("propose")
+    assert result.code == 0, result.err
+    assert "lab: opened" in result.out
+    assert "the PR is open but Notion was not told" in result.out
+    assert len(world.github.state.pulls) == 1

@@ -53,10 +53,6 @@ class Git:
             raise GitError(f"git {args[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
         return done.stdout
 
-    def rev(self, ref: str) -> str | None:
-        out = self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
-        return out.strip() or None
-
     def tree_of(self, ref: str) -> str | None:
         out = self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{tree}}", check=False)
         return out.strip() or None

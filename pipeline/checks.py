@@ -388,13 +388,9 @@ def _strings(doc: Any) -> Iterator[tuple[str, str]]:
         if isinstance(value, str):
             yield where, value
         elif isinstance(value, dict):
-            stack.extend((pointer_join(where, k), v) for k, v in value.items())
+            stack.extend((where + pointer(k), v) for k, v in value.items())
         elif isinstance(value, list):
             stack.extend((f"{where}/{i}", v) for i, v in enumerate(value))
-
-
-def pointer_join(base: str, key: str) -> str:
-    return base + pointer(key)
 
 
 def _short(text: str) -> str:

@@ -142,7 +142,6 @@ def _deploy(
 ) -> Outcome:
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    outcome: Outcome | None = None
     with conn.transaction() as tx:
         conn.execute(
             "SELECT set_config('lock_timeout', %s, true), "

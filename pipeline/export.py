@@ -21,13 +21,12 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
-import orjson
 
 from pipeline import checks
 from pipeline.config import NotionSettings
 from pipeline.content import content_hash, file_text
 from pipeline.errors import ContentError, PipelineError, UsageError
-from pipeline.files import atomic_write
+from pipeline.files import atomic_write, read_json_object
 from pipeline.notion_api import NotionAPI, ServiceError
 from pipeline.notion_markdown import Block, Skipped, external_or_hosted_url
 from pipeline.notion_page import (
@@ -219,12 +218,9 @@ class Exporter:
         found = {}
         if self.modules_dir.is_dir():
             for path in self.modules_dir.glob("*.json"):
-                try:
-                    data = orjson.loads(path.read_bytes())
-                except (OSError, orjson.JSONDecodeError):
-                    continue
-                if isinstance(data, dict) and isinstance(data.get("notion_page_id"), str):
-                    found[_normal_id(data["notion_page_id"])] = path.stem
+                page_id = (read_json_object(path) or {}).get("notion_page_id")
+                if isinstance(page_id, str):
+                    found[_normal_id(page_id)] = path.stem
         return found
 
     def _convert(
@@ -254,7 +250,7 @@ class Exporter:
         )
         module = converted.module
         path = self.modules_dir / f"{module_id}.json"
-        previous = _read_json(path)
+        previous = read_json_object(path)
         digest = content_hash(module)
         if previous is not None and content_hash(previous) == digest:
             return None
@@ -353,7 +349,7 @@ class Exporter:
     # -- cursor ------------------------------------------------------------------------------
 
     def _cursor(self) -> str | None:
-        state = _read_json(self.root / STATE_FILE)
+        state = read_json_object(self.root / STATE_FILE)
         cursor = (state or {}).get("cursor")
         return cursor if isinstance(cursor, str) else None
 
@@ -382,7 +378,7 @@ class _AssetResolver:
         self.exporter, self.module_id = exporter, module_id
         self.directory = f"data/assets/{module_id}"
         self.manifest: dict[str, dict[str, str]] = (
-            _read_json(exporter.root / self.directory / MANIFEST) or {}
+            read_json_object(exporter.root / self.directory / MANIFEST) or {}
         )
         self.pending: dict[str, bytes] = {}
 
@@ -422,14 +418,6 @@ def _download(url: str) -> bytes:
     return response.content
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def _normal_id(page_id: str) -> str:
     raw = page_id.replace("-", "").lower()
     return (
@@ -442,12 +430,8 @@ def _utc(timestamp: str) -> str:
     return timestamp.split(".", maxsplit=1)[0].rstrip("Z") + "Z"
 
 
-def failed_pages(report: ExportReport) -> list[PageResult]:
-    return [r for r in report.results if r.outcome == "failed"]
-
-
 def require_success(report: ExportReport) -> None:
-    failed = failed_pages(report)
+    failed = [r for r in report.results if r.outcome == "failed"]
     if failed:
         raise ContentError(
             f"{len(failed)} of {len(report.results)} pages could not be "

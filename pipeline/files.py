@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 
 def atomic_write(path: Path, content: bytes) -> None:
@@ -20,3 +23,20 @@ def atomic_write(path: Path, content: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def json_object(text: str | bytes) -> dict[str, Any] | None:
+    """The JSON object in `text`; None when it is empty, not JSON or not an object."""
+    try:
+        data = orjson.loads(text) if text else None
+    except orjson.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def read_json_object(path: Path) -> dict[str, Any] | None:
+    """json_object of a file's content; None when the file cannot be read."""
+    try:
+        return json_object(path.read_bytes())
+    except OSError:
+        return None

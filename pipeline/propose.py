@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import orjson
 from github import Auth, Github, GithubException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
@@ -23,6 +22,7 @@ from github.Repository import Repository
 from pipeline import pr_body
 from pipeline.branches import BRANCH_PREFIX, Author, Git, build_commit, delete_branch, push_branch
 from pipeline.errors import UsageError
+from pipeline.files import json_object, read_json_object
 from pipeline.gitfiles import blob_id
 from pipeline.notion_api import ServiceError
 from pipeline.validate import validate_paths
@@ -169,8 +169,10 @@ class Proposer:
         report: ProposeReport,
     ) -> Proposal:
         branch = f"{BRANCH_PREFIX}{module_id}"
-        new = _load(self.git.root / "data" / "modules" / f"{module_id}.json")
-        old = _loads(self.git.run("show", f"{base}:data/modules/{module_id}.json", check=False))
+        new = read_json_object(self.git.root / "data" / "modules" / f"{module_id}.json")
+        old = json_object(
+            self.git.run("show", f"{base}:data/modules/{module_id}.json", check=False)
+        )
         shown = new or old or {"module_id": module_id, "title": module_id}
         title = pr_body.title(shown) if new else f"Module: {shown.get('title')} (remove)"
         text = pr_body.body(old, shown, validation=problems)
@@ -238,7 +240,7 @@ class Proposer:
 def checked_by_export(root: Path) -> set[str]:
     """Module ids the last export looked at (empty when there is no record)."""
     path = root / ".pipeline" / "last-export.json"
-    data = _load(path) or {}
+    data = read_json_object(path) or {}
     return {str(m) for m in data.get("checked", []) if isinstance(m, str)}
 
 
@@ -258,18 +260,3 @@ def notion_writer(api: Any, settings: Any) -> Callable[[dict[str, Any], str], No
         )
 
     return notify
-
-
-def _load(path: Path) -> dict[str, Any] | None:
-    try:
-        return _loads(path.read_text(encoding="utf-8"))
-    except OSError:
-        return None
-
-
-def _loads(text: str) -> dict[str, Any] | None:
-    try:
-        data = orjson.loads(text) if text else None
-    except orjson.JSONDecodeError:
-        return None
-    return data if isinstance(data, dict) else None

@@ -100,24 +100,30 @@ def _collect(paths: Iterable[Path]) -> list[tuple[str, str]]:
     """(path, display path) of each module file; strings, because there may be many."""
     found: dict[str, str] = {}
     for path in paths:
-        if path.is_dir():
-            shown = display_path(path)
-            prefix = "" if shown == "." else f"{shown}/"
-            with os.scandir(path) as entries:
-                names = sorted(
-                    e.name for e in entries if e.name.endswith(".json") and not e.is_dir()
-                )
-            found.update((os.path.join(path, name), prefix + name) for name in names)
-        elif path.exists() or path.is_symlink():
-            found[str(path)] = display_path(path)
-        elif path == DEFAULT_MODULES_DIR:
+        try:
+            found.update(_files_at(path))
+        except OSError as exc:
             raise UsageError(
-                f"there is no {DEFAULT_MODULES_DIR}/ here; run from the repository "
-                "root or name the files to check"
-            )
-        else:
-            raise UsageError(f"{path}: no such file or directory")
+                f"{path}: cannot be read ({exc.strerror or type(exc).__name__})"
+            ) from None
     return list(found.items())
+
+
+def _files_at(path: Path) -> dict[str, str]:
+    if path.is_dir():
+        shown = display_path(path)
+        prefix = "" if shown == "." else f"{shown}/"
+        with os.scandir(path) as entries:
+            names = sorted(e.name for e in entries if e.name.endswith(".json") and not e.is_dir())
+        return {os.path.join(path, name): prefix + name for name in names}
+    if path.exists() or path.is_symlink():
+        return {str(path): display_path(path)}
+    if path == DEFAULT_MODULES_DIR:
+        raise UsageError(
+            f"there is no {DEFAULT_MODULES_DIR}/ here; run from the repository "
+            "root or name the files to check"
+        )
+    raise UsageError(f"{path}: no such file or directory")
 
 
 def display_path(path: Path) -> str:

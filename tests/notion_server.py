@@ -19,6 +19,7 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -386,3 +387,16 @@ class NotionServer(LocalServer[NotionState]):
 def serve(state: NotionState) -> Iterator[NotionServer]:
     server = NotionServer(state)
     yield from run_server(server)
+
+
+def point_cli_at(server: NotionServer, monkeypatch: Any, root: Path, *,
+                 database: bool = False) -> None:
+    """Make `pipeline` talk to this server from `root`: token, base URL, pipeline.yaml.
+
+    Tests pace faster than Notion's 3/s; test_notion_api checks the real pace.
+    """
+    monkeypatch.setenv("NOTION_TOKEN", TOKEN)
+    monkeypatch.setenv("NOTION_API_BASE_URL", server.url)
+    source = f"  database_id: {server.state.database_id}\n" if database else ""
+    (root / "pipeline.yaml").write_text(f"notion:\n{source}  requests_per_second: 200\n")
+

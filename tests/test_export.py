@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.validate import validate_paths
 from tests.conftest import Repo
-from tests.notion_server import TOKEN, Bucket, NotionServer, NotionState, serve
+from tests.notion_server import TOKEN, Bucket, NotionServer, NotionState, point_cli_at, serve
 from tests.test_notion_markdown import block, para, rt
 from tests.test_notion_page import code, heading, item
 
@@ -57,11 +57,7 @@ def body(text: str = "Welcome to the lab.") -> list[dict[str, Any]]:
 def notion(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> Iterator[NotionServer]:
     state = NotionState(schema=schema())
     for server in serve(state):
-        monkeypatch.setenv("NOTION_TOKEN", TOKEN)
-        monkeypatch.setenv("NOTION_API_BASE_URL", server.url)
-        # Tests pace faster than Notion's 3/s; test_notion_api checks the real pace.
-        (repo.root / "pipeline.yaml").write_text(
-            f"notion:\n  database_id: {state.database_id}\n  requests_per_second: 200\n")
+        point_cli_at(server, monkeypatch, repo.root, database=True)
         yield server
 
 

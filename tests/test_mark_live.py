@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Database, Repo, module
-from tests.notion_server import TOKEN, NotionState, serve
+from tests.notion_server import TOKEN, NotionState, point_cli_at, serve
 
 
 def test_deployed_modules_are_marked_live(repo: Repo, db: Database, cli,
@@ -17,10 +17,7 @@ def test_deployed_modules_are_marked_live(repo: Repo, db: Database, cli,
             "Status": {"id": "s", "type": "status", "status": {"name": "Ready"}},
             "Last Updated": {"id": "l", "type": "date", "date": None},
             "Deployed Revision": {"id": "d", "type": "number", "number": None}}, [])
-        monkeypatch.setenv("NOTION_TOKEN", TOKEN)
-        monkeypatch.setenv("NOTION_API_BASE_URL", notion.url)
-        (repo.root / "pipeline.yaml").write_text(
-            f"notion:\n  database_id: {notion.state.database_id}\n  requests_per_second: 200\n")
+        point_cli_at(notion, monkeypatch, repo.root, database=True)
         repo.write(module(module_id="a", notion_page_id=page["id"]))
         repo.write(module(module_id="b"))
         assert cli("deploy").code == 0

@@ -14,7 +14,7 @@ from tests.conftest import module
 from tests.github_server import GITHUB_TOKEN, GitHubServer, GitHubState
 from tests.github_server import serve as serve_github
 from tests.local_http import git
-from tests.notion_server import TOKEN, NotionServer, NotionState
+from tests.notion_server import TOKEN, NotionServer, NotionState, point_cli_at
 from tests.notion_server import serve as serve_notion
 
 
@@ -149,9 +149,7 @@ def test_a_pull_request_that_already_exists_is_reused(world: World, cli) -> None
 def notion(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[NotionServer]:
     """The Notion server, with NOTION_TOKEN set so propose writes the PR link back."""
     for server in serve_notion(NotionState()):
-        monkeypatch.setenv("NOTION_TOKEN", TOKEN)
-        monkeypatch.setenv("NOTION_API_BASE_URL", server.url)
-        (world.work / "pipeline.yaml").write_text("notion:\n  requests_per_second: 200\n")
+        point_cli_at(server, monkeypatch, world.work)
         yield server
 
 

@@ -10,16 +10,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import Database, Repo
-from tests.notion_server import TOKEN, NotionServer, NotionState, serve
+from tests.notion_server import NotionServer, NotionState, point_cli_at, serve
 
 
 @pytest.fixture
 def notion(repo: Repo, db: Database, monkeypatch: pytest.MonkeyPatch, cli
            ) -> Iterator[NotionServer]:
     for server in serve(NotionState()):
-        monkeypatch.setenv("NOTION_TOKEN", TOKEN)
-        monkeypatch.setenv("NOTION_API_BASE_URL", server.url)
-        (repo.root / "pipeline.yaml").write_text("notion:\n  requests_per_second: 200\n")
+        point_cli_at(server, monkeypatch, repo.root)
         db.conn.execute("INSERT INTO universities (id, name, code) VALUES ('cpp', 'Cal Poly "
                         "Pomona', 'CPP'), ('uci', 'UC Irvine', 'UCI')")
         db.conn.execute("INSERT INTO teams (name, university_id, status) VALUES "

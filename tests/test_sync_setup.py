@@ -8,15 +8,13 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import Repo
-from tests.notion_server import TOKEN, NotionServer, NotionState, serve
+from tests.notion_server import NotionServer, NotionState, point_cli_at, serve
 
 
 @pytest.fixture
 def notion(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> Iterator[NotionServer]:
     for server in serve(NotionState()):
-        monkeypatch.setenv("NOTION_TOKEN", TOKEN)
-        monkeypatch.setenv("NOTION_API_BASE_URL", server.url)
-        (repo.root / "pipeline.yaml").write_text("notion:\n  requests_per_second: 200\n")
+        point_cli_at(server, monkeypatch, repo.root)
         yield server
 
 

@@ -126,3 +126,20 @@ def test_internal_error_has_no_traceback(repo: Repo) -> None:
     assert done.returncode == 3
     assert "internal error (ZeroDivisionError)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_unreadable_directory_is_a_usage_error(tmp_path, monkeypatch, cli) -> None:
+    import os
+
+    import pytest
+
+    try:
+        os.listdir("/proc/1/root")
+    except PermissionError:
+        pass
+    else:
+        pytest.skip("needs a directory this user cannot read")
+    monkeypatch.chdir(tmp_path)
+    result = cli("validate", "/proc/1/root")
+    assert result.code == 2
+    assert result.err.startswith("error: /proc/1/root: cannot be read (Permission denied)")

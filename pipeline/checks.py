@@ -11,8 +11,7 @@ import difflib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -26,7 +25,8 @@ _TYPES_WITH_IDS = frozenset({"checklist", "interactive", "quiz"})
 _MARKDOWN_LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>()\[\]]+")
 _NOTION_HOST_PARTS = ("notion-static.com", "notionusercontent.com", "file.notion.so")
-_NOTION_MARKERS = ("notion-static.", "notionusercontent.", "notion.so", "X-Amz-", "amazonaws.")
+# What follows "notion" in every host _NOTION_HOST_PARTS names (and in Notion's S3 path).
+_NOTION_HOST_TAILS = ("-static.", "usercontent.", ".so")
 _WHITESPACE = re.compile(r"\s")
 _HOST = re.compile(r"^(localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)(:[0-9]{1,5})?$")
 
@@ -134,41 +134,46 @@ def check_self_references(doc: Mapping[str, Any], display: str) -> list[Problem]
 
 
 def check_section_config(section: Mapping[str, Any], where: str, display: str) -> list[Problem]:
-    """Ids inside a section's config are unique and everything that names one exists."""
+    """Ids inside a section's config are unique and everything that names one exists.
+
+    Runs for every section of every file, so pointers are built only for a problem.
+    """
     kind = section["section_type"]
-    if kind not in _TYPES_WITH_IDS and not section.get("completion_criteria"):
+    criteria = section.get("completion_criteria")
+    if kind not in _TYPES_WITH_IDS and not criteria:
         return []
     config = section.get("section_config") or {}
     problems: list[Problem] = []
     task_ids: set[str] = set()
     hotspot_count = 0
+    at = f"{where}/section_config"
     if kind == "checklist":
-        task_ids = _ids(
-            config["items"], f"{where}/section_config/items", "checklist item", display, problems
-        )
+        task_ids = _ids(config["items"], at, "items", display, problems, what="checklist item")
     elif kind == "interactive":
         hotspots = _ids(
-            config.get("hotspots", []),
-            f"{where}/section_config/hotspots",
-            "hotspot",
-            display,
-            problems,
+            config.get("hotspots", ()), at, "hotspots", display, problems, what="hotspot"
         )
-        tasks = _ids(
-            config.get("tasks", []), f"{where}/section_config/tasks", "task", display, problems
-        )
+        tasks = _ids(config.get("tasks", ()), at, "tasks", display, problems, what="task")
         task_ids, hotspot_count = tasks | hotspots, len(hotspots)
     elif kind == "quiz":
-        problems += _quiz_problems(config, f"{where}/section_config", display)
-    if section.get("completion_criteria"):
-        problems += _completion_problems(section, where, display, task_ids, hotspot_count)
+        _quiz_problems(config["questions"], at, display, problems)
+    if criteria:
+        problems += _completion_problems(
+            section, criteria, where, display, task_ids=task_ids, hotspot_count=hotspot_count
+        )
     return problems
 
 
 def _ids(
-    items: list[dict[str, Any]], where: str, what: str, display: str, problems: list[Problem]
+    items: Sequence[Mapping[str, Any]],
+    where: str,
+    field: str,
+    display: str,
+    problems: list[Problem],
+    *,
+    what: str,
 ) -> set[str]:
-    """The ids of `items`; appends a Problem for each repeated one."""
+    """The ids of `items` (at where/field); appends a Problem for each repeated one."""
     ids = [item["id"] for item in items]
     unique = set(ids)
     if len(unique) != len(ids):
@@ -181,62 +186,77 @@ def _ids(
                         f"{what} id {json.dumps(item_id)} is used more "
                         "than once; ids must be unique",
                         "section-config",
-                        f"{where}/{index}/id",
+                        f"{where}/{field}/{index}/id",
                     )
                 )
             seen.add(item_id)
     return unique
 
 
-def _quiz_problems(config: Mapping[str, Any], where: str, display: str) -> list[Problem]:
-    problems: list[Problem] = []
-    _ids(config["questions"], f"{where}/questions", "question", display, problems)
-    for q_index, question in enumerate(config["questions"]):
-        q_where = f"{where}/questions/{q_index}"
-        option_ids = _ids(question["options"], f"{q_where}/options", "option", display, problems)
-        for a_index, answer in enumerate(question["answer"]):
-            if answer not in option_ids:
-                problems.append(
-                    Problem(
-                        display,
-                        f"answer {json.dumps(answer)} is not one of this "
-                        f"question's option ids ({', '.join(sorted(option_ids))})",
-                        "section-config",
-                        f"{q_where}/answer/{a_index}",
-                    )
+def _quiz_problems(
+    questions: Sequence[Mapping[str, Any]], where: str, display: str, problems: list[Problem]
+) -> None:
+    _ids(questions, where, "questions", display, problems, what="question")
+    for q_index, question in enumerate(questions):
+        answers = question["answer"]
+        option_ids = _ids(
+            question["options"],
+            f"{where}/questions/{q_index}",
+            "options",
+            display,
+            problems,
+            what="option",
+        )
+        if not option_ids.issuperset(answers):
+            problems += [
+                Problem(
+                    display,
+                    f"answer {json.dumps(answer)} is not one of this "
+                    f"question's option ids ({', '.join(sorted(option_ids))})",
+                    "section-config",
+                    f"{where}/questions/{q_index}/answer/{a_index}",
                 )
-        if question["kind"] == "single" and len(question["answer"]) != 1:
+                for a_index, answer in enumerate(answers)
+                if answer not in option_ids
+            ]
+        if len(answers) != 1 and question["kind"] == "single":
             problems.append(
                 Problem(
                     display,
                     "a single-choice question needs exactly one answer; "
                     'use kind "multiple" for more',
                     "section-config",
-                    f"{q_where}/answer",
+                    f"{where}/questions/{q_index}/answer",
                 )
             )
-    return problems
+
+
+# Which section types each completion type fits.
+_COMPLETION_FITS = {
+    "hotspots": frozenset({"interactive"}),
+    "tasks": frozenset({"checklist", "interactive"}),
+    "score": frozenset({"quiz", "game"}),
+}
 
 
 def _completion_problems(
-    section: Mapping[str, Any], where: str, display: str, task_ids: set[str], hotspot_count: int
+    section: Mapping[str, Any],
+    criteria: Mapping[str, Any],
+    where: str,
+    display: str,
+    *,
+    task_ids: set[str],
+    hotspot_count: int,
 ) -> list[Problem]:
-    criteria = section.get("completion_criteria")
-    if not criteria:
-        return []
     kind, section_type = criteria["type"], section["section_type"]
     path = f"{where}/completion_criteria"
-    allowed = {
-        "hotspots": {"interactive"},
-        "tasks": {"checklist", "interactive"},
-        "score": {"quiz", "game"},
-    }
-    if kind in allowed and section_type not in allowed[kind]:
+    fits = _COMPLETION_FITS.get(kind)
+    if fits is not None and section_type not in fits:
         return [
             Problem(
                 display,
                 f"completion type {json.dumps(kind)} does not fit a "
-                f"{section_type} section; it needs a {' or '.join(sorted(allowed[kind]))} "
+                f"{section_type} section; it needs a {' or '.join(sorted(fits))} "
                 "section",
                 "completion-criteria",
                 f"{path}/type",
@@ -253,7 +273,7 @@ def _completion_problems(
                 f"{path}/hotspots_clicked",
             )
         ]
-    if kind == "tasks":
+    if kind == "tasks" and not task_ids.issuperset(criteria["tasks"]):
         return [
             Problem(
                 display,
@@ -355,8 +375,18 @@ def is_notion_hosted(url: str) -> bool:
 
 
 def might_hold_notion_urls(text: str) -> bool:
-    """A cheap pre-filter on the source text for check_notion_hosted."""
-    return any(marker in text for marker in _NOTION_MARKERS)
+    """A cheap pre-filter on the source text for check_notion_hosted: False means no
+    string can hold what is_notion_hosted flags (hosts in any case, S3's signing
+    parameters as written)."""
+    if "X-Amz-" in text:
+        return True
+    lowered = text.lower()
+    start = lowered.find("notion")
+    while start >= 0:
+        if lowered.startswith(_NOTION_HOST_TAILS, start + len("notion")):
+            return True
+        start = lowered.find("notion", start + 1)
+    return False
 
 
 def check_notion_hosted(doc: Mapping[str, Any], display: str) -> list[Problem]:
@@ -400,8 +430,7 @@ def _short(text: str) -> str:
 # -- across files ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Module:
+class Module(NamedTuple):
     """The part of a module file the cross-file checks need."""
 
     display: str

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -92,14 +91,26 @@ def content_hash(module: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical).hexdigest()
 
 
-def _db_value(column: str, value: Any) -> Any:
-    if column in _JSON_COLUMNS and value is not None:
-        return orjson.dumps(value).decode()
-    return value
+def _row(
+    values: Mapping[str, Any], columns: Sequence[str], json_at: Sequence[int]
+) -> tuple[Any, ...]:
+    """`values` in `columns` order, JSON columns as JSON text (COPY sends text)."""
+    row = list(map(values.get, columns))
+    for index in json_at:
+        if row[index] is not None:
+            row[index] = orjson.dumps(row[index]).decode()
+    return tuple(row)
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleRecord:
+def _json_at(columns: Sequence[str]) -> tuple[int, ...]:
+    return tuple(i for i, column in enumerate(columns) if column in _JSON_COLUMNS)
+
+
+_MODULE_JSON_AT = _json_at(MODULE_COLUMNS)
+_SECTION_JSON_AT = _json_at(SECTION_COLUMNS)
+
+
+class ModuleRecord(NamedTuple):
     """One module as rows: values in MODULE_COLUMNS / SECTION_COLUMNS order."""
 
     module_id: str
@@ -130,10 +141,9 @@ def to_record(
         "validated_with": validated_with,
         "asset_paths": list(asset_paths),
     }
-    row = tuple(_db_value(c, values.get(c)) for c in MODULE_COLUMNS)
+    row = _row(values, MODULE_COLUMNS, _MODULE_JSON_AT)
     sections = tuple(
-        tuple(_db_value(c, section.get(c)) for c in SECTION_COLUMNS)
-        for section in module["sections"]
+        _row(section, SECTION_COLUMNS, _SECTION_JSON_AT) for section in module["sections"]
     )
     return ModuleRecord(
         module["module_id"],

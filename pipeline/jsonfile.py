@@ -71,7 +71,8 @@ def parse_module_bytes(
         return None, [
             Problem(display, f"the top level must be a JSON object {{...}}, found {found}", "json")
         ]
-    return ModuleFile(path, display, text, data), duplicate_key_problems(text, display, data)
+    duplicates = duplicate_key_problems(text, display) if may_have_duplicate_keys(raw, data) else []
+    return ModuleFile(path, display, text, data), duplicates
 
 
 def _decode(raw: bytes, display: str) -> tuple[str, Problem | None]:
@@ -120,7 +121,7 @@ def _char_position(text: str, pos: int) -> tuple[int, int]:
     return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
-def may_have_duplicate_keys(text: str, data: Any) -> bool:
+def may_have_duplicate_keys(source: str | bytes, data: Any) -> bool:
     """Fast test: False means the text certainly repeats no key.
 
     Every colon in JSON text is a key separator or part of a string, and
@@ -128,24 +129,23 @@ def may_have_duplicate_keys(text: str, data: Any) -> bool:
     repeated key dropped. So fewer colons after the round trip means a
     duplicate. A \\u escape could spell a colon differently: then "maybe".
     """
-    if "\\u" in text:
+    raw = source.encode() if isinstance(source, str) else source
+    if b"\\u" in raw:
         return True
     try:
         compact = orjson.dumps(data)
     except TypeError:  # nested deeper than orjson writes
         return True
-    return text.count(":") != compact.count(b":")
+    return raw.count(b":") != compact.count(b":")
 
 
-def duplicate_key_problems(text: str, display: str, data: Any = None) -> list[Problem]:
+def duplicate_key_problems(text: str, display: str) -> list[Problem]:
     """JSON allows repeated keys and keeps the last; a reviewer would read the first.
 
     orjson drops duplicates silently, so a second parse with the stdlib looks
-    for them, when the fast test says there may be some. It cannot tell where
+    for them (callers first ask may_have_duplicate_keys). It cannot tell where
     in the tree an object sits, so the position comes from searching the text.
     """
-    if data is not None and not may_have_duplicate_keys(text, data):
-        return []
     objects: list[list[tuple[str, Any]]] = []
     try:
         # The hook is a C method: collecting each object's pairs costs little.

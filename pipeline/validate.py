@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipeline import checks, content, jsonfile, schema
 from pipeline.content import ModuleRecord, to_record
@@ -57,8 +57,7 @@ class Report:
         return len(self.problems) - self.error_count
 
 
-@dataclass(frozen=True, slots=True)
-class Trusted:
+class Trusted(NamedTuple):
     """A file the database says it deployed from these exact bytes, validated by this
     same validator: its per-file checks passed then and would pass now."""
 
@@ -69,17 +68,28 @@ class Trusted:
 
 
 @dataclass(frozen=True, slots=True)
-class FileResult:
-    """One file's verdict, small enough to send back from a worker process."""
+class Wanted:
+    """What a caller needs of each file besides its problems; each costs time per file."""
+
+    records: bool = False  # deploy: each file's git blob id, and the rows of each valid one
+    urls: bool = False  # --check-urls: each file's external media URLs
+
+
+class FileResult(NamedTuple):
+    """One file's verdict, sent back from a worker process.
+
+    This and what it holds are NamedTuples, not dataclasses: thousands cross
+    from the workers, and tuples pickle about three times faster.
+    """
 
     path: str
     display: str
     problems: list[Problem]  # already positioned
     module: checks.Module | None  # set when the file passed the schema
     module_id: str | None
-    external_urls: list[tuple[str, str]]  # (pointer, url), for --check-urls
+    external_urls: list[tuple[str, str]]  # (pointer, url), when Wanted.urls
     file_hash: str | None = None
-    record: ModuleRecord | None = None  # with build_records, for a valid untrusted file
+    record: ModuleRecord | None = None  # when Wanted.records, for a valid untrusted file
 
 
 @cache
@@ -151,7 +161,7 @@ def check_file(
     *,
     trusted: Trusted | None = None,
     blob: str | None = None,
-    build_record: bool = False,
+    wanted: Wanted = Wanted(),
 ) -> FileResult:
     """Every per-file check of one module file (or, for a trusted file, its assets).
 
@@ -164,7 +174,7 @@ def check_file(
     raw, problem = read_bytes(Path(path), display)
     if problem is not None:
         return FileResult(path, display, [problem], None, None, [])
-    file_hash = blob_id(raw)
+    file_hash = blob_id(raw) if wanted.records or trusted is not None else None
     if trusted is not None and trusted.file_hash == file_hash:
         return _trusted_result(path, display, trusted, root, exists)
     module, problems = parse_module_bytes(raw, Path(path), display)
@@ -178,12 +188,13 @@ def check_file(
     record: ModuleRecord | None = None
     if refs is not None:
         summary = summarise(data, display)
-        external = [
-            (r.pointer, r.target)
-            for r in refs
-            if r.is_external and not checks.is_notion_hosted(r.target)
-        ]
-        if build_record and not found:
+        if wanted.urls:
+            external = [
+                (r.pointer, r.target)
+                for r in refs
+                if r.is_external and not checks.is_notion_hosted(r.target)
+            ]
+        if file_hash is not None and wanted.records and not found:
             record = record_for(data, file_hash, refs)
     problems += found
     return FileResult(
@@ -256,30 +267,28 @@ def record_for(
 Item = tuple[str, str, "Trusted | None", "str | None"]  # path, display, trusted, blob id
 
 
-def _check_chunk(items: list[Item], build_records: bool = False) -> list[FileResult]:
+def _check_chunk(items: list[Item], wanted: Wanted) -> list[FileResult]:
     # Caches live for one chunk: modules share assets, so each is stat'ed once.
     root_of = cache(repo_root)
     exists = cache(os.path.isfile)
     return [
-        check_file(
-            path, display, root_of, exists, trusted=trusted, blob=blob, build_record=build_records
-        )
+        check_file(path, display, root_of, exists, trusted=trusted, blob=blob, wanted=wanted)
         for path, display, trusted, blob in items
     ]
 
 
-def _check_all(items: list[Item], build_records: bool) -> list[FileResult]:
+def _check_all(items: list[Item], wanted: Wanted) -> list[FileResult]:
     workers = (
         len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     )
     to_read = sum(not (t is not None and t.file_hash == b) for _, _, t, b in items)
     if to_read < PARALLEL_MIN_FILES or workers < 2:
-        return _check_chunk(items, build_records)
+        return _check_chunk(items, wanted)
     chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        work = partial(_check_chunk, build_records=build_records)
+        work = partial(_check_chunk, wanted=wanted)
         return [result for chunk in pool.map(work, chunks) for result in chunk]
 
 
@@ -305,7 +314,7 @@ def validate_paths(
         (path, display, trusted.get(os.path.basename(path)[: -len(".json")]), blobs.get(path))
         for path, display in files
     ]
-    results = _check_all(items, build_records)
+    results = _check_all(items, Wanted(records=build_records, urls=url_checker is not None))
     report.results = results
     problems = [p for result in results for p in result.problems]
     modules = [r.module for r in results if r.module is not None]

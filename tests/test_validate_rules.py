@@ -102,6 +102,13 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, str]] = [
      "Notion-hosted"),
     ("notion hosted in description", module(description=f"plan: {NOTION_URL}"),
      module(description="plan: https://example.org/p.png"), "notion-url", "Notion-hosted"),
+    ("notion host in capitals", module(description="see https://FILE.Notion.SO/f/plan.png"),
+     module(description="see https://files.example.org/notion/plan.png"), "notion-url",
+     "Notion-hosted"),
+    ("notion static host", module(sections=[image("https://s3.amazonaws.com/secure.notion-static"
+                                                  ".com/a/plan.png")]),
+     module(sections=[image("https://s3.amazonaws.com/example/a/plan.png")]), "notion-url",
+     "expires"),
     ("malformed url", module(sections=[image("https://exa mple.org/a.png")]),
      module(sections=[image("https://example.org/a.png")]), "media-url", "not a well-formed URL"),
     ("url without host", module(sections=[image("https:///a.png")]),

@@ -72,13 +72,18 @@ def deploy_tree(
     """
     with connect() as conn:
         require_current(conn)
-        report = validate_paths([path], trusted=read_trusted(conn), build_records=True)
-        if not report.valid:
-            text = io.StringIO()
-            render_text(report, text)
-            raise ContentError(f"{text.getvalue()}module files are invalid; nothing was deployed")
-        desired = [Desired(str(r.module_id), r.path, r.file_hash, r.record) for r in report.results]
-        return deploy(conn, desired, settings, dry_run=dry_run)
+        return deploy(conn, check_tree(conn, path), settings, dry_run=dry_run)
+
+
+def check_tree(conn: psycopg.Connection, path: Path) -> list[Desired]:
+    """Validate the module files under `path`: what to deploy, or ContentError naming
+    every problem. Files the database trusts are not parsed."""
+    report = validate_paths([path], trusted=read_trusted(conn), build_records=True)
+    if not report.valid:
+        text = io.StringIO()
+        render_text(report, text)
+        raise ContentError(f"{text.getvalue()}module files are invalid; nothing was deployed")
+    return [Desired(str(r.module_id), r.path, r.file_hash, r.record) for r in report.results]
 
 
 def read_trusted(conn: psycopg.Connection) -> dict[str, Trusted]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,7 +36,7 @@ from pipeline.notion_page import (
     property_value,
 )
 from pipeline.schema import load_schema
-from pipeline.validate import check_document, summarise, validate_paths
+from pipeline.validate import asset_present, check_document, summarise, validate_paths
 
 STATE_FILE = Path(".pipeline") / "notion-export.json"
 # Modules whose Notion pages this run looked at: `propose` may close only their PRs.
@@ -269,7 +268,7 @@ class Exporter:
             display,
             module_id,
             str(self.root),
-            exists=lambda p: os.path.isfile(p) or os.path.relpath(p, self.root) in resolver.pending,
+            present=lambda root, path: asset_present(root, path) or path in resolver.pending,
         )
         errors = [p for p in problems if p.is_error]
         if errors:

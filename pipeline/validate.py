@@ -34,6 +34,7 @@ PARALLEL_MIN_FILES = 400
 _CHUNK = 250
 
 UrlChecker = Callable[[Sequence[str]], dict[str, str | None]]
+AssetCheck = Callable[[str, str], bool]  # (repo root, asset's repo path) -> the file is there
 
 
 @dataclass
@@ -157,7 +158,7 @@ def check_file(
     path: str,
     display: str,
     root_of: Callable[[str], str],
-    exists: Callable[[str], bool],
+    present: AssetCheck,
     *,
     trusted: Trusted | None = None,
     blob: str | None = None,
@@ -170,19 +171,19 @@ def check_file(
     """
     root = root_of(os.path.dirname(path))
     if trusted is not None and blob is not None and trusted.file_hash == blob:
-        return _trusted_result(path, display, trusted, root, exists)
+        return _trusted_result(path, display, trusted, root, present)
     raw, problem = read_bytes(Path(path), display)
     if problem is not None:
         return FileResult(path, display, [problem], None, None, [])
     file_hash = blob_id(raw) if wanted.records or trusted is not None else None
     if trusted is not None and trusted.file_hash == file_hash:
-        return _trusted_result(path, display, trusted, root, exists)
+        return _trusted_result(path, display, trusted, root, present)
     module, problems = parse_module_bytes(raw, Path(path), display)
     if module is None:
         return FileResult(path, display, problems, None, None, [], file_hash)
     data = module.data
     module_id = data.get("module_id") if isinstance(data.get("module_id"), str) else None
-    found, refs = check_document(data, module.text, display, module.stem, root, exists=exists)
+    found, refs = check_document(data, module.text, display, module.stem, root, present=present)
     summary: checks.Module | None = None
     external: list[tuple[str, str]] = []
     record: ModuleRecord | None = None
@@ -216,7 +217,7 @@ def check_document(
     stem: str,
     root: str,
     *,
-    exists: Callable[[str], bool] = os.path.isfile,
+    present: AssetCheck | None = None,
 ) -> tuple[list[Problem], list[checks.Reference] | None]:
     """Per-file problems of one parsed module; its media references when it passed the schema.
 
@@ -230,7 +231,7 @@ def check_document(
     refs = checks.media_references(data)
     assets = [(r.pointer, checks.asset_file(r.target)) for r in refs if r.is_asset]
     found = checks.file_checks(data, display, stem, refs, text)
-    found += _missing_assets(display, assets, root, exists)
+    found += _missing_assets(display, assets, root, present or asset_present)
     return found, refs
 
 
@@ -245,10 +246,10 @@ def summarise(data: dict[str, Any], display: str) -> checks.Module:
 
 
 def _trusted_result(
-    path: str, display: str, trusted: Trusted, root: str, exists: Callable[[str], bool]
+    path: str, display: str, trusted: Trusted, root: str, present: AssetCheck
 ) -> FileResult:
     stem = os.path.basename(path)[: -len(".json")]
-    missing = _missing_assets(display, [("", a) for a in trusted.assets], root, exists)
+    missing = _missing_assets(display, [("", a) for a in trusted.assets], root, present)
     known = checks.Module(display, stem, trusted.prerequisites, trusted.related_modules)
     return FileResult(path, display, missing, known, stem, [], trusted.file_hash)
 
@@ -268,11 +269,11 @@ Item = tuple[str, str, "Trusted | None", "str | None"]  # path, display, trusted
 
 
 def _check_chunk(items: list[Item], wanted: Wanted) -> list[FileResult]:
-    # Caches live for one chunk: modules share assets, so each is stat'ed once.
+    # Caches live for one chunk: modules share assets, so each is looked up once.
     root_of = cache(repo_root)
-    exists = cache(os.path.isfile)
+    present = cache(asset_present)
     return [
-        check_file(path, display, root_of, exists, trusted=trusted, blob=blob, wanted=wanted)
+        check_file(path, display, root_of, present, trusted=trusted, blob=blob, wanted=wanted)
         for path, display, trusted, blob in items
     ]
 
@@ -330,7 +331,7 @@ def validate_paths(
 
 
 def _missing_assets(
-    display: str, assets: Iterable[tuple[str, str]], root: str, exists: Callable[[str], bool]
+    display: str, assets: Iterable[tuple[str, str]], root: str, present: AssetCheck
 ) -> list[Problem]:
     """Problems for (pointer, repo path) pairs whose file is not there."""
     return [
@@ -341,8 +342,12 @@ def _missing_assets(
             where,
         )
         for where, relative in assets
-        if ".." not in relative.split("/") and not exists(os.path.join(root, relative))
+        if ".." not in relative.split("/") and not present(root, relative)
     ]
+
+
+def asset_present(root: str, relative: str) -> bool:
+    return os.path.isfile(os.path.join(root, relative))
 
 
 def _unreachable_urls(results: list[FileResult], url_checker: UrlChecker) -> list[Problem]:

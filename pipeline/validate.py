@@ -347,6 +347,7 @@ def _missing_assets(
 
 
 def asset_present(root: str, relative: str) -> bool:
+    """Asset references are repo paths (data/assets/...): they resolve against the root."""
     return os.path.isfile(os.path.join(root, relative))
 
 

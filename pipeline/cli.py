@@ -452,12 +452,15 @@ def _sync(direction: Literal["push", "pull"], names: list[str] | None) -> None:
         )
 
 
+SyncNames = Annotated[
+    list[str] | None,
+    typer.Argument(help="Entities (default: all synced ones).", show_default=False),
+]
+
+
 @sync_app.command("push")
 def sync_push(
-    names: Annotated[
-        list[str] | None,
-        typer.Argument(help="Entities (default: all synced ones).", show_default=False),
-    ] = None,
+    names: SyncNames = None,
 ) -> None:
     """Postgres -> Notion for rows changed since the last sync.
 
@@ -468,10 +471,7 @@ def sync_push(
 
 @sync_app.command("pull")
 def sync_pull(
-    names: Annotated[
-        list[str] | None,
-        typer.Argument(help="Entities (default: all synced ones).", show_default=False),
-    ] = None,
+    names: SyncNames = None,
 ) -> None:
     """Notion -> Postgres for rows team leads edited since the last sync.
 

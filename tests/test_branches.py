@@ -51,10 +51,16 @@ def test_commit_has_only_the_module_and_leaves_the_work_tree_alone(clone: Path) 
     assert repo.remote_branches() == {"a": commit}
 
 
-def test_same_files_give_the_same_tree(clone: Path) -> None:
+def _changed_a(clone: Path) -> Git:
+    """The clone with module a edited and main fetched."""
     (clone / "data" / "modules" / "a.json").write_text('{"v": 2}\n')
     repo = Git(clone)
     repo.fetch("main")
+    return repo
+
+
+def test_same_files_give_the_same_tree(clone: Path) -> None:
+    repo = _changed_a(clone)
     first_tree, first = build_commit(repo, "origin/main", "a", "Module a")
     push_branch(repo, "a", first, None)
     repo.fetch("main")
@@ -63,9 +69,7 @@ def test_same_files_give_the_same_tree(clone: Path) -> None:
 
 
 def test_a_branch_moved_by_someone_else_is_not_overwritten(clone: Path) -> None:
-    (clone / "data" / "modules" / "a.json").write_text('{"v": 2}\n')
-    repo = Git(clone)
-    repo.fetch("main")
+    repo = _changed_a(clone)
     _, first = build_commit(repo, "origin/main", "a", "Module a")
     push_branch(repo, "a", first, None)
     _, second = build_commit(repo, "origin/main", "a", "Module a again")

@@ -23,9 +23,10 @@ if TYPE_CHECKING:
     import psycopg
 
 from pipeline.errors import ContentError, PipelineError, UsageError
-from pipeline.report import RENDERERS
-from pipeline.urlcheck import check_urls
-from pipeline.validate import DEFAULT_MODULES_DIR, validate_paths
+from pipeline.layout import MODULES_DIR, REFERENCE_FILE, SYNC_CONFIG
+from pipeline.modules.urlcheck import check_urls
+from pipeline.modules.validate import validate_paths
+from pipeline.render import RENDERERS
 
 EXIT_INTERNAL = 3
 
@@ -76,7 +77,7 @@ def validate(
     Example: [bold]pipeline validate data/modules/lab-safety-101.json --format github[/bold]
     """
     checker = partial(check_urls, timeout=timeout) if urls else None
-    report = validate_paths(paths or [DEFAULT_MODULES_DIR], url_checker=checker)
+    report = validate_paths(paths or [MODULES_DIR], url_checker=checker)
     RENDERERS[output.value](report, sys.stdout)
     if not report.valid:
         raise typer.Exit(1)
@@ -87,7 +88,7 @@ app.add_typer(db_app, name="db")
 
 
 def _connect() -> psycopg.Connection:
-    from pipeline.database import connect, resolve_target  # noqa: PLC0415 - keeps validate light
+    from pipeline.db.connect import connect, resolve_target
 
     def say(message: str) -> None:
         print(message, file=sys.stderr)
@@ -103,7 +104,7 @@ def db_migrate() -> None:
 
     Example: [bold]pipeline db migrate[/bold]
     """
-    from pipeline.migrate import migrate  # noqa: PLC0415
+    from pipeline.db.migrate import migrate
 
     with _connect() as conn:
         ran = migrate(conn)
@@ -118,7 +119,7 @@ def db_status() -> None:
 
     Example: [bold]pipeline db status[/bold]
     """
-    from pipeline.migrate import applied, available, drift  # noqa: PLC0415
+    from pipeline.db.migrate import applied, available, drift
 
     with _connect() as conn:
         done = applied(conn)
@@ -136,15 +137,15 @@ def db_status() -> None:
 @db_app.command("seed")
 def db_seed(
     path: Annotated[Path, typer.Argument(help="YAML with universities, faculty, teams.")] = (
-        Path("data/reference.yaml")
+        REFERENCE_FILE
     ),
 ) -> None:
     """Insert or update reference rows that modules refer to; never deletes.
 
     Example: [bold]pipeline db seed data/reference.yaml[/bold]
     """
-    from pipeline.migrate import require_current  # noqa: PLC0415
-    from pipeline.reference import load, seed  # noqa: PLC0415
+    from pipeline.db.migrate import require_current
+    from pipeline.db.seed import load, seed
 
     rows = load(path)
     with _connect() as conn:
@@ -159,16 +160,14 @@ def db_stop() -> None:
 
     Example: [bold]pipeline db stop[/bold]
     """
-    from pipeline.database import stop_embedded  # noqa: PLC0415
+    from pipeline.db.connect import stop_embedded
 
     print("embedded Postgres stopped" if stop_embedded() else "embedded Postgres not running")
 
 
 @app.command()
 def deploy(
-    path: Annotated[Path, typer.Argument(help="Directory of module files.")] = (
-        DEFAULT_MODULES_DIR
-    ),
+    path: Annotated[Path, typer.Argument(help="Directory of module files.")] = (MODULES_DIR),
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     lock_timeout: Annotated[
@@ -186,8 +185,8 @@ def deploy(
 
     Example: [bold]pipeline deploy --dry-run[/bold]
     """
-    from pipeline import deploy as deploying  # noqa: PLC0415
-    from pipeline.views import (  # noqa: PLC0415
+    from pipeline.db import deploy as deploying
+    from pipeline.render import (
         outcome_json,
         render_outcome,
         to_json,
@@ -213,9 +212,9 @@ def status(
 
     Example: [bold]pipeline status[/bold]
     """
-    from pipeline import live  # noqa: PLC0415
-    from pipeline.migrate import require_current  # noqa: PLC0415
-    from pipeline.views import render_status, to_json  # noqa: PLC0415
+    from pipeline.db import status as live
+    from pipeline.db.migrate import require_current
+    from pipeline.render import render_status, to_json
 
     with _connect() as conn:
         require_current(conn)
@@ -235,9 +234,9 @@ def show(
 
     Example: [bold]pipeline show lab-safety-101[/bold]
     """
-    from pipeline import live  # noqa: PLC0415
-    from pipeline.migrate import require_current  # noqa: PLC0415
-    from pipeline.views import render_module, to_json  # noqa: PLC0415
+    from pipeline.db import status as live
+    from pipeline.db.migrate import require_current
+    from pipeline.render import render_module, to_json
 
     with _connect() as conn:
         require_current(conn)
@@ -277,10 +276,10 @@ def export(
 
     Example: [bold]pipeline export --module lab-safety-101 --dry-run[/bold]
     """
-    from pipeline.config import load_config  # noqa: PLC0415
-    from pipeline.export import Exporter, require_success  # noqa: PLC0415
-    from pipeline.notion_api import NotionAPI  # noqa: PLC0415
-    from pipeline.views import export_progress, render_export, write_step_summary  # noqa: PLC0415
+    from pipeline.config import load_config
+    from pipeline.notion.api import NotionAPI
+    from pipeline.notion.export import Exporter, require_success
+    from pipeline.render import export_progress, render_export, write_step_summary
 
     if module and page:
         raise UsageError("give --module or --page, not both")
@@ -315,16 +314,16 @@ def propose(
 
     Example: [bold]pipeline export && pipeline propose[/bold]
     """
-    from pipeline.branches import Author, Git  # noqa: PLC0415
-    from pipeline.config import load_config  # noqa: PLC0415
-    from pipeline.notion_api import NotionAPI  # noqa: PLC0415
-    from pipeline.propose import (  # noqa: PLC0415
+    from pipeline.config import load_config
+    from pipeline.notion.api import NotionAPI
+    from pipeline.propose.branches import Author, Git
+    from pipeline.propose.run import (
         Proposer,
         checked_by_export,
         github_repository,
         notion_writer,
     )
-    from pipeline.views import render_proposals  # noqa: PLC0415
+    from pipeline.render import render_proposals
 
     settings = load_config().notion
     notify = None
@@ -364,10 +363,10 @@ def notion_mark_live(
 
     Example: [bold]pipeline deploy && pipeline notion mark-live[/bold]
     """
-    from pipeline.config import load_config  # noqa: PLC0415
-    from pipeline.mark_live import deployed_modules, mark_live  # noqa: PLC0415
-    from pipeline.migrate import require_current  # noqa: PLC0415
-    from pipeline.notion_api import NotionAPI  # noqa: PLC0415
+    from pipeline.config import load_config
+    from pipeline.db.migrate import require_current
+    from pipeline.notion.api import NotionAPI
+    from pipeline.notion.mark_live import deployed_modules, mark_live
 
     settings = load_config().notion
     with _connect() as conn:
@@ -404,10 +403,10 @@ def sync_setup(
 
     Example: [bold]pipeline sync setup --parent-page 0123456789abcdef0123456789abcdef[/bold]
     """
-    from pipeline.config import load_config  # noqa: PLC0415
-    from pipeline.notion_api import NotionAPI  # noqa: PLC0415
-    from pipeline.sync import SYNC_CONFIG, setup  # noqa: PLC0415
-    from pipeline.sync_plan import entities  # noqa: PLC0415
+    from pipeline.config import load_config
+    from pipeline.notion.api import NotionAPI
+    from pipeline.sync.plan import entities
+    from pipeline.sync.run import setup
 
     config = load_config()
     api = NotionAPI.from_environment(per_second=config.notion.requests_per_second)
@@ -418,11 +417,11 @@ def sync_setup(
 
 
 def _sync(direction: Literal["push", "pull"], names: list[str] | None) -> None:
-    from pipeline.config import load_config  # noqa: PLC0415
-    from pipeline.migrate import require_current  # noqa: PLC0415
-    from pipeline.notion_api import NotionAPI  # noqa: PLC0415
-    from pipeline.sync import SYNC_CONFIG, read_sync_config, run_sync  # noqa: PLC0415
-    from pipeline.sync_plan import entities  # noqa: PLC0415
+    from pipeline.config import load_config
+    from pipeline.db.migrate import require_current
+    from pipeline.notion.api import NotionAPI
+    from pipeline.sync.plan import entities
+    from pipeline.sync.run import read_sync_config, run_sync
 
     config = load_config()
     available = entities(config.sync.students)

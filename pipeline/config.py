@@ -15,9 +15,7 @@ import jsonschema_rs
 import yaml
 
 from pipeline.errors import UsageError
-from pipeline.schema import schema_path
-
-CONFIG_FILE = Path("pipeline.yaml")
+from pipeline.layout import CONFIG_FILE, CONFIG_SCHEMA, schema_file
 
 DEFAULT_PROPERTIES = {
     "title": "Module Name",
@@ -83,8 +81,8 @@ def load_config(path: Path = CONFIG_FILE) -> Config:
 
 
 def _problems(data: Any) -> list[str]:
-    schema_file = schema_path().parent / "pipeline-config.schema.json"
-    validator = jsonschema_rs.Draft202012Validator(json.loads(schema_file.read_text()))
+    schema = json.loads(schema_file(CONFIG_SCHEMA).read_text(encoding="utf-8"))
+    validator = jsonschema_rs.Draft202012Validator(schema)
     problems = []
     for error in validator.iter_errors(data):
         where = ".".join(str(p) for p in error.instance_path) or "the top level"

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from pipeline.cli import main
-from pipeline.migrate import migrate
+from pipeline.db.migrate import migrate
 
 TEMPLATE_DB = "pipeline_template"
 

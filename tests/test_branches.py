@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.branches import Git, GitError, build_commit, module_paths, push_branch
+from pipeline.propose.branches import Git, GitError, build_commit, module_paths, push_branch
 from tests.local_http import git
 
 

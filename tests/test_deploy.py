@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from pipeline.database import Target, connect
-from pipeline.deploy import Settings, deploy, deploy_tree
+from pipeline.db.connect import Target, connect
+from pipeline.db.deploy import Settings, deploy, deploy_tree
 from pipeline.errors import ContentError, DatabaseError
-from pipeline.gitfiles import blob_id
+from pipeline.git import blob_id
 from tests.conftest import Database, Repo, module
 
 
@@ -269,7 +269,7 @@ def test_trust_needs_the_same_bytes_and_the_same_validator(repo: Repo, db: Datab
 
 
 def test_a_row_changed_since_validation_is_read_in_full(repo: Repo, db: Database) -> None:
-    from pipeline.plan import Desired
+    from pipeline.db.plan import Desired
 
     path = repo.write(module(module_id="a"))
     run_deploy(repo, db)

@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 
-from pipeline.database import Target, connect
-from pipeline.deploy import DEPLOY_LOCK, Outcome, Settings, deploy, load_records
+from pipeline.db.connect import Target, connect
+from pipeline.db.deploy import DEPLOY_LOCK, Outcome, Settings, deploy, load_records
 from pipeline.errors import UsageError
-from pipeline.migrate import Migration, available, migrate
-from pipeline.validate import collect_files
+from pipeline.db.migrate import Migration, available, migrate
+from pipeline.modules.validate import collect_files
 from tests.conftest import ROOT, Database, Repo, module
 from tests.test_deploy import versions
 

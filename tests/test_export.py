@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.validate import validate_paths
+from pipeline.modules.validate import validate_paths
 from tests.conftest import Repo
 from tests.notion_server import TOKEN, Bucket, NotionServer, NotionState, point_cli_at, serve
 from tests.test_notion_markdown import block, para, rt
@@ -319,7 +319,7 @@ def test_export_one_page_by_id(repo: Repo, notion: NotionServer, cli) -> None:
 def test_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from pipeline.views import export_progress
+    from pipeline.render import export_progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.gitfiles import blob_id, known_blob_ids
+from pipeline.git import blob_id, known_blob_ids
 from tests.local_http import git
 
 

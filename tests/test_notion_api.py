@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pipeline.errors import UsageError
-from pipeline.notion_api import NotionAPI, Pacer, ServiceError
+from pipeline.notion.api import NotionAPI, Pacer, ServiceError
 from tests.notion_server import TOKEN, Bucket, NotionServer, NotionState, serve
 from tests.test_notion_markdown import block, para, rt
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.notion_markdown import Rendered, rich_text, to_markdown
+from pipeline.notion.markdown import Rendered, rich_text, to_markdown
 from tests.notion_fixtures import all_blocks, tree
 
 _ids = itertools.count(1)

@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from pipeline.database import Target, connect
-from pipeline.deploy import DEPLOY_LOCK, Outcome, Settings, deploy, load_records
-from pipeline.plan import Desired
-from pipeline.validate import collect_files
+from pipeline.db.connect import Target, connect
+from pipeline.db.deploy import DEPLOY_LOCK, Outcome, Settings, deploy, load_records
+from pipeline.db.plan import Desired
+from pipeline.modules.validate import collect_files
 from tests.conftest import Database, Postgres, Repo, module
 from tests.test_deploy_faults import wait_for, waiting_on_locks
 

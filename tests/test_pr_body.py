@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pipeline import pr_body
+from pipeline.propose import pr_body
 from tests.conftest import ROOT
 
 

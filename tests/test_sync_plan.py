@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from pipeline.sync_plan import (
+from pipeline.sync.plan import (
     ENTITIES,
     NEVER_SYNCED,
     NotionRow,

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from pipeline.notion_api import NotionAPI
-from pipeline.sync_plan import ENTITIES, canonical
-from pipeline.sync_properties import (
+from pipeline.notion.api import NotionAPI
+from pipeline.sync.plan import ENTITIES, canonical
+from pipeline.sync.properties import (
     database_properties,
     page_properties,
     row_from_page,

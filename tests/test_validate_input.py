@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.jsonfile import duplicate_key_problems, may_have_duplicate_keys, read_module_file
-from pipeline.schema import _detailed, _fast, schema_problems
-from pipeline.validate import validate_paths
+from pipeline.modules.parse import duplicate_key_problems, may_have_duplicate_keys, read_module_file
+from pipeline.modules.schema import _detailed, _fast, schema_problems
+from pipeline.modules.validate import validate_paths
 from tests.conftest import Repo, module
 
 BAD_INPUTS: list[tuple[str, bytes, str, tuple[int, int]]] = [

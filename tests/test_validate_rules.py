@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-import pipeline.validate as validate_module
-from pipeline.validate import validate_paths
+import pipeline.modules.validate as validate_module
+from pipeline.modules.validate import validate_paths
 from tests.conftest import ROOT, Repo, module
 
 

@@ -16,9 +16,9 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from pipeline.problems import Problem, pointer
+from pipeline.layout import ASSET_PREFIX
+from pipeline.modules.problems import Problem, pointer
 
-ASSET_PREFIX = "data/assets/"
 _TYPES_WITH_IDS = frozenset({"checklist", "interactive", "quiz"})
 
 # Starts with a literal "[" so the regex engine can skip ahead; "!" is checked by hand.

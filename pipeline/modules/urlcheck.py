@@ -20,7 +20,7 @@ def check_urls(
     """Map each URL to None when it answers 2xx/3xx, else to the reason it failed."""
     if not urls:
         return {}
-    import httpx  # noqa: PLC0415 - see TYPE_CHECKING above
+    import httpx
 
     headers = {"User-Agent": f"module-pipeline/{__version__} (+link check)"}
     with (
@@ -32,7 +32,7 @@ def check_urls(
 
 
 def _probe(client: httpx.Client, url: str) -> str | None:
-    import httpx  # noqa: PLC0415 - see TYPE_CHECKING above
+    import httpx
 
     try:
         response = client.head(url)

@@ -16,7 +16,6 @@ from psycopg import sql
 
 from pipeline.errors import ContentError, UsageError
 
-DEFAULT_FILE = Path("data/reference.yaml")
 # Order matters: faculty and teams refer to universities.
 TABLES: dict[str, tuple[str, ...]] = {
     "universities": ("id", "name", "location", "contact_email"),

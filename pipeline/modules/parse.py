@@ -17,7 +17,7 @@ from typing import Any
 import json_source_map
 import orjson
 
-from pipeline.problems import Problem, pointer
+from pipeline.modules.problems import Problem, pointer
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 _UTF8_BOM = b"\xef\xbb\xbf"

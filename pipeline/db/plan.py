@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pipeline.content import ModuleRecord
+from pipeline.modules.records import ModuleRecord
 
 Action = Literal["insert", "update", "unchanged", "archive"]
 

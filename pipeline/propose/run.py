@@ -19,13 +19,21 @@ from github import Auth, Github, GithubException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from pipeline import pr_body
-from pipeline.branches import BRANCH_PREFIX, Author, Git, build_commit, delete_branch, push_branch
 from pipeline.errors import UsageError
 from pipeline.files import json_object, read_json_object
-from pipeline.gitfiles import blob_id
-from pipeline.notion_api import ServiceError
-from pipeline.validate import validate_paths
+from pipeline.git import blob_id
+from pipeline.layout import ASSETS_DIR, LAST_EXPORT, MODULES_DIR, module_file, module_of
+from pipeline.modules.validate import validate_paths
+from pipeline.notion.api import ServiceError
+from pipeline.propose import pr_body
+from pipeline.propose.branches import (
+    BRANCH_PREFIX,
+    Author,
+    Git,
+    build_commit,
+    delete_branch,
+    push_branch,
+)
 
 LABELS = ("module", "auto-export")
 Action = Literal["opened", "updated", "unchanged", "closed"]
@@ -82,31 +90,23 @@ def _why(exc: GithubException) -> str:
 
 def changed_modules(git: Git, base: str) -> list[str]:
     """Module ids whose files in the working tree differ from `base`."""
-    listed = git.run("ls-tree", "-r", "-z", base, "--", "data/modules", "data/assets")
+    folders = (MODULES_DIR.as_posix(), ASSETS_DIR.as_posix())
+    listed = git.run("ls-tree", "-r", "-z", base, "--", *folders)
     in_base: dict[str, str] = {}
     for entry in listed.split("\0"):
         if entry:
             meta, _, name = entry.partition("\t")
             in_base[name] = meta.split()[2]
     in_tree: dict[str, str] = {}
-    for folder in ("data/modules", "data/assets"):
+    for folder in folders:
         for path in sorted((git.root / folder).rglob("*")) if (git.root / folder).is_dir() else []:
             if path.is_file():
                 in_tree[path.relative_to(git.root).as_posix()] = blob_id(path.read_bytes())
     changed = set()
     for name in in_base.keys() | in_tree.keys():
         if in_base.get(name) != in_tree.get(name):
-            changed.add(_module_of(name))
+            changed.add(module_of(name))
     return sorted(m for m in changed if m)
-
-
-def _module_of(path: str) -> str | None:
-    parts = path.split("/")
-    if parts[:2] == ["data", "modules"] and len(parts) == 3 and parts[2].endswith(".json"):
-        return parts[2][: -len(".json")]
-    if parts[:2] == ["data", "assets"] and len(parts) >= 4:
-        return parts[2]
-    return None
 
 
 class Proposer:
@@ -149,7 +149,7 @@ class Proposer:
         return report
 
     def _validation(self, changed: list[str]) -> dict[str, list[str]]:
-        paths = [self.git.root / "data" / "modules" / f"{m}.json" for m in changed]
+        paths = [self.git.root / module_file(m) for m in changed]
         existing = [p for p in paths if p.is_file()]
         if not existing:
             return {}
@@ -169,10 +169,8 @@ class Proposer:
         report: ProposeReport,
     ) -> Proposal:
         branch = f"{BRANCH_PREFIX}{module_id}"
-        new = read_json_object(self.git.root / "data" / "modules" / f"{module_id}.json")
-        old = json_object(
-            self.git.run("show", f"{base}:data/modules/{module_id}.json", check=False)
-        )
+        new = read_json_object(self.git.root / module_file(module_id))
+        old = json_object(self.git.run("show", f"{base}:{module_file(module_id)}", check=False))
         shown = new or old or {"module_id": module_id, "title": module_id}
         title = pr_body.title(shown) if new else f"Module: {shown.get('title')} (remove)"
         text = pr_body.body(old, shown, validation=problems)
@@ -239,7 +237,7 @@ class Proposer:
 
 def checked_by_export(root: Path) -> set[str]:
     """Module ids the last export looked at (empty when there is no record)."""
-    path = root / ".pipeline" / "last-export.json"
+    path = root / LAST_EXPORT
     data = read_json_object(path) or {}
     return {str(m) for m in data.get("checked", []) if isinstance(m, str)}
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import UsageError
+from pipeline.layout import asset_dir, module_file
 
 BRANCH_PREFIX = "notion/"
 
@@ -83,8 +84,8 @@ class Git:
 
 def module_paths(root: Path, module_id: str) -> list[str]:
     """The repo paths that belong to a module, as they are in the working tree."""
-    paths = [f"data/modules/{module_id}.json"]
-    assets = root / "data" / "assets" / module_id
+    paths = [module_file(module_id)]
+    assets = root / asset_dir(module_id)
     if assets.is_dir():
         paths += sorted(p.relative_to(root).as_posix() for p in assets.rglob("*") if p.is_file())
     return [p for p in paths if (root / p).is_file()]
@@ -101,8 +102,8 @@ def build_commit(
             "ls-files",
             "-z",
             "--",
-            f"data/modules/{module_id}.json",
-            f"data/assets/{module_id}/",
+            module_file(module_id),
+            f"{asset_dir(module_id)}/",
             env=env,
         ).split("\0")
         stale = [p for p in listed if p and not (git.root / p).is_file()]

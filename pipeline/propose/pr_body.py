@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.notion_markdown import notion_url
+from pipeline.notion.markdown import notion_url
 
 MAX_BODY = 60_000  # GitHub refuses bodies over 65,536 characters
 MARKER = "<!-- module-pipeline:{module_id} -->"

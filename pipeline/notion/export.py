@@ -21,27 +21,31 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pipeline import checks
 from pipeline.config import NotionSettings
-from pipeline.content import content_hash, file_text
 from pipeline.errors import ContentError, PipelineError, UsageError
 from pipeline.files import atomic_write, read_json_object
-from pipeline.notion_api import NotionAPI, ServiceError
-from pipeline.notion_markdown import Block, Skipped, external_or_hosted_url
-from pipeline.notion_page import (
+from pipeline.layout import (
+    ASSET_MANIFEST,
+    EXPORT_CURSOR,
+    LAST_EXPORT,
+    MODULES_DIR,
+    asset_dir,
+    module_file,
+)
+from pipeline.modules import checks
+from pipeline.modules.records import content_hash, file_text
+from pipeline.modules.schema import load_schema
+from pipeline.modules.validate import asset_present, check_document, summarise, validate_paths
+from pipeline.notion.api import NotionAPI, ServiceError
+from pipeline.notion.markdown import Block, Skipped, external_or_hosted_url
+from pipeline.notion.page import (
     PageError,
     convert_page,
     module_id_of,
     page_title,
     property_value,
 )
-from pipeline.schema import load_schema
-from pipeline.validate import asset_present, check_document, summarise, validate_paths
 
-STATE_FILE = Path(".pipeline") / "notion-export.json"
-# Modules whose Notion pages this run looked at: `propose` may close only their PRs.
-CHECKED_FILE = Path(".pipeline") / "last-export.json"
-MANIFEST = ".notion-assets.json"
 Outcome = Literal["exported", "unchanged", "failed"]
 
 
@@ -88,7 +92,7 @@ class Exporter:
         progress: Callable[[str, int, int], None] | None = None,
     ) -> None:
         self.api, self.settings, self.root, self.dry_run = api, settings, root, dry_run
-        self.modules_dir = root / "data" / "modules"
+        self.modules_dir = root / MODULES_DIR
         self.download = download or _download
         self.progress = progress or (lambda _title, _done, _total: None)
 
@@ -129,7 +133,7 @@ class Exporter:
                 {r.module_id for r in report.results if r.module_id and r.outcome != "failed"}
             )
             atomic_write(
-                self.root / CHECKED_FILE, (json.dumps({"checked": checked}) + "\n").encode()
+                self.root / LAST_EXPORT, (json.dumps({"checked": checked}) + "\n").encode()
             )
         report.requests = self.api.stats.requests
         report.rate_limited = self.api.stats.rate_limited
@@ -261,7 +265,7 @@ class Exporter:
             "content_hash": digest,
         }
         text = file_text(module, load_schema())
-        display = f"data/modules/{module_id}.json"
+        display = module_file(module_id)
         problems, _refs = check_document(
             module,
             text,
@@ -291,7 +295,7 @@ class Exporter:
                 if result.module is not None:
                     summaries[result.module.module_id] = result.module
         for module_id, candidate in candidates.items():
-            summaries[module_id] = summarise(candidate.module, f"data/modules/{module_id}.json")
+            summaries[module_id] = summarise(candidate.module, module_file(module_id))
         known = set(summaries) | {p.stem for p in self.modules_dir.glob("*.json")}
         failing: dict[str, list[str]] = {}
         for problem in checks.cross_file_checks(list(summaries.values()), known):
@@ -318,7 +322,7 @@ class Exporter:
         for relative, content in candidate.assets.items():
             atomic_write(self.root / relative, content)
         if candidate.manifest:
-            manifest = self.root / "data" / "assets" / candidate.module_id / MANIFEST
+            manifest = self.root / asset_dir(candidate.module_id) / ASSET_MANIFEST
             atomic_write(
                 manifest, (json.dumps(candidate.manifest, indent=2, sort_keys=True) + "\n").encode()
             )
@@ -348,7 +352,7 @@ class Exporter:
     # -- cursor ------------------------------------------------------------------------------
 
     def _cursor(self) -> str | None:
-        state = read_json_object(self.root / STATE_FILE)
+        state = read_json_object(self.root / EXPORT_CURSOR)
         cursor = (state or {}).get("cursor")
         return cursor if isinstance(cursor, str) else None
 
@@ -367,7 +371,7 @@ class Exporter:
             if times
             else (started - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:00.000Z")
         )
-        atomic_write(self.root / STATE_FILE, (json.dumps({"cursor": cursor}) + "\n").encode())
+        atomic_write(self.root / EXPORT_CURSOR, (json.dumps({"cursor": cursor}) + "\n").encode())
 
 
 class _AssetResolver:
@@ -375,9 +379,9 @@ class _AssetResolver:
 
     def __init__(self, exporter: Exporter, module_id: str) -> None:
         self.exporter, self.module_id = exporter, module_id
-        self.directory = f"data/assets/{module_id}"
+        self.directory = asset_dir(module_id)
         self.manifest: dict[str, dict[str, str]] = (
-            read_json_object(exporter.root / self.directory / MANIFEST) or {}
+            read_json_object(exporter.root / self.directory / ASSET_MANIFEST) or {}
         )
         self.pending: dict[str, bytes] = {}
 

@@ -1,34 +1,132 @@
-"""Rendering deploy plans and live modules for people (rich) and tools (JSON)."""
+"""Everything a command prints: validation reports, deploy plans, live modules, export and
+propose summaries, for people (rich), GitHub (annotations, job summaries) and tools (JSON).
+
+Library functions return data; only this module turns it into text. rich costs about
+0.1 s to import, so it is imported inside the functions that need it: `pipeline validate`
+with the default output never pays for it twice.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
 if TYPE_CHECKING:  # annotations only: keeps every command's start-up light
-    from pipeline.deploy import Outcome
-    from pipeline.export import ExportReport
-    from pipeline.live import LiveModule
-    from pipeline.propose import ProposeReport
+    from rich.console import Console
+    from rich.table import Table
 
+    from pipeline.db.deploy import Outcome
+    from pipeline.db.status import LiveModule
+    from pipeline.modules.validate import Report
+    from pipeline.notion.export import ExportReport
+    from pipeline.propose.run import ProposeReport
+
+
+# -- validation reports ------------------------------------------------------------------
+def render_text(report: Report, out: TextIO) -> None:
+    console = _console(out, wide=False)
+    by_file = defaultdict(list)
+    for problem in report.problems:
+        by_file[problem.file].append(problem)
+    for file, problems in by_file.items():
+        console.print(f"[bold]{escape(file)}[/bold]")
+        for p in problems:
+            colour = "red" if p.is_error else "yellow"
+            where = f"  [dim]at {escape(p.pointer)}[/dim]" if p.pointer else ""
+            console.print(
+                f"  {p.line}:{p.column}  [{colour}]{p.severity}[/{colour}]  "
+                f"{escape(p.message)}  [dim]\\[{p.check}][/dim]{where}"
+            )
+    files = len(report.files)
+    noun = "file" if files == 1 else "files"
+    if report.valid:
+        warned = f" ({report.warning_count} warnings)" if report.warning_count else ""
+        console.print(f"[green]✓[/green] {files} module {noun} valid{warned}")
+    else:
+        bad = len({p.file for p in report.problems if p.is_error})
+        console.print(f"[red]✗[/red] {report.error_count} errors in {bad} of {files} {noun}")
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(report: Report, out: TextIO) -> None:
+    """Workflow commands GitHub turns into annotations on the PR diff."""
+    for p in report.problems:
+        title = f"{p.check}: {p.pointer}" if p.pointer else p.check
+        props = (
+            f"file={_escape_property(p.file)},line={p.line},col={p.column},"
+            f"title={_escape_property(title)}"
+        )
+        out.write(f"::{p.severity} {props}::{_escape_data(p.message)}\n")
+    status = "valid" if report.valid else f"invalid ({report.error_count} errors)"
+    out.write(f"{len(report.files)} module files checked: {status}\n")
+
+
+def render_json(report: Report, out: TextIO) -> None:
+    payload = {
+        "valid": report.valid,
+        "files_checked": len(report.files),
+        "error_count": report.error_count,
+        "warning_count": report.warning_count,
+        "problems": [
+            {
+                "file": p.file,
+                "line": p.line,
+                "column": p.column,
+                "pointer": p.pointer,
+                "severity": p.severity,
+                "check": p.check,
+                "message": p.message,
+            }
+            for p in report.problems
+        ],
+    }
+    out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+RENDERERS = {"text": render_text, "github": render_github, "json": render_json}
+
+
+# -- deploy, status, export, propose -----------------------------------------------------
 
 _STYLE = {"insert": "green", "update": "yellow", "archive": "red", "unchanged": "dim"}
 
 
-def _console(out: TextIO) -> Console:
+def escape(text: str) -> str:
+    """Text shown through rich, with its markup characters made literal."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def _console(out: TextIO, *, wide: bool = True) -> Console:
+    from rich.console import Console
+
     # Logs and pipes are not 80 columns wide: don't truncate module ids there.
-    width = None if out.isatty() else 160
+    width = None if out.isatty() or not wide else 160
     return Console(file=out, highlight=False, soft_wrap=True, width=width)
+
+
+def _table(title: str, columns: tuple[str, ...], *, no_wrap: tuple[str, ...] = ()) -> Table:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, no_wrap=column in no_wrap)
+    return table
 
 
 def _revision(before: int | None, after: int | None) -> str:
@@ -48,9 +146,10 @@ def _sections(step: Any) -> str:
 
 def render_outcome(outcome: Outcome, out: TextIO, *, dry_run: bool) -> None:
     plan = outcome.plan
-    table = Table(title="Deploy plan" + (" (dry run)" if dry_run else ""), title_justify="left")
-    for column in ("module", "action", "revision", "status", "sections"):
-        table.add_column(column)
+    table = _table(
+        "Deploy plan" + (" (dry run)" if dry_run else ""),
+        ("module", "action", "revision", "status", "sections"),
+    )
     for step in plan.steps:
         style = _STYLE[step.action]
         table.add_row(
@@ -93,9 +192,8 @@ def outcome_json(outcome: Outcome, *, dry_run: bool) -> dict[str, Any]:
 
 
 def render_status(modules: list[LiveModule], out: TextIO) -> None:
-    table = Table(title="Live modules", title_justify="left")
-    for column in ("module", "revision", "status", "sections", "deployed (UTC)", "git sha"):
-        table.add_column(column, no_wrap=column != "module")
+    columns = ("module", "revision", "status", "sections", "deployed (UTC)", "git sha")
+    table = _table("Live modules", columns, no_wrap=columns[1:])
     for m in modules:
         deployed = m.updated_at.strftime("%Y-%m-%d %H:%M") if m.updated_at else ""
         table.add_row(
@@ -146,7 +244,8 @@ def export_progress() -> Iterator[Callable[[str, int, int], None]]:
     if not sys.stderr.isatty():
         yield lambda _title, _done, _total: None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
         BarColumn(),
@@ -176,11 +275,10 @@ def _export_rows(report: ExportReport) -> list[tuple[str, str, str, str]]:
 
 
 def render_export(report: ExportReport, out: TextIO, *, dry_run: bool) -> None:
-    table = Table(
-        title="Export" + (" (dry run: nothing written)" if dry_run else ""), title_justify="left"
+    table = _table(
+        "Export" + (" (dry run: nothing written)" if dry_run else ""),
+        ("module", "page", "result", "notes"),
     )
-    for column in ("module", "page", "result", "notes"):
-        table.add_column(column)
     for module_id, title, outcome, notes in _export_rows(report):
         style = {"failed": "red", "exported": "green"}.get(outcome, "dim")
         table.add_row(

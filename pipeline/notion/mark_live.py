@@ -15,7 +15,7 @@ import psycopg
 
 from pipeline.config import NotionSettings
 from pipeline.errors import UsageError
-from pipeline.notion_api import NotionAPI, ServiceError
+from pipeline.notion.api import NotionAPI, ServiceError
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,13 +27,13 @@ import orjson
 import psycopg
 from psycopg import sql
 
-from pipeline.content import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRecord
+from pipeline.db.migrate import require_current
+from pipeline.db.plan import Desired, Live, Plan, make_plan, needs_record
 from pipeline.errors import ContentError, DatabaseError
-from pipeline.gitfiles import blob_id
-from pipeline.migrate import require_current
-from pipeline.plan import Desired, Live, Plan, make_plan, needs_record
-from pipeline.report import render_text
-from pipeline.validate import Trusted, record_for, validate_paths, validator_fingerprint
+from pipeline.git import blob_id
+from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRecord
+from pipeline.modules.validate import Trusted, record_for, validate_paths, validator_fingerprint
+from pipeline.render import render_text
 
 DEPLOY_LOCK = 0x6D6F645F646570  # "mod_dep"
 _NOW = sql.SQL("(now() AT TIME ZONE 'utc')")

@@ -13,19 +13,18 @@ import difflib
 import json
 from collections.abc import Callable, Iterator
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
 from pipeline.errors import UsageError
-from pipeline.problems import Problem, pointer
+from pipeline.layout import MODULE_SCHEMA, schema_file
+from pipeline.modules.problems import Problem, pointer
 
 if TYPE_CHECKING:  # imported lazily: only a failing file needs it (saves 0.1 s start-up)
     import jsonschema
     from jsonschema.exceptions import ValidationError
 
-SCHEMA_FILE = "module.schema.json"
 _MAX_MESSAGE = 300
 
 # Patterns in the schema, described for people.
@@ -41,20 +40,9 @@ _PATTERN_PREFIX_HINTS = {
 }
 
 
-def schema_path() -> Path:
-    """The schema of this checkout when run from one, else the copy in the wheel."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "schemas" / SCHEMA_FILE, here / "_schemas" / SCHEMA_FILE):
-        if candidate.is_file():
-            return candidate
-    raise UsageError(
-        f"the module schema {SCHEMA_FILE} is missing from the installation; reinstall the package"
-    )
-
-
 @cache
 def load_schema() -> dict[str, Any]:
-    path = schema_path()
+    path = schema_file(MODULE_SCHEMA)
     try:
         schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         jsonschema_rs.meta.validate(schema)
@@ -77,7 +65,7 @@ def _fast() -> Any:
 
 @cache
 def _detailed() -> jsonschema.Draft202012Validator:
-    import jsonschema  # noqa: PLC0415 - see TYPE_CHECKING above
+    import jsonschema
 
     return jsonschema.Draft202012Validator(load_schema())
 
@@ -144,7 +132,7 @@ def _best_branch(error: ValidationError) -> ValidationError:
     # had the type of another branch and broke a rule there.
     context = list(error.context or [])
     relevant = [sub for sub in context if sub.validator != "type"] or context
-    from jsonschema.exceptions import best_match  # noqa: PLC0415 - see TYPE_CHECKING above
+    from jsonschema.exceptions import best_match
 
     match = best_match(relevant)
     return match if match is not None else error

@@ -29,7 +29,7 @@ import yaml
 
 from pipeline.config import NotionSettings
 from pipeline.errors import ContentError
-from pipeline.notion_markdown import (
+from pipeline.notion.markdown import (
     Block,
     FileResolver,
     Skipped,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pipeline.notion_page import property_value
-from pipeline.sync_plan import Entity, Field, NotionRow, Values, canonical
+from pipeline.notion.page import property_value
+from pipeline.sync.plan import Entity, Field, NotionRow, Values, canonical
 
 SyncStatus = Literal["synced", "pending", "conflict"]
 STATUS_COLOURS = {"synced": "green", "pending": "yellow", "conflict": "red"}

@@ -52,7 +52,7 @@ class Applied:
 def available() -> list[Migration]:
     """The migrations shipped in the package, in version order."""
     found = []
-    for entry in resources.files("pipeline.migrations").iterdir():
+    for entry in resources.files("pipeline.db.migrations").iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))

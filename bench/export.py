@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.config import NotionSettings  # noqa: E402
-from pipeline.notion.export import Exporter  # noqa: E402
 from pipeline.notion.api import NotionAPI  # noqa: E402
+from pipeline.notion.export import Exporter  # noqa: E402
 from tests.notion_server import TOKEN, Bucket, NotionState, serve  # noqa: E402
 from tests.test_export import properties, schema  # noqa: E402
 from tests.test_notion_markdown import para, rt  # noqa: E402

@@ -16,8 +16,8 @@ import pytest
 
 from pipeline.db.connect import Target, connect
 from pipeline.db.deploy import DEPLOY_LOCK, Outcome, Settings, deploy, load_records
-from pipeline.errors import UsageError
 from pipeline.db.migrate import Migration, available, migrate
+from pipeline.errors import UsageError
 from pipeline.modules.validate import collect_files
 from tests.conftest import ROOT, Database, Repo, module
 from tests.test_deploy import versions

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from pipeline.config import NotionSettings
-from pipeline.notion.page import PageError, convert_page, parse_duration, property_value
 from pipeline.modules.schema import schema_problems
+from pipeline.notion.page import PageError, convert_page, parse_duration, property_value
 from tests.test_notion_markdown import block, para, rt
 
 PAGE_ID = "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d"

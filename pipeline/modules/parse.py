@@ -9,8 +9,9 @@ instead of a stack trace.
 from __future__ import annotations
 
 import json
-from collections import Counter
+import re
 from dataclasses import dataclass
+from json.decoder import scanstring  # type: ignore[attr-defined]  # not in typeshed
 from pathlib import Path
 from typing import Any
 
@@ -143,8 +144,8 @@ def duplicate_key_problems(text: str, display: str) -> list[Problem]:
     """JSON allows repeated keys and keeps the last; a reviewer would read the first.
 
     orjson drops duplicates silently, so a second parse with the stdlib looks
-    for them (callers first ask may_have_duplicate_keys). It cannot tell where
-    in the tree an object sits, so the position comes from searching the text.
+    for them (callers first ask may_have_duplicate_keys). Only when it finds
+    one is the text scanned again, for where each second occurrence stands.
     """
     objects: list[list[tuple[str, Any]]] = []
     try:
@@ -152,19 +153,11 @@ def duplicate_key_problems(text: str, display: str) -> list[Problem]:
         json.loads(text, object_pairs_hook=objects.append)
     except (ValueError, RecursionError):
         return []
-    found = [
-        key
-        for pairs in objects
-        if len(dict(pairs)) != len(pairs)
-        for key, count in Counter(k for k, _ in pairs).items()
-        if count > 1
-    ]
+    if all(len(dict(pairs)) == len(pairs) for pairs in objects):
+        return []
     problems = []
-    for key in dict.fromkeys(found):
-        needle = json.dumps(key) + ":"
-        first = text.find(needle)
-        second = text.find(needle, first + 1) if first >= 0 else -1
-        line, column = _char_position(text, second) if second >= 0 else (1, 1)
+    for key, offset in repeated_keys(text):
+        line, column = _char_position(text, offset)
         problems.append(
             Problem(
                 display,
@@ -176,6 +169,41 @@ def duplicate_key_problems(text: str, display: str) -> list[Problem]:
             )
         )
     return problems
+
+
+_STRUCTURE = re.compile(r'[{}\[\]"]')
+_THEN_COLON = re.compile(r"[ \t\n\r]*:")
+
+
+def repeated_keys(text: str) -> list[tuple[str, int]]:
+    """Each key an object of valid JSON `text` repeats, with the offset of the opening
+    quote of its second occurrence in that object, in text order.
+
+    Keys compare as decoded ("a\\u0062" is "ab"). Strings are read whole by the
+    stdlib's scanner, so what is inside them never counts; numbers, literals, commas
+    and colons are skipped over in one search each.
+    """
+    found: list[tuple[str, int]] = []
+    seen: list[dict[str, int]] = []  # per open object or array: how often each key came
+    position = 0
+    while match := _STRUCTURE.search(text, position):
+        start = match.start()
+        char = text[start]
+        if char == '"':
+            value, position = scanstring(text, start + 1)
+            if _THEN_COLON.match(text, position):  # a key, not a value
+                counts = seen[-1]
+                count = counts.get(value, 0)
+                if count == 1:
+                    found.append((value, start))
+                counts[value] = count + 1
+        elif char in "{[":
+            seen.append({})
+            position = start + 1
+        else:
+            seen.pop()
+            position = start + 1
+    return found
 
 
 def locate(problems: list[Problem], text: str) -> list[Problem]:

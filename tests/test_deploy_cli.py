@@ -88,7 +88,7 @@ def test_seed_errors(repo: Repo, db: Database, cli) -> None:
     bad.write_text("universities:\n  - name: no id\n")
     result = cli("db", "seed", str(bad))
     assert result.code == 1
-    assert "universities[0] must be a mapping with an id" in result.err
+    assert 'universities[0]: missing the required key "id"' in result.err
     bad.write_text("faculty:\n  - id: f\n    university_id: nowhere\n")
     result = cli("db", "seed", str(bad))
     assert result.code == 1

@@ -324,11 +324,12 @@ def _may_name_media(content: str) -> bool:
 
     Every image starts with a literal "![". A link's target is its text with backslash
     escapes and entities resolved (nothing else), so a target under data/assets/ either
-    has that prefix in the text or spells its "/" as "\\/" or something as an entity.
+    has that prefix in the text or spells a "/" as "\\/" or "&sol;" or a character as
+    a numeric entity ("&#47;"); no other named entity stands for a letter or "/".
     """
     if "![" in content or ASSET_PREFIX in content:
         return True
-    spelled = "\\/" in content or "&" in content
+    spelled = "\\/" in content or "&#" in content or "&sol;" in content
     return spelled and ("](" in content or "]:" in content)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.modules.checks import Reference, _may_name_media, markdown_links, media_references
 
@@ -105,6 +107,10 @@ def test_escapes_and_entities_in_targets_are_resolved() -> None:
         ("data/assets/demo/a.pdf", False),
         ("data/assets/demo/b.pdf", False),
     ]
+    assert targets("[c](data&sol;assets/demo/c.pdf) [d](&#X64;ata/assets/demo/d.pdf)") == [
+        ("data/assets/demo/c.pdf", False),
+        ("data/assets/demo/d.pdf", False),
+    ]
 
 
 def test_escaped_image_syntax_is_text() -> None:
@@ -132,6 +138,7 @@ def test_references_keep_document_order_and_pointer() -> None:
         "A [link](https://example.org/docs) and **bold** \\*text\\*",
         "[ref]: https://example.org\n\n[ref]",
         "R&D",
+        "Q&A &amp; more: [docs](https://example.org/docs)",
     ],
 )
 def test_pre_filter_skips_markdown_without_media(content: str) -> None:
@@ -146,7 +153,36 @@ def test_pre_filter_skips_markdown_without_media(content: str) -> None:
         "see data/assets/x.png",
         "[a](data&#47;assets/x.pdf)",
         "[a]\n\n[a]: data\\/assets/x.pdf",
+        "[a](data&sol;assets&sol;x.pdf)",
+        "[a](&#x64;ata/assets/x.pdf)",
     ],
 )
 def test_pre_filter_passes_what_could_hold_media(content: str) -> None:
     assert _may_name_media(content)
+
+
+# Targets that may spell data/assets/ in any way Markdown allows, in links of every form.
+slash = st.sampled_from(["/", "\\/", "&sol;", "&#47;", "&#x2F;", " "])
+spellings = st.tuples(
+    st.sampled_from(["data", "&#100;ata", "&#x64;ata", "dat"]),
+    slash,
+    st.sampled_from(["assets", "&#97;ssets", "asset"]),
+    slash,
+    st.sampled_from(["x.png", ""]),
+).map("".join)
+links = st.tuples(
+    st.sampled_from(["[t]({})", "![t]({})", "[t](<{}>)", "[t][r]\n\n[r]: {}", "[r]\n\n[r]: {}"]),
+    spellings,
+).map(lambda form: form[0].format(form[1]))
+noise = st.sampled_from(
+    ["", "text ", "`", "\n\n", "    ", "&amp;", "\\", "[web](https://e.org)", "![p](p.png)"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(links, noise), max_size=4).map("".join))
+def test_pre_filter_never_hides_media(content: str) -> None:
+    """_may_name_media is False only when markdown-it finds no image and no asset link."""
+    if not _may_name_media(content):
+        found = markdown_links(content)
+        assert [t for t, image in found if image or t.startswith("data/assets/")] == []

@@ -119,9 +119,13 @@ def _place(where: Sequence[str | int]) -> str:
 
 
 def _at(schema: dict[str, Any], schema_path: Sequence[str | int]) -> dict[str, Any]:
+    """The part of the schema at `schema_path`; empty if the path leads nowhere."""
     node: Any = schema
     for part in schema_path:
-        node = node[part]
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return {}
     return node if isinstance(node, dict) else {}
 
 
@@ -129,7 +133,7 @@ def _did_you_mean(key: str, allowed: list[str]) -> str:
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if close:
         return f" (did you mean {json.dumps(close[0])}?)"
-    return f"; expected one of {', '.join(allowed)}"
+    return f"; expected one of {', '.join(allowed)}" if allowed else ""
 
 
 def seed(conn: psycopg.Connection, rows: dict[str, list[dict[str, Any]]]) -> dict[str, int]:

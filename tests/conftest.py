@@ -1,8 +1,9 @@
-"""Shared fixtures: a throwaway repository layout and a way to run the CLI."""
+"""Shared fixtures: a throwaway repository layout, a way to run the CLI, a real Postgres.
+
+Builders (modules, Notion blocks and pages, deploy helpers) live in tests/builders.py."""
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import uuid
@@ -21,25 +22,6 @@ from pipeline.db.migrate import migrate
 TEMPLATE_DB = "pipeline_template"
 
 ROOT = Path(__file__).resolve().parent.parent
-
-MINIMAL: dict[str, Any] = {
-    "module_id": "demo",
-    "title": "Demo",
-    "status": "ready",
-    "sections": [
-        {"section_number": 1, "section_type": "text", "title": "Intro", "content": "Hello"},
-        {"section_number": 2, "section_type": "text", "title": "More", "content": "World"},
-    ],
-    "metadata": {"revision": 1},
-}
-
-
-def module(**overrides: Any) -> dict[str, Any]:
-    """A valid module with top-level fields replaced."""
-    data = copy.deepcopy(MINIMAL)
-    data.update(overrides)
-    return data
-
 
 @dataclass
 class Result:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.propose.branches import Git, GitError, build_commit, module_paths, push_branch
-from tests.local_http import git
+from tests.builders import git
 
 
 @pytest.fixture

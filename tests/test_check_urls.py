@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import Repo, module
+from tests.builders import module
+from tests.conftest import Repo
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -11,26 +11,15 @@ from pipeline.db.connect import Target, connect
 from pipeline.db.deploy import Settings, deploy, deploy_tree
 from pipeline.errors import ContentError, DatabaseError
 from pipeline.git import blob_id
-from tests.conftest import Database, Repo, module
-
-
-def text(n: int, title: str | None = None, content: str = "x") -> dict[str, Any]:
-    return {"section_number": n, "section_type": "text", "title": title or f"S{n}",
-            "content": content}
+from tests.builders import module, versions
+from tests.builders import text_section as text
+from tests.conftest import Database, Repo
 
 
 def run_deploy(repo: Repo, db: Database, *, dry_run: bool = False):
     """Deploy as `pipeline deploy` does (validation, trusted files and all)."""
     return deploy_tree(repo.modules, lambda: connect(Target(db.url, embedded=False)),
                        Settings(git_sha="abc123", actor="tester"), dry_run=dry_run)
-
-
-def versions(db: Database) -> dict[str, int]:
-    """Row versions (xmin): they change whenever a row is written."""
-    rows = db.rows("SELECT 'm:' || module_id, xmin::text::bigint FROM modules UNION ALL "
-                   "SELECT 's:' || m.module_id || ':' || s.section_number, s.xmin::text::bigint "
-                   "FROM module_sections s JOIN modules m ON m.id = s.module_id")
-    return dict(rows)
 
 
 def sections(db: Database, module_id: str) -> list[tuple[int, str, str]]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import ROOT, Database, Repo, module
+from tests.builders import module
+from tests.conftest import ROOT, Database, Repo
 
 
 def test_main_job_on_the_samples(repo: Repo, db: Database, cli) -> None:

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 
 import psycopg
@@ -19,21 +18,8 @@ from pipeline.db.deploy import DEPLOY_LOCK, Outcome, Settings, deploy, load_reco
 from pipeline.db.migrate import Migration, available, migrate
 from pipeline.errors import UsageError
 from pipeline.modules.validate import collect_files
-from tests.conftest import ROOT, Database, Repo, module
-from tests.test_deploy import versions
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
-
-
-def waiting_on_locks(db: Database) -> int:
-    return db.value("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                    "'module-pipeline' AND wait_event_type = 'Lock'")
+from tests.builders import module, versions, wait_for, waiting_on_locks
+from tests.conftest import ROOT, Database, Repo
 
 
 def deploy_in_thread(db: Database, records, results: list[Outcome]) -> threading.Thread:

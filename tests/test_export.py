@@ -10,47 +10,19 @@ from typing import Any
 import pytest
 
 from pipeline.modules.validate import validate_paths
+from tests.builders import block, body, code, heading, para, properties, rt, schema
 from tests.conftest import Repo
-from tests.notion_server import TOKEN, Bucket, NotionServer, NotionState, point_cli_at, serve
-from tests.test_notion_markdown import block, para, rt
-from tests.test_notion_page import code, heading, item
+from tests.doubles.notion_fixtures import tree
+from tests.doubles.notion_server import (
+    TOKEN,
+    Bucket,
+    NotionServer,
+    NotionState,
+    point_cli_at,
+    serve,
+)
 
 HOUR_AGO = time.time() - 3600
-
-
-def schema(with_error_property: bool = True) -> dict[str, Any]:
-    kinds = {"Module Name": "title", "Status": "status", "Module ID": "rich_text",
-             "Category": "select", "Estimated Minutes": "number", "Tags": "multi_select",
-             "Prerequisites": "relation", "GitHub Branch/PR": "url", "Last Updated": "date"}
-    if with_error_property:
-        kinds["Export Error"] = "rich_text"
-    return {name: {"id": name[:4], "name": name, "type": kind, kind: {}}
-            for name, kind in kinds.items()}
-
-
-def properties(module_id: str | None, title: str, status: str = "Ready",
-               prerequisites: list[str] | None = None) -> dict[str, Any]:
-    def p(kind: str, value: Any) -> dict[str, Any]:
-        return {"id": "x", "type": kind, kind: value}
-    return {
-        "Module Name": p("title", [rt(title)]),
-        "Status": p("status", {"id": "s", "name": status}),
-        "Module ID": p("rich_text", [rt(module_id)] if module_id else []),
-        "Category": p("select", {"id": "c", "name": "Safety"}),
-        "Estimated Minutes": p("number", 15),
-        "Tags": p("multi_select", [{"id": "t", "name": "onboarding"}]),
-        "Prerequisites": p("relation", [{"id": i} for i in prerequisites or []]),
-        "Export Error": p("rich_text", []),
-        "GitHub Branch/PR": p("url", None),
-        "Last Updated": p("date", None),
-    }
-
-
-def body(text: str = "Welcome to the lab.") -> list[dict[str, Any]]:
-    return [para(rt("Learning Objectives", bold=True)), item("Stay safe"),
-            heading("Section 1: Welcome"), para(rt(text)),
-            heading("Section 2: Check"), para(rt("Type: Checklist")),
-            code("items:\n  - {id: glasses, label: Safety glasses}\n")]
 
 
 @pytest.fixture
@@ -282,8 +254,6 @@ def test_configuration_errors(repo: Repo, notion: NotionServer, cli,
 
 def test_a_recorded_notion_page_exports(repo: Repo, notion: NotionServer, cli) -> None:
     """Real payloads from shared/notion-fixtures, as one section of a module."""
-    from tests.notion_fixtures import tree
-
     state = notion.state
     recorded = tree("test_page_to_markdown.yaml", "00000000-0000-4000-8000-000000000004")
 

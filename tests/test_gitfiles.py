@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.git import blob_id, known_blob_ids
-from tests.local_http import git
+from tests.builders import git
 
 
 def test_known_blob_ids(tmp_path: Path) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Database, Repo, module
-from tests.notion_server import TOKEN, NotionState, point_cli_at, serve
+from tests.builders import module
+from tests.conftest import Database, Repo
+from tests.doubles.notion_server import TOKEN, NotionState, point_cli_at, serve
 
 
 def test_deployed_modules_are_marked_live(repo: Repo, db: Database, cli,

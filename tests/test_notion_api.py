@@ -9,8 +9,8 @@ import pytest
 
 from pipeline.errors import UsageError
 from pipeline.notion.api import NotionAPI, Pacer, ServiceError
-from tests.notion_server import TOKEN, Bucket, NotionServer, NotionState, serve
-from tests.test_notion_markdown import block, para, rt
+from tests.builders import block, para, rt
+from tests.doubles.notion_server import TOKEN, Bucket, NotionServer, NotionState, serve
 
 
 @pytest.fixture

@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import pytest
 
 from pipeline.notion.markdown import Rendered, rich_text, to_markdown
-from tests.notion_fixtures import all_blocks, tree
-
-_ids = itertools.count(1)
-
-
-def rt(text: str, href: str | None = None, **annotations: Any) -> dict[str, Any]:
-    """A rich text object as Notion returns it."""
-    base = {"bold": False, "italic": False, "strikethrough": False, "underline": False,
-            "code": False, "color": "default"}
-    return {"type": "text", "text": {"content": text, "link": {"url": href} if href else None},
-            "annotations": {**base, **annotations}, "plain_text": text, "href": href}
-
-
-def block(kind: str, children: list[dict[str, Any]] | None = None, **payload: Any
-          ) -> dict[str, Any]:
-    return {"object": "block", "id": f"00000000-0000-4000-8000-{next(_ids):012d}", "type": kind,
-            "has_children": bool(children), kind: payload, "children": children or []}
-
-
-def para(*texts: dict[str, Any], children: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return block("paragraph", children, rich_text=list(texts), color="default")
+from tests.builders import block, para, row, rt
+from tests.doubles.notion_fixtures import all_blocks, tree
 
 
 def md(*blocks: dict[str, Any]) -> str:
@@ -128,10 +108,6 @@ def test_code_equation_divider() -> None:
                     caption=[rt("note")])) == "```\na\n```\n\n_note_\n"
     assert md(block("equation", expression="a^2+b^2")) == "$$\na^2+b^2\n$$\n"
     assert md(block("divider")) == "---\n"
-
-
-def row(*cells: str) -> dict[str, Any]:
-    return block("table_row", cells=[[rt(c)] for c in cells])
 
 
 def test_tables() -> None:

@@ -9,15 +9,11 @@ import pytest
 from pipeline.config import NotionSettings
 from pipeline.modules.schema import schema_problems
 from pipeline.notion.page import PageError, convert_page, parse_duration, property_value
-from tests.test_notion_markdown import block, para, rt
+from tests.builders import block, code, heading, item, para, prop, rt
 
 PAGE_ID = "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d"
 SETTINGS = NotionSettings(universities={"Cal Poly Pomona": "cpp"},
                           people={"jdoe@cpp.example.edu": "faculty-john-doe"})
-
-
-def prop(kind: str, value: Any) -> dict[str, Any]:
-    return {"id": "x", "type": kind, kind: value}
 
 
 def page(**overrides: Any) -> dict[str, Any]:
@@ -37,18 +33,6 @@ def page(**overrides: Any) -> dict[str, Any]:
     properties.update(overrides)
     return {"object": "page", "id": PAGE_ID, "properties": properties,
             "last_edited_time": "2025-11-26T14:30:00.000Z"}
-
-
-def heading(text: str, level: int = 3) -> dict[str, Any]:
-    return block(f"heading_{level}", rich_text=[rt(text)], is_toggleable=False)
-
-
-def item(text: str) -> dict[str, Any]:
-    return block("numbered_list_item", rich_text=[rt(text)])
-
-
-def code(source: str, language: str = "yaml") -> dict[str, Any]:
-    return block("code", rich_text=[rt(source)], language=language, caption=[])
 
 
 TEMPLATE = [

@@ -25,8 +25,8 @@ from pipeline.db.connect import Target, connect
 from pipeline.db.deploy import DEPLOY_LOCK, Outcome, Settings, deploy, load_records
 from pipeline.db.plan import Desired
 from pipeline.modules.validate import collect_files
-from tests.conftest import Database, Postgres, Repo, module
-from tests.test_deploy_faults import wait_for, waiting_on_locks
+from tests.builders import module, wait_for, waiting_on_locks
+from tests.conftest import Database, Postgres, Repo
 
 Pooled = Callable[[Database], str]
 SERVER_CONNECTIONS = 2

@@ -10,12 +10,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import module
-from tests.github_server import GITHUB_TOKEN, GitHubServer, GitHubState
-from tests.github_server import serve as serve_github
-from tests.local_http import git
-from tests.notion_server import TOKEN, NotionServer, NotionState, point_cli_at
-from tests.notion_server import serve as serve_notion
+from tests.builders import git, module
+from tests.doubles.github_server import GITHUB_TOKEN, GitHubServer, GitHubState
+from tests.doubles.github_server import serve as serve_github
+from tests.doubles.notion_server import TOKEN, NotionServer, NotionState, point_cli_at
+from tests.doubles.notion_server import serve as serve_notion
 
 
 @dataclass

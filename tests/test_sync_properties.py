@@ -15,7 +15,7 @@ from pipeline.sync.properties import (
     row_from_page,
     status_properties,
 )
-from tests.notion_server import TOKEN, NotionState, serve
+from tests.doubles.notion_server import TOKEN, NotionState, serve
 
 ROWS = {
     "interfaces": {"name": "Structures to Power", "from_university": "cpp",

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Database, Repo
-from tests.notion_server import NotionServer, NotionState, point_cli_at, serve
+from tests.doubles.notion_server import NotionServer, NotionState, point_cli_at, serve
 
 
 @pytest.fixture

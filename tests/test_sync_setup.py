@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import Repo
-from tests.notion_server import NotionServer, NotionState, point_cli_at, serve
+from tests.doubles.notion_server import NotionServer, NotionState, point_cli_at, serve
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import Repo, module
+from tests.builders import module
+from tests.conftest import Repo
 
 
 def broken(repo: Repo) -> None:

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from pipeline.modules.parse import duplicate_key_problems, may_have_duplicate_keys, read_module_file
 from pipeline.modules.schema import _detailed, _fast, schema_problems
 from pipeline.modules.validate import validate_paths
-from tests.conftest import Repo, module
+from tests.builders import module
+from tests.conftest import Repo
 
 BAD_INPUTS: list[tuple[str, bytes, str, tuple[int, int]]] = [
     ("not json", b"title: Lab Safety\n", "not valid JSON", (1, 1)),

@@ -10,12 +10,9 @@ import pytest
 
 import pipeline.modules.validate as validate_module
 from pipeline.modules.validate import validate_paths
-from tests.conftest import ROOT, Repo, module
-
-
-def text(n: int, **extra: Any) -> dict[str, Any]:
-    return {"section_number": n, "section_type": "text", "title": f"S{n}", "content": "x",
-            **extra}
+from tests.builders import module
+from tests.builders import text_section as text
+from tests.conftest import ROOT, Repo
 
 
 def interactive(hotspots: int, clicked: int) -> dict[str, Any]:

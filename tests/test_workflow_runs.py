@@ -21,13 +21,12 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT, Database, module
-from tests.github_server import GITHUB_TOKEN, GitHubServer, GitHubState
-from tests.github_server import serve as serve_github
-from tests.local_http import git
-from tests.notion_server import TOKEN, NotionServer, NotionState
-from tests.notion_server import serve as serve_notion
-from tests.test_export import body, properties, schema
+from tests.builders import body, git, module, properties, schema
+from tests.conftest import ROOT, Database
+from tests.doubles.github_server import GITHUB_TOKEN, GitHubServer, GitHubState
+from tests.doubles.github_server import serve as serve_github
+from tests.doubles.notion_server import TOKEN, NotionServer, NotionState
+from tests.doubles.notion_server import serve as serve_notion
 
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 

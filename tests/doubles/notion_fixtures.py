@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-# CI and sessions have shared/ beside the checkout.
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "notion-fixtures" / "ultimate-notion"
+# CI and sessions have shared/ beside the checkout: tests/doubles/ -> checkout -> its parent.
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "notion-fixtures" / "ultimate-notion"
 if not FIXTURES.is_dir():
     raise RuntimeError(f"recorded Notion responses not found at {FIXTURES}; the tests expect "
                        "shared/notion-fixtures beside the checkout")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.local_http import LocalServer, run_server
+from tests.doubles.local_http import LocalServer, run_server
 
 GITHUB_TOKEN = "ghs_test_token_never_printed"
 

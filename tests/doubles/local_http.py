@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Generic, TypeVar
 
 State = TypeVar("State")
@@ -34,9 +32,3 @@ def run_server(server: LocalServer[State]) -> Iterator[LocalServer[State]]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def git(cwd: Path, *args: str) -> str:
-    """Real git, for arranging and inspecting test repositories."""
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout.strip()

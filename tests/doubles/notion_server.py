@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.local_http import LocalServer, run_server
+from tests.doubles.local_http import LocalServer, run_server
 
 TOKEN = "secret_test_token_do_not_print"
 

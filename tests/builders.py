@@ -1,6 +1,6 @@
 """Builders and helpers shared by the tests: import them from here, never from a test file.
 
-- module files: MINIMAL, module, text_section
+- module files: MINIMAL, module, text_section, broken_tree
 - Notion blocks, as the API returns them: rt, block, para, heading, item, code, row
 - Notion pages of the Module Library: prop, schema, properties, body
 - deploys on a real Postgres: versions, wait_for, waiting_on_locks
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tests.conftest import Database
+    from tests.conftest import Database, Repo
 
 # -- module files ----------------------------------------------------------------------------
 
@@ -46,6 +46,14 @@ def text_section(n: int, title: str | None = None, content: str = "x", **extra: 
     """A text section numbered `n` (title "S<n>" unless given)."""
     return {"section_number": n, "section_type": "text", "title": title or f"S{n}",
             "content": content, **extra}
+
+
+def broken_tree(repo: Repo) -> None:
+    """demo.json, valid, and bad.json with an unknown status (line 4) and a section gap."""
+    repo.write(module())
+    repo.write(module(module_id="bad", status="live", sections=[
+        {"section_number": 1, "section_type": "text", "title": "a,b: c", "content": "x"},
+        {"section_number": 3, "section_type": "text", "title": "b", "content": "x"}]))
 
 
 # -- Notion blocks ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ Builders (modules, Notion blocks and pages, deploy helpers) live in tests/builde
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import uuid
 import warnings
@@ -61,6 +62,16 @@ class Repo:
 
     def copy_samples(self) -> None:
         shutil.copytree(ROOT / "data", self.root / "data", dirs_exist_ok=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _child_processes_run_this_checkout() -> Iterator[None]:
+    """`pipeline` and `python -m pipeline` in subprocesses import this checkout's package,
+    as the tests in this process do, even where another checkout is pip-installed."""
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTHONPATH", os.pathsep.join(paths))
+        yield
 
 
 @pytest.fixture

@@ -286,23 +286,6 @@ def test_export_one_page_by_id(repo: Repo, notion: NotionServer, cli) -> None:
     assert cli("export", "--page", page["id"], "--module", "b").code == 2
 
 
-def test_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    import io
-
-    from pipeline.render import export_progress
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    terminal = Terminal()
-    monkeypatch.setattr("sys.stderr", terminal)
-    with export_progress() as advance:
-        for done in range(1, 4):
-            advance(f"Module {done}", done, 3)
-    assert "Module" in terminal.getvalue()
-
-
 def test_export_records_the_modules_it_looked_at(repo: Repo, notion: NotionServer,
                                                  cli) -> None:
     notion.state.add_page(properties("a", "A"), body(), HOUR_AGO)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pipeline.errors import UsageError
-from pipeline.notion.api import NotionAPI, Pacer, ServiceError
+from pipeline.notion.api import NotionAPI, ServiceError
 from tests.builders import block, para, rt
 from tests.doubles.notion_server import TOKEN, Bucket, NotionServer, NotionState, serve
 
@@ -79,23 +79,6 @@ def test_pacing_keeps_under_the_limit(notion: NotionServer) -> None:
     for _ in range(15):
         api.children(page["id"])
     assert api.stats.rate_limited == 0
-
-
-def test_pacer_spaces_requests() -> None:
-    now = [100.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    pacer = Pacer(4.0, clock=lambda: now[0], sleep=sleep)
-    for _ in range(5):
-        pacer.wait()
-    assert slept == [0.25, 0.25, 0.25, 0.25]
-    pacer.hold(2.0)
-    pacer.wait()
-    assert slept[-1] == pytest.approx(2.0)
 
 
 def test_5xx_on_the_query_is_retried(notion: NotionServer) -> None:

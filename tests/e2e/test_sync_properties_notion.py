@@ -13,7 +13,6 @@ from pipeline.sync.properties import (
     database_properties,
     page_properties,
     row_from_page,
-    status_properties,
 )
 from tests.doubles.notion_server import TOKEN, NotionState, serve
 
@@ -52,17 +51,3 @@ def test_round_trip_through_notion(name: str) -> None:
         stored = server.state.pages[page["id"]]["properties"]
         assert stored["sync_status"]["select"]["name"] == "synced"
         assert stored["last_synced"]["date"]["start"] == "2026-01-01T00:00:00Z"
-
-
-def test_database_schema_has_options_and_bookkeeping() -> None:
-    schema = database_properties(ENTITIES["teams"])
-    assert schema["Name"] == {"title": {}}
-    assert [o["name"] for o in schema["team_type"]["select"]["options"]] == [
-        "design", "analysis", "testing", "integration"]
-    assert [o["name"] for o in schema["sync_status"]["select"]["options"]] == [
-        "synced", "pending", "conflict"]
-    assert schema["postgres_id"] == {"rich_text": {}}
-
-
-def test_status_only_update_leaves_values_alone() -> None:
-    assert status_properties("conflict") == {"sync_status": {"select": {"name": "conflict"}}}

@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from tests.builders import module
+from tests.builders import broken_tree, module
 from tests.conftest import Repo
-
-
-def broken(repo: Repo) -> None:
-    repo.write(module())
-    repo.write(module(module_id="bad", status="live", sections=[
-        {"section_number": 1, "section_type": "text", "title": "a,b: c", "content": "x"},
-        {"section_number": 3, "section_type": "text", "title": "b", "content": "x"}]))
 
 
 def test_valid_tree_exits_zero(repo: Repo, cli) -> None:
@@ -25,7 +16,7 @@ def test_valid_tree_exits_zero(repo: Repo, cli) -> None:
 
 
 def test_text_format_groups_by_file(repo: Repo, cli) -> None:
-    broken(repo)
+    broken_tree(repo)
     result = cli("validate")
     assert result.code == 1
     lines = result.out.splitlines()
@@ -36,7 +27,7 @@ def test_text_format_groups_by_file(repo: Repo, cli) -> None:
 
 
 def test_github_format(repo: Repo, cli) -> None:
-    broken(repo)
+    broken_tree(repo)
     result = cli("validate", "--format", "github")
     assert result.code == 1
     [annotation, summary] = result.out.splitlines()
@@ -56,7 +47,7 @@ def test_github_format_escapes_newlines_and_commas(repo: Repo, cli) -> None:
 
 
 def test_json_format(repo: Repo, cli) -> None:
-    broken(repo)
+    broken_tree(repo)
     result = cli("validate", "--format", "json")
     payload = json.loads(result.out)
     assert payload["valid"] is False
@@ -69,7 +60,7 @@ def test_json_format(repo: Repo, cli) -> None:
 
 
 def test_after_fixing_schema_the_rules_run(repo: Repo, cli) -> None:
-    broken(repo)
+    broken_tree(repo)
     data = json.loads((repo.modules / "bad.json").read_text())
     data["status"] = "ready"
     repo.write(data)
@@ -78,7 +69,7 @@ def test_after_fixing_schema_the_rules_run(repo: Repo, cli) -> None:
 
 
 def test_explicit_paths_and_directories(repo: Repo, cli) -> None:
-    broken(repo)
+    broken_tree(repo)
     assert cli("validate", "data/modules/demo.json").code == 0
     assert cli("validate", "data/modules/bad.json").code == 1
     assert cli("validate", "data/modules").code == 1
@@ -107,26 +98,6 @@ def test_help_has_an_example(cli) -> None:
     result = cli("validate", "--help")
     assert result.code == 0
     assert "Example:" in result.out
-
-
-def test_python_dash_m_in_a_real_process(repo: Repo) -> None:
-    broken(repo)
-    done = subprocess.run([sys.executable, "-m", "pipeline", "validate", "-f", "github"],
-                          cwd=repo.root, capture_output=True, text=True, check=False)
-    assert done.returncode == 1
-    assert done.stdout.startswith("::error file=data/modules/bad.json,line=4,")
-    assert done.stderr == ""
-
-
-def test_internal_error_has_no_traceback(repo: Repo) -> None:
-    repo.write(module())
-    done = subprocess.run([sys.executable, "-c", "import sys; from pipeline.cli import main;"
-                           "import pipeline.cli as c;"
-                           "c.validate_paths = lambda *a, **k: 1/0; main(['validate'])"],
-                          cwd=repo.root, capture_output=True, text=True, check=False)
-    assert done.returncode == 3
-    assert "internal error (ZeroDivisionError)" in done.stderr
-    assert "Traceback" not in done.stderr
 
 
 def test_unreadable_directory_is_a_usage_error(tmp_path, monkeypatch, cli) -> None:

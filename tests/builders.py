@@ -41,19 +41,32 @@ def module(**overrides: Any) -> dict[str, Any]:
     return data
 
 
-def text_section(n: int, title: str | None = None, content: str = "x", **extra: Any
-                 ) -> dict[str, Any]:
+def text_section(
+    n: int, title: str | None = None, content: str = "x", **extra: Any
+) -> dict[str, Any]:
     """A text section numbered `n` (title "S<n>" unless given)."""
-    return {"section_number": n, "section_type": "text", "title": title or f"S{n}",
-            "content": content, **extra}
+    return {
+        "section_number": n,
+        "section_type": "text",
+        "title": title or f"S{n}",
+        "content": content,
+        **extra,
+    }
 
 
 def broken_tree(repo: Repo) -> None:
     """demo.json, valid, and bad.json with an unknown status (line 4) and a section gap."""
     repo.write(module())
-    repo.write(module(module_id="bad", status="live", sections=[
-        {"section_number": 1, "section_type": "text", "title": "a,b: c", "content": "x"},
-        {"section_number": 3, "section_type": "text", "title": "b", "content": "x"}]))
+    repo.write(
+        module(
+            module_id="bad",
+            status="live",
+            sections=[
+                {"section_number": 1, "section_type": "text", "title": "a,b: c", "content": "x"},
+                {"section_number": 3, "section_type": "text", "title": "b", "content": "x"},
+            ],
+        )
+    )
 
 
 # -- Notion blocks ---------------------------------------------------------------------------
@@ -63,17 +76,35 @@ _ids = itertools.count(1)
 
 def rt(text: str, href: str | None = None, **annotations: Any) -> dict[str, Any]:
     """A rich text object as Notion returns it."""
-    base = {"bold": False, "italic": False, "strikethrough": False, "underline": False,
-            "code": False, "color": "default"}
-    return {"type": "text", "text": {"content": text, "link": {"url": href} if href else None},
-            "annotations": {**base, **annotations}, "plain_text": text, "href": href}
+    base = {
+        "bold": False,
+        "italic": False,
+        "strikethrough": False,
+        "underline": False,
+        "code": False,
+        "color": "default",
+    }
+    return {
+        "type": "text",
+        "text": {"content": text, "link": {"url": href} if href else None},
+        "annotations": {**base, **annotations},
+        "plain_text": text,
+        "href": href,
+    }
 
 
-def block(kind: str, children: list[dict[str, Any]] | None = None, **payload: Any
-          ) -> dict[str, Any]:
+def block(
+    kind: str, children: list[dict[str, Any]] | None = None, **payload: Any
+) -> dict[str, Any]:
     """A block of type `kind` with its payload, children given inline."""
-    return {"object": "block", "id": f"00000000-0000-4000-8000-{next(_ids):012d}", "type": kind,
-            "has_children": bool(children), kind: payload, "children": children or []}
+    return {
+        "object": "block",
+        "id": f"00000000-0000-4000-8000-{next(_ids):012d}",
+        "type": kind,
+        "has_children": bool(children),
+        kind: payload,
+        "children": children or [],
+    }
 
 
 def para(*texts: dict[str, Any], children: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -108,17 +139,27 @@ def prop(kind: str, value: Any) -> dict[str, Any]:
 
 def schema(with_error_property: bool = True) -> dict[str, dict[str, Any]]:
     """The Module Library's property schema, as the data source reports it."""
-    kinds = {"Module Name": "title", "Status": "status", "Module ID": "rich_text",
-             "Category": "select", "Estimated Minutes": "number", "Tags": "multi_select",
-             "Prerequisites": "relation", "GitHub Branch/PR": "url", "Last Updated": "date"}
+    kinds = {
+        "Module Name": "title",
+        "Status": "status",
+        "Module ID": "rich_text",
+        "Category": "select",
+        "Estimated Minutes": "number",
+        "Tags": "multi_select",
+        "Prerequisites": "relation",
+        "GitHub Branch/PR": "url",
+        "Last Updated": "date",
+    }
     if with_error_property:
         kinds["Export Error"] = "rich_text"
-    return {name: {"id": name[:4], "name": name, "type": kind, kind: {}}
-            for name, kind in kinds.items()}
+    return {
+        name: {"id": name[:4], "name": name, "type": kind, kind: {}} for name, kind in kinds.items()
+    }
 
 
-def properties(module_id: str | None, title: str, status: str = "Ready",
-               prerequisites: list[str] | None = None) -> dict[str, Any]:
+def properties(
+    module_id: str | None, title: str, status: str = "Ready", prerequisites: list[str] | None = None
+) -> dict[str, Any]:
     """A Module Library row's properties."""
     return {
         "Module Name": prop("title", [rt(title)]),
@@ -136,10 +177,15 @@ def properties(module_id: str | None, title: str, status: str = "Ready",
 
 def body(text: str = "Welcome to the lab.") -> list[dict[str, Any]]:
     """A content page in the template: objectives, a text section and a checklist."""
-    return [para(rt("Learning Objectives", bold=True)), item("Stay safe"),
-            heading("Section 1: Welcome"), para(rt(text)),
-            heading("Section 2: Check"), para(rt("Type: Checklist")),
-            code("items:\n  - {id: glasses, label: Safety glasses}\n")]
+    return [
+        para(rt("Learning Objectives", bold=True)),
+        item("Stay safe"),
+        heading("Section 1: Welcome"),
+        para(rt(text)),
+        heading("Section 2: Check"),
+        para(rt("Type: Checklist")),
+        code("items:\n  - {id: glasses, label: Safety glasses}\n"),
+    ]
 
 
 # -- deploys on a real Postgres ----------------------------------------------------------------
@@ -147,9 +193,11 @@ def body(text: str = "Welcome to the lab.") -> list[dict[str, Any]]:
 
 def versions(db: Database) -> dict[str, int]:
     """Row versions (xmin) of modules and sections: they change whenever a row is written."""
-    rows = db.rows("SELECT 'm:' || module_id, xmin::text::bigint FROM modules UNION ALL "
-                   "SELECT 's:' || m.module_id || ':' || s.section_number, s.xmin::text::bigint "
-                   "FROM module_sections s JOIN modules m ON m.id = s.module_id")
+    rows = db.rows(
+        "SELECT 'm:' || module_id, xmin::text::bigint FROM modules UNION ALL "
+        "SELECT 's:' || m.module_id || ':' || s.section_number, s.xmin::text::bigint "
+        "FROM module_sections s JOIN modules m ON m.id = s.module_id"
+    )
     return {key: int(version) for key, version in rows}
 
 
@@ -164,8 +212,12 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
 
 def waiting_on_locks(db: Database) -> int:
     """How many of the pipeline's connections are waiting for a lock."""
-    return int(db.value("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                        "'module-pipeline' AND wait_event_type = 'Lock'"))
+    return int(
+        db.value(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+            "'module-pipeline' AND wait_event_type = 'Lock'"
+        )
+    )
 
 
 # -- real git --------------------------------------------------------------------------------
@@ -173,5 +225,6 @@ def waiting_on_locks(db: Database) -> int:
 
 def git(cwd: Path, *args: str) -> str:
     """Real git, for arranging and inspecting test repositories."""
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()

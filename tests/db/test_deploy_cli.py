@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.builders import module
-from tests.conftest import ROOT, Database, Repo
+from tests.conftest import CLI, ROOT, Database, Repo
 
 
-def test_main_job_on_the_samples(repo: Repo, db: Database, cli) -> None:
+def test_main_job_on_the_samples(repo: Repo, db: Database, cli: CLI) -> None:
     repo.copy_samples()
     assert cli("db", "migrate").code == 0
     seeded = cli("db", "seed")
@@ -27,7 +29,7 @@ def test_main_job_on_the_samples(repo: Repo, db: Database, cli) -> None:
     assert db.value("SELECT count(*) FROM pipeline_deploys") == 1
 
 
-def test_deploy_json_and_dry_run(repo: Repo, db: Database, cli) -> None:
+def test_deploy_json_and_dry_run(repo: Repo, db: Database, cli: CLI) -> None:
     repo.write(module(module_id="a"))
     result = cli("deploy", "--dry-run", "--json")
     assert result.code == 0
@@ -43,7 +45,7 @@ def test_deploy_json_and_dry_run(repo: Repo, db: Database, cli) -> None:
     assert payload["sections_written"] == 2
 
 
-def test_invalid_tree_deploys_nothing(repo: Repo, db: Database, cli) -> None:
+def test_invalid_tree_deploys_nothing(repo: Repo, db: Database, cli: CLI) -> None:
     repo.write(module(module_id="a"))
     repo.write(module(module_id="b", status="bogus"))
     result = cli("deploy")
@@ -53,26 +55,39 @@ def test_invalid_tree_deploys_nothing(repo: Repo, db: Database, cli) -> None:
     assert db.value("SELECT count(*) FROM modules") == 0
 
 
-def test_missing_reference_is_exit_1_with_names(repo: Repo, db: Database, cli) -> None:
+def test_missing_reference_is_exit_1_with_names(repo: Repo, db: Database, cli: CLI) -> None:
     repo.write(module(module_id="a", university_id="mit"))
     result = cli("deploy")
     assert result.code == 1
     assert "a: university_id 'mit' has no row in universities" in result.err
 
 
-def test_status_and_show(repo: Repo, db: Database, cli, monkeypatch) -> None:
+def test_status_and_show(
+    repo: Repo, db: Database, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GITHUB_SHA", "0123456789abcdef")
-    repo.write(module(module_id="a", sections=[
-        {"section_number": n, "section_type": "text", "title": f"T{n}", "content": f"C{n}"}
-        for n in (1, 2, 3)]))
+    repo.write(
+        module(
+            module_id="a",
+            sections=[
+                {"section_number": n, "section_type": "text", "title": f"T{n}", "content": f"C{n}"}
+                for n in (1, 2, 3)
+            ],
+        )
+    )
     assert cli("status").out.startswith("no modules in the database yet")
     cli("deploy")
 
     table = cli("status").out
     assert "a " in table and "published" in table and "0123456789" in table
     [row] = json.loads(cli("status", "--json").out)
-    assert (row["module_id"], row["revision"], row["status"], row["git_sha"],
-            row["sections"]) == ("a", 1, "published", "0123456789abcdef", 3)
+    assert (row["module_id"], row["revision"], row["status"], row["git_sha"], row["sections"]) == (
+        "a",
+        1,
+        "published",
+        "0123456789abcdef",
+        3,
+    )
 
     shown = json.loads(cli("show", "a", "--json").out)
     assert [s["title"] for s in shown["sections"]] == ["T1", "T2", "T3"]
@@ -84,7 +99,7 @@ def test_status_and_show(repo: Repo, db: Database, cli, monkeypatch) -> None:
     assert "no module 'nope' in the database" in missing.err
 
 
-def test_seed_errors(repo: Repo, db: Database, cli) -> None:
+def test_seed_errors(repo: Repo, db: Database, cli: CLI) -> None:
     bad = repo.root / "ref.yaml"
     bad.write_text("universities:\n  - name: no id\n")
     result = cli("db", "seed", str(bad))
@@ -99,7 +114,9 @@ def test_seed_errors(repo: Repo, db: Database, cli) -> None:
     assert cli("db", "seed", str(ROOT / "data" / "reference.yaml")).code == 0  # idempotent
 
 
-def test_readme_main_job_on_the_embedded_database(repo: Repo, tmp_path_factory) -> None:
+def test_readme_main_job_on_the_embedded_database(
+    repo: Repo, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """The README's first command, with no DATABASE_URL: an embedded server starts."""
     import os
     import subprocess
@@ -109,15 +126,30 @@ def test_readme_main_job_on_the_embedded_database(repo: Repo, tmp_path_factory) 
     env["PIPELINE_EMBEDDED_DIR"] = str(tmp_path_factory.mktemp("embedded") / "postgres")
     job = "pipeline db migrate && pipeline db seed && pipeline deploy"
     try:
-        first = subprocess.run(job, shell=True, cwd=repo.root, env=env, capture_output=True,
-                               text=True, check=False)
+        first = subprocess.run(
+            job, shell=True, cwd=repo.root, env=env, capture_output=True, text=True, check=False
+        )
         assert first.returncode == 0, first.stderr
         assert "deployed (3 insert" in first.stdout
         assert first.stderr == ""
-        again = subprocess.run("pipeline deploy", shell=True, cwd=repo.root, env=env,
-                               capture_output=True, text=True, check=False)
+        again = subprocess.run(
+            "pipeline deploy",
+            shell=True,
+            cwd=repo.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert "3 unchanged, 0 archived; nothing written" in again.stdout
     finally:
-        stopped = subprocess.run("pipeline db stop", shell=True, cwd=repo.root, env=env,
-                                 capture_output=True, text=True, check=False)
+        stopped = subprocess.run(
+            "pipeline db stop",
+            shell=True,
+            cwd=repo.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     assert stopped.stdout.strip() == "embedded Postgres stopped"

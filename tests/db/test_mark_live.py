@@ -5,19 +5,27 @@ from __future__ import annotations
 import pytest
 
 from tests.builders import module
-from tests.conftest import Database, Repo
+from tests.conftest import CLI, Database, Repo
 from tests.doubles.notion_server import TOKEN, NotionState, point_cli_at, serve
 
 
-def test_deployed_modules_are_marked_live(repo: Repo, db: Database, cli,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deployed_modules_are_marked_live(
+    repo: Repo, db: Database, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     kinds = {"Status": "status", "Last Updated": "date", "Deployed Revision": "number"}
-    for notion in serve(NotionState(schema={n: {"id": n[:3], "name": n, "type": k, k: {}}
-                                            for n, k in kinds.items()})):
-        page = notion.state.add_page({
-            "Status": {"id": "s", "type": "status", "status": {"name": "Ready"}},
-            "Last Updated": {"id": "l", "type": "date", "date": None},
-            "Deployed Revision": {"id": "d", "type": "number", "number": None}}, [])
+    for notion in serve(
+        NotionState(
+            schema={n: {"id": n[:3], "name": n, "type": k, k: {}} for n, k in kinds.items()}
+        )
+    ):
+        page = notion.state.add_page(
+            {
+                "Status": {"id": "s", "type": "status", "status": {"name": "Ready"}},
+                "Last Updated": {"id": "l", "type": "date", "date": None},
+                "Deployed Revision": {"id": "d", "type": "number", "number": None},
+            },
+            [],
+        )
         point_cli_at(notion, monkeypatch, repo.root, database=True)
         repo.write(module(module_id="a", notion_page_id=page["id"]))
         repo.write(module(module_id="b"))
@@ -37,8 +45,9 @@ def test_deployed_modules_are_marked_live(repo: Repo, db: Database, cli,
         assert notion.state.pages[page["id"]]["properties"]["Status"]["status"]["name"] == "Live"
 
 
-def test_mark_live_before_any_deploy(db: Database, repo: Repo, cli,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mark_live_before_any_deploy(
+    db: Database, repo: Repo, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NOTION_TOKEN", TOKEN)
     result = cli("notion", "mark-live")
     assert result.code == 2

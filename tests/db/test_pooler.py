@@ -26,7 +26,7 @@ from pipeline.db.deploy import DEPLOY_LOCK, Outcome, Settings, deploy, load_reco
 from pipeline.db.plan import Desired
 from pipeline.modules.validate import collect_files
 from tests.builders import module, wait_for, waiting_on_locks
-from tests.conftest import Database, Postgres, Repo
+from tests.conftest import CLI, Database, Postgres, Repo
 
 Pooled = Callable[[Database], str]
 SERVER_CONNECTIONS = 2
@@ -96,7 +96,7 @@ def _session_state(url: str) -> list[tuple[int, str, str, int]]:
 
 
 def test_migrate_seed_and_deploy_through_the_pooler(
-    repo: Repo, empty_db: Database, pooler: Pooled, cli, monkeypatch: pytest.MonkeyPatch
+    repo: Repo, empty_db: Database, pooler: Pooled, cli: CLI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", pooler(empty_db))
     repo.copy_samples()
@@ -154,9 +154,9 @@ def test_concurrent_deploys_through_the_pooler_are_serialised(
     assert db.value("SELECT count(*) FROM pipeline_deploys") == 2
 
 
-def test_pooled_url_names_the_pooler_not_the_password(repo: Repo, db: Database,
-                                                      pooler: Pooled, cli,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pooled_url_names_the_pooler_not_the_password(
+    repo: Repo, db: Database, pooler: Pooled, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A wrong database through the pooler is a clear connection error, password hidden."""
     url = pooler(db).replace("postgres@", "postgres:s3cret-pw@").rsplit("/", 1)[0] + "/nope_db"
     monkeypatch.setenv("DATABASE_URL", url)
@@ -166,4 +166,3 @@ def test_pooled_url_names_the_pooler_not_the_password(repo: Repo, db: Database,
     assert result.code != 0
     assert "s3cret-pw" not in result.out + result.err
     assert "127.0.0.1" in result.err
-

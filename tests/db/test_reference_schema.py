@@ -18,9 +18,12 @@ def test_updated_at_moves_on_every_update(db: Database) -> None:
 def test_sync_log_and_state(db: Database) -> None:
     db.conn.execute("INSERT INTO sync_log (sync_type) VALUES ('push')")
     assert db.rows("SELECT status, items_conflicted, completed_at FROM sync_log") == [
-        ("running", 0, None)]
-    db.conn.execute("INSERT INTO sync_state (entity, postgres_id, notion_page_id, synced_hash) "
-                    "VALUES ('teams', '1', 'page-1', 'h')")
+        ("running", 0, None)
+    ]
+    db.conn.execute(
+        "INSERT INTO sync_state (entity, postgres_id, notion_page_id, synced_hash) "
+        "VALUES ('teams', '1', 'page-1', 'h')"
+    )
     assert db.value("SELECT count(*) FROM sync_state") == 1
 
 

@@ -9,21 +9,26 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Database, Repo
+from tests.conftest import CLI, Database, Repo
 from tests.doubles.notion_server import NotionServer, NotionState, point_cli_at, serve
 
 
 @pytest.fixture
-def notion(repo: Repo, db: Database, monkeypatch: pytest.MonkeyPatch, cli
-           ) -> Iterator[NotionServer]:
+def notion(
+    repo: Repo, db: Database, monkeypatch: pytest.MonkeyPatch, cli: CLI
+) -> Iterator[NotionServer]:
     for server in serve(NotionState()):
         point_cli_at(server, monkeypatch, repo.root)
-        db.conn.execute("INSERT INTO universities (id, name, code) VALUES ('cpp', 'Cal Poly "
-                        "Pomona', 'CPP'), ('uci', 'UC Irvine', 'UCI')")
-        db.conn.execute("INSERT INTO teams (name, university_id, status) VALUES "
-                        "('Structures', 'cpp', 'active')")
-        db.conn.execute("INSERT INTO students (id, name, university_id) VALUES "
-                        "('s1', 'Ada', 'cpp')")
+        db.conn.execute(
+            "INSERT INTO universities (id, name, code) VALUES ('cpp', 'Cal Poly "
+            "Pomona', 'CPP'), ('uci', 'UC Irvine', 'UCI')"
+        )
+        db.conn.execute(
+            "INSERT INTO teams (name, university_id, status) VALUES ('Structures', 'cpp', 'active')"
+        )
+        db.conn.execute(
+            "INSERT INTO students (id, name, university_id) VALUES ('s1', 'Ada', 'cpp')"
+        )
         parent = server.state.add_page({}, [])["id"]
         assert cli("sync", "setup", "--parent-page", parent).code == 0
         yield server
@@ -32,11 +37,13 @@ def notion(repo: Repo, db: Database, monkeypatch: pytest.MonkeyPatch, cli
 def rows_of(notion: NotionServer, repo: Repo, entity: str) -> dict[str, dict[str, Any]]:
     """postgres_id -> page of an entity's database."""
     source = json.loads((repo.root / "notion-sync.json").read_text())["databases"][entity][
-        "data_source_id"]
-    pages = [p for p in notion.state.pages.values()
-             if p["parent"].get("data_source_id") == source]
-    return {"".join(t["plain_text"] for t in p["properties"]["postgres_id"]["rich_text"]): p
-            for p in pages}
+        "data_source_id"
+    ]
+    pages = [p for p in notion.state.pages.values() if p["parent"].get("data_source_id") == source]
+    return {
+        "".join(t["plain_text"] for t in p["properties"]["postgres_id"]["rich_text"]): p
+        for p in pages
+    }
 
 
 def edit(page: dict[str, Any], name: str, kind: str, value: Any) -> None:
@@ -47,8 +54,9 @@ def edit(page: dict[str, Any], name: str, kind: str, value: Any) -> None:
     page["last_edited_time"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
 
 
-def test_push_then_edit_in_notion_then_pull(repo: Repo, db: Database, notion: NotionServer,
-                                            cli) -> None:
+def test_push_then_edit_in_notion_then_pull(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
     result = cli("sync", "push")
     assert result.code == 0, result.out + result.err
     assert "universities: 2 added" in result.out
@@ -57,8 +65,7 @@ def test_push_then_edit_in_notion_then_pull(repo: Repo, db: Database, notion: No
     cpp = universities["cpp"]["properties"]
     assert cpp["Name"]["title"][0]["plain_text"] == "Cal Poly Pomona"
     assert cpp["sync_status"]["select"]["name"] == "synced"
-    assert "students" not in json.loads((repo.root / "notion-sync.json").read_text())[
-        "databases"]
+    assert "students" not in json.loads((repo.root / "notion-sync.json").read_text())["databases"]
 
     again = cli("sync", "push")
     assert "universities: 0 added, 0 updated" in again.out
@@ -69,11 +76,15 @@ def test_push_then_edit_in_notion_then_pull(repo: Repo, db: Database, notion: No
     assert "teams: 0 added, 1 updated" in result.out
     assert db.value("SELECT status FROM teams") == "on_hold"
     assert db.rows("SELECT sync_type, status FROM sync_log ORDER BY started_at") == [
-        ("push", "completed"), ("push", "completed"), ("pull", "completed")]
+        ("push", "completed"),
+        ("push", "completed"),
+        ("pull", "completed"),
+    ]
 
 
-def test_edit_in_postgres_then_push(repo: Repo, db: Database, notion: NotionServer,
-                                    cli) -> None:
+def test_edit_in_postgres_then_push(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
     cli("sync", "push")
     db.conn.execute("UPDATE universities SET location = 'Pomona, CA' WHERE id = 'cpp'")
     result = cli("sync", "push", "universities")
@@ -82,8 +93,9 @@ def test_edit_in_postgres_then_push(repo: Repo, db: Database, notion: NotionServ
     assert page["properties"]["location"]["rich_text"][0]["plain_text"] == "Pomona, CA"
 
 
-def test_both_edited_is_a_conflict_and_nothing_is_lost(repo: Repo, db: Database,
-                                                       notion: NotionServer, cli) -> None:
+def test_both_edited_is_a_conflict_and_nothing_is_lost(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
     cli("sync", "push")
     db.conn.execute("UPDATE teams SET status = 'completed'")
     page = rows_of(notion, repo, "teams")["1"]
@@ -95,24 +107,26 @@ def test_both_edited_is_a_conflict_and_nothing_is_lost(repo: Repo, db: Database,
         assert db.value("SELECT status FROM teams") == "completed"
         assert page["properties"]["status"]["select"]["name"] == "on_hold"
         assert page["properties"]["sync_status"]["select"]["name"] == "conflict"
-    assert db.value("SELECT items_conflicted FROM sync_log ORDER BY started_at DESC "
-                    "LIMIT 1") == 1
+    assert db.value("SELECT items_conflicted FROM sync_log ORDER BY started_at DESC LIMIT 1") == 1
 
 
-def test_a_notion_failure_leaves_postgres_alone(repo: Repo, db: Database,
-                                                notion: NotionServer, cli) -> None:
+def test_a_notion_failure_leaves_postgres_alone(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
     cli("sync", "push")
     edit(rows_of(notion, repo, "teams")["1"], "status", "select", "on_hold")
     notion.state.faults.extend([(r"POST /v1/data_sources", 400)])
     result = cli("sync", "pull", "teams")
     assert result.code == 1
     assert db.value("SELECT status FROM teams") == "active"
-    assert db.rows("SELECT status, error_message IS NOT NULL FROM sync_log ORDER BY "
-                   "started_at DESC LIMIT 1") == [("failed", True)]
+    assert db.rows(
+        "SELECT status, error_message IS NOT NULL FROM sync_log ORDER BY started_at DESC LIMIT 1"
+    ) == [("failed", True)]
 
 
-def test_students_never_without_configuration(repo: Repo, db: Database,
-                                              notion: NotionServer, cli) -> None:
+def test_students_never_without_configuration(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
     result = cli("sync", "push", "students")
     assert result.code == 2
     assert "unknown entity 'students'" in result.err

@@ -42,8 +42,13 @@ class GitHubState:
         return f"{self.owner}/{self.name}"
 
     def branch_sha(self, branch: str) -> str | None:
-        done = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
-                              cwd=self.bare, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+            cwd=self.bare,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         return done.stdout.strip() or None
 
     def open_pulls(self) -> list[dict[str, Any]]:
@@ -64,10 +69,11 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _error(self, status: int, message: str, errors: list[dict[str, Any]] | None = None
-               ) -> None:
-        body: dict[str, Any] = {"message": message,
-                                "documentation_url": "https://docs.github.com/rest"}
+    def _error(self, status: int, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        body: dict[str, Any] = {
+            "message": message,
+            "documentation_url": "https://docs.github.com/rest",
+        }
         if errors:
             body["errors"] = errors
         self._send(status, body)
@@ -77,8 +83,10 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         with state.lock:
             state.hits[f"{self.command} {re.sub(r'/[0-9]+', '/N', parts.path)}"] += 1
-        if self.headers.get("Authorization") != f"token {GITHUB_TOKEN}" and \
-                self.headers.get("Authorization") != f"Bearer {GITHUB_TOKEN}":
+        if (
+            self.headers.get("Authorization") != f"token {GITHUB_TOKEN}"
+            and self.headers.get("Authorization") != f"Bearer {GITHUB_TOKEN}"
+        ):
             self._error(401, "Bad credentials")
             return None
         length = int(self.headers.get("Content-Length") or 0)
@@ -88,16 +96,21 @@ class Handler(BaseHTTPRequestHandler):
         if not parts.path.startswith(prefix):
             self._error(404, "Not Found")
             return None
-        return parts.path[len(prefix):], query, body
+        return parts.path[len(prefix) :], query, body
 
     def _repo(self) -> dict[str, Any]:
         s = self.server.state
         base = self.server.url
-        return {"id": 1, "name": s.name, "full_name": s.full_name,
-                "owner": {"login": s.owner, "id": 2, "type": "Organization"},
-                "default_branch": s.default_branch, "private": False,
-                "url": f"{base}/repos/{s.full_name}",
-                "html_url": f"https://github.com/{s.full_name}"}
+        return {
+            "id": 1,
+            "name": s.name,
+            "full_name": s.full_name,
+            "owner": {"login": s.owner, "id": 2, "type": "Organization"},
+            "default_branch": s.default_branch,
+            "private": False,
+            "url": f"{base}/repos/{s.full_name}",
+            "html_url": f"https://github.com/{s.full_name}",
+        }
 
     def _pull(self, number: int) -> dict[str, Any] | None:
         return next((p for p in self.server.state.pulls if p["number"] == number), None)
@@ -137,11 +150,15 @@ class Handler(BaseHTTPRequestHandler):
                 wanted = body if isinstance(body, list) else body.get("labels", [])
                 for name in wanted:  # GitHub takes a list or {"labels": [...]}
                     if name not in names:
-                        pull["labels"].append({"id": len(names) + 1, "name": name,
-                                               "color": "ededed"})
+                        pull["labels"].append(
+                            {"id": len(names) + 1, "name": name, "color": "ededed"}
+                        )
                 return self._send(200, pull["labels"])
-            comment = {"id": len(state.comments) + 1, "body": body.get("body", ""),
-                       "issue_number": pull["number"]}
+            comment = {
+                "id": len(state.comments) + 1,
+                "body": body.get("body", ""),
+                "issue_number": pull["number"],
+            }
             state.comments.append(comment)
             return self._send(201, comment)
         return self._error(404, "Not Found")
@@ -171,23 +188,39 @@ class Handler(BaseHTTPRequestHandler):
         label = f"{state.owner}:{branch}"
         sha = state.branch_sha(branch)
         if sha is None:
-            return self._error(422, "Validation Failed", [
-                {"resource": "PullRequest", "field": "head", "code": "invalid"}])
+            return self._error(
+                422,
+                "Validation Failed",
+                [{"resource": "PullRequest", "field": "head", "code": "invalid"}],
+            )
         if any(p["head"]["ref"] == branch for p in state.open_pulls()):
-            return self._error(422, "Validation Failed", [
-                {"resource": "PullRequest", "code": "custom",
-                 "message": f"A pull request already exists for {label}."}])
+            return self._error(
+                422,
+                "Validation Failed",
+                [
+                    {
+                        "resource": "PullRequest",
+                        "code": "custom",
+                        "message": f"A pull request already exists for {label}.",
+                    }
+                ],
+            )
         number = len(state.pulls) + 1
-        pull = {"id": 1000 + number, "number": number, "state": "open",
-                "title": body.get("title", ""), "body": body.get("body", ""),
-                "html_url": f"https://github.com/{state.full_name}/pull/{number}",
-                "url": f"{self.server.url}/repos/{state.full_name}/pulls/{number}",
-                "issue_url": f"{self.server.url}/repos/{state.full_name}/issues/{number}",
-                "comments_url": f"{self.server.url}/repos/{state.full_name}/issues/{number}"
-                                "/comments",
-                "head": {"ref": branch, "label": label, "sha": sha},
-                "base": {"ref": body.get("base"), "label": f"{state.owner}:{body.get('base')}"},
-                "labels": [], "merged": False}
+        pull = {
+            "id": 1000 + number,
+            "number": number,
+            "state": "open",
+            "title": body.get("title", ""),
+            "body": body.get("body", ""),
+            "html_url": f"https://github.com/{state.full_name}/pull/{number}",
+            "url": f"{self.server.url}/repos/{state.full_name}/pulls/{number}",
+            "issue_url": f"{self.server.url}/repos/{state.full_name}/issues/{number}",
+            "comments_url": f"{self.server.url}/repos/{state.full_name}/issues/{number}/comments",
+            "head": {"ref": branch, "label": label, "sha": sha},
+            "base": {"ref": body.get("base"), "label": f"{state.owner}:{body.get('base')}"},
+            "labels": [],
+            "merged": False,
+        }
         state.pulls.append(pull)
         return self._send(201, pull)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 State = TypeVar("State")
+Server = TypeVar("Server", bound="LocalServer[Any]")
 
 
 class LocalServer(ThreadingHTTPServer, Generic[State]):
@@ -22,10 +23,11 @@ class LocalServer(ThreadingHTTPServer, Generic[State]):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-def run_server(server: LocalServer[State]) -> Iterator[LocalServer[State]]:
+def run_server(server: Server) -> Iterator[Server]:
     """Serve in a thread for the duration of a test, then shut down."""
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield server

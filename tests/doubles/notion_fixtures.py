@@ -13,8 +13,10 @@ import yaml
 # CI and sessions have shared/ beside the checkout: tests/doubles/ -> checkout -> its parent.
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "notion-fixtures" / "ultimate-notion"
 if not FIXTURES.is_dir():
-    raise RuntimeError(f"recorded Notion responses not found at {FIXTURES}; the tests expect "
-                       "shared/notion-fixtures beside the checkout")
+    raise RuntimeError(
+        f"recorded Notion responses not found at {FIXTURES}; the tests expect "
+        "shared/notion-fixtures beside the checkout"
+    )
 _CHILDREN = re.compile(r"/v1/blocks/([0-9a-f-]{36})/children")
 
 
@@ -51,8 +53,11 @@ def tree(cassette: str, root: str) -> list[dict[str, Any]]:
     by_parent = children_by_parent(cassette)
 
     def build(parent: str) -> list[dict[str, Any]]:
-        return [{**block, "children": build(block["id"]) if block.get("has_children") else []}
-                for block in by_parent.get(parent, [])]
+        return [
+            {**block, "children": build(block["id"]) if block.get("has_children") else []}
+            for block in by_parent.get(parent, [])
+        ]
+
     return build(root)
 
 

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -88,15 +88,25 @@ class NotionState:
 
     # -- arranging content ------------------------------------------------------------------
 
-    def add_page(self, properties: dict[str, Any], blocks: list[dict[str, Any]],
-                 edited: float | None = None) -> dict[str, Any]:
+    def add_page(
+        self, properties: dict[str, Any], blocks: list[dict[str, Any]], edited: float | None = None
+    ) -> dict[str, Any]:
         page_id = str(uuid.uuid4())
-        page = {"object": "page", "id": page_id, "created_time": now_iso(edited),
-                "last_edited_time": now_iso(edited), "in_trash": False, "archived": False,
-                "parent": {"type": "data_source_id", "data_source_id": self.data_source_id,
-                           "database_id": self.database_id},
-                "properties": properties,
-                "url": f"https://www.notion.so/{page_id.replace('-', '')}"}
+        page = {
+            "object": "page",
+            "id": page_id,
+            "created_time": now_iso(edited),
+            "last_edited_time": now_iso(edited),
+            "in_trash": False,
+            "archived": False,
+            "parent": {
+                "type": "data_source_id",
+                "data_source_id": self.data_source_id,
+                "database_id": self.database_id,
+            },
+            "properties": properties,
+            "url": f"https://www.notion.so/{page_id.replace('-', '')}",
+        }
         self.pages[page_id] = page
         self.set_blocks(page_id, blocks)
         return page
@@ -121,9 +131,11 @@ class NotionState:
         key = f"{uuid.uuid4().hex}/{name}"
         self.files[key] = content
         expires = time.time() + self.file_lifetime
-        return {"url": f"{base_url}/files/{key}?X-Amz-Expires=3600&X-Amz-Signature=abc"
-                       f"&expires={expires:.0f}",
-                "expiry_time": now_iso(expires)}
+        return {
+            "url": f"{base_url}/files/{key}?X-Amz-Expires=3600&X-Amz-Signature=abc"
+            f"&expires={expires:.0f}",
+            "expiry_time": now_iso(expires),
+        }
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -137,8 +149,10 @@ class Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json" if not isinstance(body, bytes)
-                         else "application/octet-stream")
+        self.send_header(
+            "Content-Type",
+            "application/json" if not isinstance(body, bytes) else "application/octet-stream",
+        )
         self.send_header("Content-Length", str(len(data)))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
@@ -146,10 +160,20 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.server.state.statuses[status] += 1
 
-    def _error(self, status: int, code: str, message: str,
-               headers: dict[str, str] | None = None) -> None:
-        self._send(status, {"object": "error", "status": status, "code": code,
-                            "message": message, "request_id": str(uuid.uuid4())}, headers)
+    def _error(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self._send(
+            status,
+            {
+                "object": "error",
+                "status": status,
+                "code": code,
+                "message": message,
+                "request_id": str(uuid.uuid4()),
+            },
+            headers,
+        )
 
     def _body(self) -> dict[str, Any]:
         length = int(self.headers.get("Content-Length") or 0)
@@ -170,16 +194,19 @@ class Handler(BaseHTTPRequestHandler):
                 return False
             wait = state.bucket.take() if state.bucket else 0.0
             if wait:
-                after = state.retry_after if state.retry_after is not None else max(1, round(
-                    wait))
-                self._error(429, "rate_limited", "You have been rate limited.",
-                            {"Retry-After": f"{after}"})
+                after = state.retry_after if state.retry_after is not None else max(1, round(wait))
+                self._error(
+                    429, "rate_limited", "You have been rate limited.", {"Retry-After": f"{after}"}
+                )
                 return False
             for index, (pattern, status) in enumerate(state.faults):
                 if re.search(pattern, f"{self.command} {path}"):
                     del state.faults[index]
-                    self._error(status, "internal_server_error" if status == 500
-                                else "service_unavailable", "Injected fault.")
+                    self._error(
+                        status,
+                        "internal_server_error" if status == 500 else "service_unavailable",
+                        "Injected fault.",
+                    )
                     return False
         return True
 
@@ -192,24 +219,33 @@ class Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         state = self.server.state
         if parts.path.startswith("/files/"):
-            return self._file(parts.path[len("/files/"):], query)
+            return self._file(parts.path[len("/files/") :], query)
         if m := re.fullmatch(r"/v1/databases/([0-9a-f-]+)", parts.path):
             database = state.database(m[1])
             if database is None:
                 return self._error(404, "object_not_found", f"Could not find database {m[1]}.")
-            return self._send(200, {"object": "database", "id": m[1],
-                                    "data_sources": [{"id": database["data_source_id"],
-                                                      "name": database["title"]}]})
+            return self._send(
+                200,
+                {
+                    "object": "database",
+                    "id": m[1],
+                    "data_sources": [{"id": database["data_source_id"], "name": database["title"]}],
+                },
+            )
         if m := re.fullmatch(r"/v1/data_sources/([0-9a-f-]+)", parts.path):
             source = state.source(m[1])
             if source is None:
                 return self._error(404, "object_not_found", f"Could not find data source {m[1]}.")
-            return self._send(200, {"object": "data_source", "id": m[1],
-                                    "properties": source["properties"]})
+            return self._send(
+                200, {"object": "data_source", "id": m[1], "properties": source["properties"]}
+            )
         if m := re.fullmatch(r"/v1/pages/([0-9a-f-]+)", parts.path):
             page = state.pages.get(m[1])
-            return self._send(200, page) if page else self._error(
-                404, "object_not_found", f"Could not find page with ID: {m[1]}.")
+            return (
+                self._send(200, page)
+                if page
+                else self._error(404, "object_not_found", f"Could not find page with ID: {m[1]}.")
+            )
         if m := re.fullmatch(r"/v1/blocks/([0-9a-f-]+)/children", parts.path):
             if m[1] not in state.children:
                 return self._error(404, "object_not_found", f"Could not find block {m[1]}.")
@@ -225,20 +261,30 @@ class Handler(BaseHTTPRequestHandler):
         if m := re.fullmatch(r"/v1/data_sources/([0-9a-f-]+)/query", path):
             if state.source(m[1]) is None:
                 return self._error(404, "object_not_found", f"Could not find data source {m[1]}.")
-            pages = [p for p in state.pages.values()
-                     if not p["in_trash"] and p["parent"].get("data_source_id") == m[1]
-                     and _matches(p, body.get("filter"))]
+            pages = [
+                p
+                for p in state.pages.values()
+                if not p["in_trash"]
+                and p["parent"].get("data_source_id") == m[1]
+                and _matches(p, body.get("filter"))
+            ]
             for sort in reversed(body.get("sorts", [])):
-                pages.sort(key=lambda p, s=sort: p.get(s.get("timestamp", "")) or "",
-                           reverse=sort.get("direction") == "descending")
+                pages.sort(
+                    key=_by(sort.get("timestamp", "")),
+                    reverse=sort.get("direction") == "descending",
+                )
             return self._send(200, _paginate(pages, body, "page_or_data_source"))
         if path == "/v1/databases":
             return self._create_database(body)
         if path == "/v1/pages":
             return self._create_page(body)
         if path == "/v1/comments":
-            comment = {"object": "comment", "id": str(uuid.uuid4()),
-                       "parent": body.get("parent"), "rich_text": body.get("rich_text")}
+            comment = {
+                "object": "comment",
+                "id": str(uuid.uuid4()),
+                "parent": body.get("parent"),
+                "rich_text": body.get("rich_text"),
+            }
             state.comments.append(comment)
             return self._send(200, comment)
         return self._error(400, "invalid_request_url", "Invalid request URL.")
@@ -255,14 +301,18 @@ class Handler(BaseHTTPRequestHandler):
                 return self._error(404, "object_not_found", f"Could not find page {m[1]}.")
             for name, value in body.get("properties", {}).items():
                 if name not in page["properties"]:
-                    return self._error(400, "validation_error",
-                                       f"{name} is not a property that exists.")
+                    return self._error(
+                        400, "validation_error", f"{name} is not a property that exists."
+                    )
                 kind = page["properties"][name]["type"]
                 stored = value[kind]
                 if kind in ("rich_text", "title"):
                     stored = [_full_rich_text(item) for item in stored]
-                page["properties"][name] = {"id": page["properties"][name].get("id", "x"),
-                                            "type": kind, kind: stored}
+                page["properties"][name] = {
+                    "id": page["properties"][name].get("id", "x"),
+                    "type": kind,
+                    kind: stored,
+                }
             page["last_edited_time"] = now_iso()
             return self._send(200, page)
         return self._error(400, "invalid_request_url", "Invalid request URL.")
@@ -274,20 +324,34 @@ class Handler(BaseHTTPRequestHandler):
             return self._error(404, "object_not_found", f"Could not find page {parent}.")
         title = "".join(t.get("text", {}).get("content", "") for t in body.get("title", []))
         database_id, source_id = str(uuid.uuid4()), str(uuid.uuid4())
-        schema = {name: {"id": name[:4], "name": name, "type": kind, kind: config}
-                  for name, spec in (body.get("initial_data_source") or {}).get(
-                      "properties", {}).items() for kind, config in spec.items()}
+        schema = {
+            name: {"id": name[:4], "name": name, "type": kind, kind: config}
+            for name, spec in (body.get("initial_data_source") or {}).get("properties", {}).items()
+            for kind, config in spec.items()
+        }
         if sum(p["type"] == "title" for p in schema.values()) != 1:
             return self._error(400, "validation_error", "A database needs one title property.")
         state.databases[database_id] = {"title": title, "data_source_id": source_id}
         state.sources[source_id] = {"database_id": database_id, "properties": schema}
-        state.children.setdefault(parent, []).append({
-            "object": "block", "id": database_id, "type": "child_database",
-            "has_children": False, "child_database": {"title": title},
-            "parent": {"type": "page_id", "page_id": parent}})
-        return self._send(200, {"object": "database", "id": database_id,
-                                "title": body.get("title", []),
-                                "data_sources": [{"id": source_id, "name": title}]})
+        state.children.setdefault(parent, []).append(
+            {
+                "object": "block",
+                "id": database_id,
+                "type": "child_database",
+                "has_children": False,
+                "child_database": {"title": title},
+                "parent": {"type": "page_id", "page_id": parent},
+            }
+        )
+        return self._send(
+            200,
+            {
+                "object": "database",
+                "id": database_id,
+                "title": body.get("title", []),
+                "data_sources": [{"id": source_id, "name": title}],
+            },
+        )
 
     def _create_page(self, body: dict[str, Any]) -> None:
         state = self.server.state
@@ -295,8 +359,16 @@ class Handler(BaseHTTPRequestHandler):
         source = state.source(source_id)
         if source is None:
             return self._error(404, "object_not_found", f"Could not find data source {source_id}.")
-        empty = {"title": [], "rich_text": [], "select": None, "number": None, "date": None,
-                 "email": None, "checkbox": False, "url": None}
+        empty: dict[str, Any] = {
+            "title": [],
+            "rich_text": [],
+            "select": None,
+            "number": None,
+            "date": None,
+            "email": None,
+            "checkbox": False,
+            "url": None,
+        }
         properties = {}
         for name, spec in source["properties"].items():
             kind = spec["type"]
@@ -306,17 +378,23 @@ class Handler(BaseHTTPRequestHandler):
             properties[name] = {"id": spec["id"], "type": kind, kind: value}
         unknown = set(body.get("properties", {})) - set(source["properties"])
         if unknown:
-            return self._error(400, "validation_error",
-                               f"{sorted(unknown)[0]} is not a property that exists.")
+            return self._error(
+                400, "validation_error", f"{sorted(unknown)[0]} is not a property that exists."
+            )
         page = self.server.state.add_page(properties, [])
-        page["parent"] = {"type": "data_source_id", "data_source_id": source_id,
-                          "database_id": source["database_id"]}
+        page["parent"] = {
+            "type": "data_source_id",
+            "data_source_id": source_id,
+            "database_id": source["database_id"],
+        }
         return self._send(200, page)
 
     def _file(self, key: str, query: dict[str, str]) -> None:
         if float(query.get("expires", "0")) < time.time():
-            self._send(403, b"<Error><Code>AccessDenied</Code>"
-                            b"<Message>Request has expired</Message></Error>")
+            self._send(
+                403,
+                b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+            )
             return
         content = self.server.state.files.get(key)
         if content is None:
@@ -329,21 +407,41 @@ def _full_rich_text(item: dict[str, Any]) -> dict[str, Any]:
     """Rich text as Notion returns it: with plain_text, annotations and href."""
     text = item.get("text", {})
     link = text.get("link") or None
-    return {"type": "text", "text": {"content": text.get("content", ""), "link": link},
-            "annotations": {"bold": False, "italic": False, "strikethrough": False,
-                            "underline": False, "code": False, "color": "default",
-                            **item.get("annotations", {})},
-            "plain_text": text.get("content", ""), "href": link["url"] if link else None}
+    return {
+        "type": "text",
+        "text": {"content": text.get("content", ""), "link": link},
+        "annotations": {
+            "bold": False,
+            "italic": False,
+            "strikethrough": False,
+            "underline": False,
+            "code": False,
+            "color": "default",
+            **item.get("annotations", {}),
+        },
+        "plain_text": text.get("content", ""),
+        "href": link["url"] if link else None,
+    }
 
 
-def _paginate(items: list[dict[str, Any]], params: dict[str, Any], kind: str
-              ) -> dict[str, Any]:
+def _by(timestamp: str) -> Callable[[dict[str, Any]], str]:
+    """Sort key: a page's `timestamp` field (its ISO text sorts in time order)."""
+    return lambda page: str(page.get(timestamp) or "")
+
+
+def _paginate(items: list[dict[str, Any]], params: dict[str, Any], kind: str) -> dict[str, Any]:
     size = min(int(params.get("page_size", 100)), 100)
     start = int(params.get("start_cursor") or 0)
-    chunk = items[start:start + size]
+    chunk = items[start : start + size]
     more = start + size < len(items)
-    return {"object": "list", "results": chunk, "next_cursor": str(start + size) if more
-            else None, "has_more": more, "type": kind, kind: {}}
+    return {
+        "object": "list",
+        "results": chunk,
+        "next_cursor": str(start + size) if more else None,
+        "has_more": more,
+        "type": kind,
+        kind: {},
+    }
 
 
 def _matches(page: dict[str, Any], rule: dict[str, Any] | None) -> bool:
@@ -357,9 +455,9 @@ def _matches(page: dict[str, Any], rule: dict[str, Any] | None) -> bool:
         condition = rule["last_edited_time"]
         value = page["last_edited_time"]
         if "on_or_after" in condition:
-            return value >= condition["on_or_after"]
+            return bool(value >= condition["on_or_after"])
         if "after" in condition:
-            return value > condition["after"]
+            return bool(value > condition["after"])
         raise ValueError(f"unsupported timestamp filter {condition}")
     prop = page["properties"].get(rule.get("property", ""))
     if prop is None:
@@ -389,8 +487,9 @@ def serve(state: NotionState) -> Iterator[NotionServer]:
     yield from run_server(server)
 
 
-def point_cli_at(server: NotionServer, monkeypatch: Any, root: Path, *,
-                 database: bool = False) -> None:
+def point_cli_at(
+    server: NotionServer, monkeypatch: Any, root: Path, *, database: bool = False
+) -> None:
     """Make `pipeline` talk to this server from `root`: token, base URL, pipeline.yaml.
 
     Tests pace faster than Notion's 3/s; test_notion_api checks the real pace.
@@ -399,4 +498,3 @@ def point_cli_at(server: NotionServer, monkeypatch: Any, root: Path, *,
     monkeypatch.setenv("NOTION_API_BASE_URL", server.url)
     source = f"  database_id: {server.state.database_id}\n" if database else ""
     (root / "pipeline.yaml").write_text(f"notion:\n{source}  requests_per_second: 200\n")
-

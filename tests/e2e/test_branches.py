@@ -46,7 +46,8 @@ def test_commit_has_only_the_module_and_leaves_the_work_tree_alone(clone: Path) 
     assert git(clone, "show", f"{commit}:data/modules/a.json") == '{"v": 2}'
     assert git(clone, "show", f"{commit}:data/modules/b.json") == '{"v": 1}'
     assert git(clone, "log", "-1", "--format=%an <%ae>", commit) == (
-        "module-pipeline <module-pipeline@users.noreply.github.com>")
+        "module-pipeline <module-pipeline@users.noreply.github.com>"
+    )
     repo.fetch("main")
     assert repo.remote_branches() == {"a": commit}
 

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.builders import module
-from tests.conftest import Repo
+from tests.conftest import CLI, Repo
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -54,16 +54,29 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def image(n: int, url: str) -> dict[str, object]:
-    return {"section_number": n, "section_type": "image", "title": f"I{n}", "content": "",
-            "media_url": url, "section_config": {"alt_text": "a"}}
+    return {
+        "section_number": n,
+        "section_type": "image",
+        "title": f"I{n}",
+        "content": "",
+        "media_url": url,
+        "section_config": {"alt_text": "a"},
+    }
 
 
-def test_check_urls_reports_unreachable(repo: Repo, cli, server: str) -> None:
-    repo.write(module(sections=[
-        image(1, f"{server}/ok.png"), image(2, f"{server}/missing.png"),
-        image(3, f"{server}/no-head.png"), image(4, f"{server}/broken.png"),
-        image(5, f"{server}/slow.png"), image(6, f"{server}/ok.png"),
-    ]))
+def test_check_urls_reports_unreachable(repo: Repo, cli: CLI, server: str) -> None:
+    repo.write(
+        module(
+            sections=[
+                image(1, f"{server}/ok.png"),
+                image(2, f"{server}/missing.png"),
+                image(3, f"{server}/no-head.png"),
+                image(4, f"{server}/broken.png"),
+                image(5, f"{server}/slow.png"),
+                image(6, f"{server}/ok.png"),
+            ]
+        )
+    )
     result = cli("validate", "--check-urls", "--timeout", "0.5", "-f", "json")
     assert result.code == 1
     problems = {p["pointer"]: p["message"] for p in json.loads(result.out)["problems"]}
@@ -78,13 +91,13 @@ def test_check_urls_reports_unreachable(repo: Repo, cli, server: str) -> None:
     assert ("GET", "/ok.png") not in Handler.hits
 
 
-def test_without_flag_nothing_is_fetched(repo: Repo, cli, server: str) -> None:
+def test_without_flag_nothing_is_fetched(repo: Repo, cli: CLI, server: str) -> None:
     repo.write(module(sections=[image(1, f"{server}/missing.png")]))
     assert cli("validate").code == 0
     assert Handler.hits == []
 
 
-def test_refused_connection(repo: Repo, cli) -> None:
+def test_refused_connection(repo: Repo, cli: CLI) -> None:
     repo.write(module(sections=[image(1, "http://127.0.0.1:9/a.png")]))
     result = cli("validate", "--check-urls", "--timeout", "2")
     assert result.code == 1

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.modules.validate import validate_paths
 from tests.builders import block, body, code, heading, para, properties, rt, schema
-from tests.conftest import Repo
+from tests.conftest import CLI, Repo
 from tests.doubles.notion_fixtures import tree
 from tests.doubles.notion_server import (
     TOKEN,
@@ -37,7 +37,7 @@ def files(repo: Repo) -> dict[str, str]:
     return {p.name: p.read_text() for p in sorted(repo.modules.glob("*.json"))}
 
 
-def test_ready_pages_become_valid_module_files(repo: Repo, notion: NotionServer, cli) -> None:
+def test_ready_pages_become_valid_module_files(repo: Repo, notion: NotionServer, cli: CLI) -> None:
     state = notion.state
     page = state.add_page(properties("lab-safety-101", "Lab Safety 101"), body(), HOUR_AGO)
     state.add_page(properties("draft-one", "Draft", status="Drafting"), body(), HOUR_AGO)
@@ -56,7 +56,7 @@ def test_ready_pages_become_valid_module_files(repo: Repo, notion: NotionServer,
     assert TOKEN not in result.out + result.err
 
 
-def test_same_content_gives_the_same_bytes(repo: Repo, notion: NotionServer, cli) -> None:
+def test_same_content_gives_the_same_bytes(repo: Repo, notion: NotionServer, cli: CLI) -> None:
     page = notion.state.add_page(properties("a", "A"), body(), HOUR_AGO)
     cli("export")
     before = files(repo)
@@ -75,8 +75,9 @@ def test_same_content_gives_the_same_bytes(repo: Repo, notion: NotionServer, cli
     assert data["sections"][0]["content"] == "Changed text."
 
 
-def test_incremental_runs_ask_only_for_edited_pages(repo: Repo, notion: NotionServer,
-                                                     cli) -> None:
+def test_incremental_runs_ask_only_for_edited_pages(
+    repo: Repo, notion: NotionServer, cli: CLI
+) -> None:
     state = notion.state
     for i in range(5):
         state.add_page(properties(f"m{i}", f"M{i}"), body(), HOUR_AGO)
@@ -97,14 +98,20 @@ def test_incremental_runs_ask_only_for_edited_pages(repo: Repo, notion: NotionSe
     assert state.hits["GET /v1/blocks/{id}/children"] == 1
 
 
-def test_notion_hosted_files_are_downloaded_once(repo: Repo, notion: NotionServer,
-                                                 cli) -> None:
+def test_notion_hosted_files_are_downloaded_once(
+    repo: Repo, notion: NotionServer, cli: CLI
+) -> None:
     state = notion.state
-    image = block("image", type="file", caption=[rt("Floor plan")],
-                  file=state.hosted_file("plan.PNG", b"\x89PNG fake", notion.url))
+    image = block(
+        "image",
+        type="file",
+        caption=[rt("Floor plan")],
+        file=state.hosted_file("plan.PNG", b"\x89PNG fake", notion.url),
+    )
     image["last_edited_time"] = "2025-01-01T00:00:00.000Z"
-    page = state.add_page(properties("a", "A"), [heading("Section 1: Plan"),
-                                                 para(rt("Type: Image")), image], HOUR_AGO)
+    page = state.add_page(
+        properties("a", "A"), [heading("Section 1: Plan"), para(rt("Type: Image")), image], HOUR_AGO
+    )
     assert cli("export").code == 0
     data = json.loads((repo.modules / "a.json").read_text())
     path = data["sections"][0]["media_url"]
@@ -112,18 +119,20 @@ def test_notion_hosted_files_are_downloaded_once(repo: Repo, notion: NotionServe
     assert (repo.root / path).read_bytes() == b"\x89PNG fake"
     assert "amazonaws" not in json.dumps(data) and "X-Amz" not in json.dumps(data)
     downloads = state.hits["GET /files/{id}"] + sum(
-        n for k, n in state.hits.items() if k.startswith("GET /files/"))
+        n for k, n in state.hits.items() if k.startswith("GET /files/")
+    )
 
     page["last_edited_time"] = "2030-01-01T00:00:00.000Z"  # page edited, file not
     assert cli("export", "--full").code == 0
     assert sum(n for k, n in state.hits.items() if k.startswith("GET /files/")) == downloads
 
 
-def test_expired_file_url_fails_only_that_page(repo: Repo, notion: NotionServer, cli) -> None:
+def test_expired_file_url_fails_only_that_page(repo: Repo, notion: NotionServer, cli: CLI) -> None:
     state = notion.state
     state.file_lifetime = -10
-    image = block("image", type="file", caption=[],
-                  file=state.hosted_file("x.png", b"x", notion.url))
+    image = block(
+        "image", type="file", caption=[], file=state.hosted_file("x.png", b"x", notion.url)
+    )
     state.add_page(properties("bad", "Bad"), [heading("Section 1: P"), image], HOUR_AGO)
     state.add_page(properties("good", "Good"), body(), HOUR_AGO)
     result = cli("export")
@@ -132,17 +141,28 @@ def test_expired_file_url_fails_only_that_page(repo: Repo, notion: NotionServer,
     assert list(files(repo)) == ["good.json"]
 
 
-@pytest.mark.parametrize(("module_id", "blocks", "words"), [
-    (None, body(), "'Module ID' property is empty"),
-    ("../etc", body(), "is not a valid id"),
-    ("a", [heading("Section 1: A"), code("a: [1,")], "not valid YAML"),
-    ("a", [para(rt("no sections here"))], "has no sections"),
-    ("a", [heading("Section 1: A"), para(rt("Type: Quiz"))],
-     'would not be valid: /sections/0/section_config: missing required field "questions"'),
-])
+@pytest.mark.parametrize(
+    ("module_id", "blocks", "words"),
+    [
+        (None, body(), "'Module ID' property is empty"),
+        ("../etc", body(), "is not a valid id"),
+        ("a", [heading("Section 1: A"), code("a: [1,")], "not valid YAML"),
+        ("a", [para(rt("no sections here"))], "has no sections"),
+        (
+            "a",
+            [heading("Section 1: A"), para(rt("Type: Quiz"))],
+            'would not be valid: /sections/0/section_config: missing required field "questions"',
+        ),
+    ],
+)
 def test_a_bad_page_is_reported_on_its_row_and_others_export(
-        repo: Repo, notion: NotionServer, cli, module_id: str | None,
-        blocks: list[dict[str, Any]], words: str) -> None:
+    repo: Repo,
+    notion: NotionServer,
+    cli: CLI,
+    module_id: str | None,
+    blocks: list[dict[str, Any]],
+    words: str,
+) -> None:
     state = notion.state
     bad = state.add_page(properties(module_id, "Bad page"), blocks, HOUR_AGO)
     state.add_page(properties("good", "Good"), body(), HOUR_AGO)
@@ -156,8 +176,9 @@ def test_a_bad_page_is_reported_on_its_row_and_others_export(
     assert words in error[0]["text"]["content"]
 
 
-def test_error_is_cleared_when_the_page_is_fixed(repo: Repo, notion: NotionServer,
-                                                 cli) -> None:
+def test_error_is_cleared_when_the_page_is_fixed(
+    repo: Repo, notion: NotionServer, cli: CLI
+) -> None:
     state = notion.state
     page = state.add_page(properties("a", "A"), [para(rt("nothing"))], HOUR_AGO)
     cli("export")
@@ -167,8 +188,9 @@ def test_error_is_cleared_when_the_page_is_fixed(repo: Repo, notion: NotionServe
     assert state.pages[page["id"]]["properties"]["Export Error"]["rich_text"] == []
 
 
-def test_without_an_error_property_a_comment_is_left(repo: Repo, notion: NotionServer,
-                                                     cli) -> None:
+def test_without_an_error_property_a_comment_is_left(
+    repo: Repo, notion: NotionServer, cli: CLI
+) -> None:
     notion.state.schema = schema(with_error_property=False)
     page = notion.state.add_page(properties("a", "A"), [para(rt("nothing"))], HOUR_AGO)
     assert cli("export").code == 1
@@ -177,7 +199,7 @@ def test_without_an_error_property_a_comment_is_left(repo: Repo, notion: NotionS
     assert "has no sections" in comment["rich_text"][0]["text"]["content"]
 
 
-def test_duplicate_module_ids_fail_both_pages(repo: Repo, notion: NotionServer, cli) -> None:
+def test_duplicate_module_ids_fail_both_pages(repo: Repo, notion: NotionServer, cli: CLI) -> None:
     notion.state.add_page(properties("same", "One"), body(), HOUR_AGO)
     notion.state.add_page(properties("same", "Two"), body(), HOUR_AGO)
     result = cli("export")
@@ -186,7 +208,7 @@ def test_duplicate_module_ids_fail_both_pages(repo: Repo, notion: NotionServer, 
     assert files(repo) == {}
 
 
-def test_prerequisite_cycle_is_not_written(repo: Repo, notion: NotionServer, cli) -> None:
+def test_prerequisite_cycle_is_not_written(repo: Repo, notion: NotionServer, cli: CLI) -> None:
     state = notion.state
     a = state.add_page(properties("a", "A"), body(), HOUR_AGO)
     b = state.add_page(properties("b", "B", prerequisites=[a["id"]]), body(), HOUR_AGO)
@@ -197,15 +219,17 @@ def test_prerequisite_cycle_is_not_written(repo: Repo, notion: NotionServer, cli
     assert files(repo) == {}
 
 
-def test_rate_limits_and_faults_still_export_everything(repo: Repo, notion: NotionServer,
-                                                        cli) -> None:
+def test_rate_limits_and_faults_still_export_everything(
+    repo: Repo, notion: NotionServer, cli: CLI
+) -> None:
     state = notion.state
     for i in range(6):
         state.add_page(properties(f"m{i}", f"M{i}"), body(f"Body {i}."), HOUR_AGO)
     state.bucket = Bucket(rate=30, burst=2)
     state.retry_after = 0.1
-    state.faults.extend([(r"POST /v1/data_sources", 503), (r"GET /v1/blocks", 502),
-                         (r"GET /v1/blocks", 500)])
+    state.faults.extend(
+        [(r"POST /v1/data_sources", 503), (r"GET /v1/blocks", 502), (r"GET /v1/blocks", 500)]
+    )
     result = cli("export")
     assert result.code == 0, result.out
     assert len(files(repo)) == 6
@@ -215,7 +239,7 @@ def test_rate_limits_and_faults_still_export_everything(repo: Repo, notion: Noti
     assert validate_paths([repo.modules]).valid
 
 
-def test_dry_run_writes_nothing_anywhere(repo: Repo, notion: NotionServer, cli) -> None:
+def test_dry_run_writes_nothing_anywhere(repo: Repo, notion: NotionServer, cli: CLI) -> None:
     page = notion.state.add_page(properties("a", "A"), [para(rt("x"))], HOUR_AGO)
     notion.state.add_page(properties("b", "B"), body(), HOUR_AGO)
     result = cli("export", "--dry-run")
@@ -225,8 +249,9 @@ def test_dry_run_writes_nothing_anywhere(repo: Repo, notion: NotionServer, cli) 
     assert notion.state.pages[page["id"]]["properties"]["Export Error"]["rich_text"] == []
 
 
-def test_step_summary_and_single_module(repo: Repo, notion: NotionServer, cli,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_step_summary_and_single_module(
+    repo: Repo, notion: NotionServer, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     summary = repo.root / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     notion.state.add_page(properties("a", "A"), body(), HOUR_AGO)
@@ -238,11 +263,14 @@ def test_step_summary_and_single_module(repo: Repo, notion: NotionServer, cli,
     assert "| b | B | exported |" in text
 
 
-def test_configuration_errors(repo: Repo, notion: NotionServer, cli,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
-    (repo.root / "pipeline.yaml").write_text("notion:\n  properties:\n    status: State\n"
-                                             f"  database_id: {notion.state.database_id}\n"
-                                             "  requests_per_second: 200\n")
+def test_configuration_errors(
+    repo: Repo, notion: NotionServer, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo.root / "pipeline.yaml").write_text(
+        "notion:\n  properties:\n    status: State\n"
+        f"  database_id: {notion.state.database_id}\n"
+        "  requests_per_second: 200\n"
+    )
     result = cli("export")
     assert result.code == 2
     assert "no property 'State'" in result.err
@@ -252,7 +280,7 @@ def test_configuration_errors(repo: Repo, notion: NotionServer, cli,
     assert "NOTION_TOKEN is not set" in cli("export").err
 
 
-def test_a_recorded_notion_page_exports(repo: Repo, notion: NotionServer, cli) -> None:
+def test_a_recorded_notion_page_exports(repo: Repo, notion: NotionServer, cli: CLI) -> None:
     """Real payloads from shared/notion-fixtures, as one section of a module."""
     state = notion.state
     recorded = tree("test_page_to_markdown.yaml", "00000000-0000-4000-8000-000000000004")
@@ -265,8 +293,11 @@ def test_a_recorded_notion_page_exports(repo: Repo, notion: NotionServer, cli) -
             local_files(b.get("children", []))
 
     local_files(recorded)
-    state.add_page(properties("recorded", "Recorded"),
-                   [heading("Section 1: Everything Notion has"), *recorded], HOUR_AGO)
+    state.add_page(
+        properties("recorded", "Recorded"),
+        [heading("Section 1: Everything Notion has"), *recorded],
+        HOUR_AGO,
+    )
     result = cli("export")
     assert result.code == 0, result.out
     assert "'button' cannot be exported" in result.out  # reported, with its block id
@@ -278,7 +309,7 @@ def test_a_recorded_notion_page_exports(repo: Repo, notion: NotionServer, cli) -
     assert validate_paths([repo.modules]).valid
 
 
-def test_export_one_page_by_id(repo: Repo, notion: NotionServer, cli) -> None:
+def test_export_one_page_by_id(repo: Repo, notion: NotionServer, cli: CLI) -> None:
     notion.state.add_page(properties("a", "A"), body(), HOUR_AGO)
     page = notion.state.add_page(properties("b", "B"), body(), HOUR_AGO)
     assert cli("export", "--page", page["id"]).code == 0
@@ -286,8 +317,9 @@ def test_export_one_page_by_id(repo: Repo, notion: NotionServer, cli) -> None:
     assert cli("export", "--page", page["id"], "--module", "b").code == 2
 
 
-def test_export_records_the_modules_it_looked_at(repo: Repo, notion: NotionServer,
-                                                 cli) -> None:
+def test_export_records_the_modules_it_looked_at(
+    repo: Repo, notion: NotionServer, cli: CLI
+) -> None:
     notion.state.add_page(properties("a", "A"), body(), HOUR_AGO)
     notion.state.add_page(properties("b", "B"), [para(rt("no sections"))], HOUR_AGO)
     cli("export")

@@ -28,9 +28,13 @@ def status(name: str) -> dict[str, Any]:
 
 def add_pages(state: NotionState, ready: int, other: int) -> None:
     for i in range(ready + other):
-        state.add_page({"Status": status("Ready" if i < ready else "Drafting"),
-                        "Module Name": {"id": "title", "type": "title",
-                                        "title": [rt(f"Module {i}")]}}, [para(rt("x"))])
+        state.add_page(
+            {
+                "Status": status("Ready" if i < ready else "Drafting"),
+                "Module Name": {"id": "title", "type": "title", "title": [rt(f"Module {i}")]},
+            },
+            [para(rt("x"))],
+        )
 
 
 READY = {"property": "Status", "status": {"equals": "Ready"}}
@@ -47,10 +51,17 @@ def test_query_filters_and_follows_cursors(notion: NotionServer) -> None:
 
 
 def test_block_tree_with_pagination_and_nesting(notion: NotionServer) -> None:
-    deep = block("bulleted_list_item", [
-        block("bulleted_list_item", [
-            block("bulleted_list_item", rich_text=[rt("level 3")])], rich_text=[rt("level 2")])
-    ], rich_text=[rt("level 1")])
+    deep = block(
+        "bulleted_list_item",
+        [
+            block(
+                "bulleted_list_item",
+                [block("bulleted_list_item", rich_text=[rt("level 3")])],
+                rich_text=[rt("level 2")],
+            )
+        ],
+        rich_text=[rt("level 1")],
+    )
     page = notion.state.add_page({}, [para(rt(f"p{i}")) for i in range(250)] + [deep])
     tree = api_for(notion).block_tree(page["id"])
     assert len(tree) == 251
@@ -83,8 +94,7 @@ def test_pacing_keeps_under_the_limit(notion: NotionServer) -> None:
 
 def test_5xx_on_the_query_is_retried(notion: NotionServer) -> None:
     add_pages(notion.state, ready=3, other=0)
-    notion.state.faults.extend([(r"POST /v1/data_sources", 502), (r"POST /v1/data_sources",
-                                                                   500)])
+    notion.state.faults.extend([(r"POST /v1/data_sources", 502), (r"POST /v1/data_sources", 500)])
     api = api_for(notion)
     api._sleep = lambda _s: None  # back-off waits are not what this test is about
     pages = list(api.query(notion.state.data_source_id, filter=READY))
@@ -121,8 +131,9 @@ def test_update_page_properties(notion: NotionServer) -> None:
     assert notion.state.pages[page["id"]]["properties"]["Status"]["status"]["name"] == "Live"
 
 
-def test_token_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch,
-                                          notion: NotionServer) -> None:
+def test_token_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, notion: NotionServer
+) -> None:
     monkeypatch.delenv("NOTION_TOKEN", raising=False)
     with pytest.raises(UsageError, match="NOTION_TOKEN is not set"):
         NotionAPI.from_environment()

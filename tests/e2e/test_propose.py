@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.builders import git, module
+from tests.conftest import CLI
 from tests.doubles.github_server import GITHUB_TOKEN, GitHubServer, GitHubState
 from tests.doubles.github_server import serve as serve_github
 from tests.doubles.notion_server import TOKEN, NotionServer, NotionState, point_cli_at
@@ -28,8 +29,10 @@ class World:
         path.write_text(json.dumps(data, indent=2) + "\n")
 
     def branch_file(self, module_id: str) -> dict[str, Any]:
-        return json.loads(git(self.bare, "show",
-                              f"notion/{module_id}:data/modules/{module_id}.json"))
+        data: dict[str, Any] = json.loads(
+            git(self.bare, "show", f"notion/{module_id}:data/modules/{module_id}.json")
+        )
+        return data
 
     def branch(self, module_id: str) -> str | None:
         return self.github.state.branch_sha(f"notion/{module_id}")
@@ -43,7 +46,8 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     git(tmp_path, "clone", "-q", str(bare), str(work))
     (work / "data" / "modules").mkdir(parents=True)
     (work / "data" / "modules" / "base.json").write_text(
-        json.dumps(module(module_id="base"), indent=2) + "\n")
+        json.dumps(module(module_id="base"), indent=2) + "\n"
+    )
     git(work, "add", ".")
     git(work, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "base")
     git(work, "push", "-q", "origin", "main")
@@ -60,7 +64,7 @@ def revised(n: int, **extra: Any) -> dict[str, Any]:
     return module(**{"module_id": "lab", "title": "Lab", "metadata": {"revision": n}, **extra})
 
 
-def test_new_same_changed_gone(world: World, cli) -> None:
+def test_new_same_changed_gone(world: World, cli: CLI) -> None:
     state = world.github.state
     world.write(revised(1))
     result = cli("propose")
@@ -102,16 +106,18 @@ def test_new_same_changed_gone(world: World, cli) -> None:
     assert world.branch("lab") is None
 
 
-def test_two_modules_two_pull_requests(world: World, cli) -> None:
+def test_two_modules_two_pull_requests(world: World, cli: CLI) -> None:
     world.write(revised(1))
     world.write(module(module_id="other", title="Other"))
     assert cli("propose").code == 0
     assert sorted(p["head"]["ref"] for p in world.github.state.pulls) == [
-        "notion/lab", "notion/other"]
+        "notion/lab",
+        "notion/other",
+    ]
     assert "other" not in json.dumps(world.branch_file("lab"))
 
 
-def test_crash_after_push_is_finished_by_the_next_run(world: World, cli) -> None:
+def test_crash_after_push_is_finished_by_the_next_run(world: World, cli: CLI) -> None:
     state = world.github.state
     state.fail_create_once = 403
     world.write(revised(1))
@@ -128,7 +134,7 @@ def test_crash_after_push_is_finished_by_the_next_run(world: World, cli) -> None
     assert world.branch("lab") == pushed, "the same files were pushed again"
 
 
-def test_a_pull_request_that_already_exists_is_reused(world: World, cli) -> None:
+def test_a_pull_request_that_already_exists_is_reused(world: World, cli: CLI) -> None:
     world.write(revised(1))
     cli("propose")
     state = world.github.state
@@ -152,11 +158,16 @@ def notion(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[NotionServ
         yield server
 
 
-def test_notion_row_gets_the_pull_request_link(world: World, notion: NotionServer,
-                                               cli) -> None:
-    page = notion.state.add_page({
-        "GitHub Branch/PR": {"id": "g", "type": "url", "url": None},
-        "Last Updated": {"id": "l", "type": "date", "date": None}}, [])
+def test_notion_row_gets_the_pull_request_link(
+    world: World, notion: NotionServer, cli: CLI
+) -> None:
+    page = notion.state.add_page(
+        {
+            "GitHub Branch/PR": {"id": "g", "type": "url", "url": None},
+            "Last Updated": {"id": "l", "type": "date", "date": None},
+        },
+        [],
+    )
     world.write(revised(1, notion_page_id=page["id"]))
     result = cli("propose")
     assert result.code == 0, result.err
@@ -167,7 +178,7 @@ def test_notion_row_gets_the_pull_request_link(world: World, notion: NotionServe
     assert GITHUB_TOKEN not in result.out + result.err
 
 
-def test_dry_run_pushes_and_opens_nothing(world: World, cli) -> None:
+def test_dry_run_pushes_and_opens_nothing(world: World, cli: CLI) -> None:
     world.write(revised(1))
     result = cli("propose", "--dry-run")
     assert "lab: updated" in result.out and "dry run" in result.out
@@ -175,15 +186,16 @@ def test_dry_run_pushes_and_opens_nothing(world: World, cli) -> None:
     assert world.branch("lab") is None
 
 
-def test_missing_settings(world: World, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_settings(world: World, cli: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_TOKEN")
     result = cli("propose")
     assert result.code == 2
     assert "GITHUB_TOKEN is not set" in result.err
 
 
-def test_failed_notion_write_back_keeps_the_pull_request(world: World, notion: NotionServer,
-                                                         cli) -> None:
+def test_failed_notion_write_back_keeps_the_pull_request(
+    world: World, notion: NotionServer, cli: CLI
+) -> None:
     page = notion.state.add_page({}, [])  # a row without the PR link property
     world.write(revised(1, notion_page_id=page["id"]))
     result = cli("propose")

@@ -11,8 +11,13 @@ from tests.conftest import Repo
 
 def test_python_dash_m_in_a_real_process(repo: Repo) -> None:
     broken_tree(repo)
-    done = subprocess.run([sys.executable, "-m", "pipeline", "validate", "-f", "github"],
-                          cwd=repo.root, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "validate", "-f", "github"],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 1
     assert done.stdout.startswith("::error file=data/modules/bad.json,line=4,")
     assert done.stderr == ""
@@ -20,10 +25,19 @@ def test_python_dash_m_in_a_real_process(repo: Repo) -> None:
 
 def test_internal_error_has_no_traceback(repo: Repo) -> None:
     repo.write(module())
-    done = subprocess.run([sys.executable, "-c", "import sys; from pipeline.cli import main;"
-                           "import pipeline.cli as c;"
-                           "c.validate_paths = lambda *a, **k: 1/0; main(['validate'])"],
-                          cwd=repo.root, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pipeline.cli import main;"
+            "import pipeline.cli as c;"
+            "c.validate_paths = lambda *a, **k: 1/0; main(['validate'])",
+        ],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 3
     assert "internal error (ZeroDivisionError)" in done.stderr
     assert "Traceback" not in done.stderr

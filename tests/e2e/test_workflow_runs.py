@@ -55,14 +55,19 @@ class Context:
         if head == "steps":
             step, _, output = rest.partition(".outputs.")
             return self.steps.get(step, {}).get(output, "")
-        source = {"secrets": self.secrets, "vars": self.vars, "inputs": self.inputs,
-                  "github": self.github}[head]
+        source = {
+            "secrets": self.secrets,
+            "vars": self.vars,
+            "inputs": self.inputs,
+            "github": self.github,
+        }[head]
         return source.get(rest, "")
 
     def render(self, text: str) -> str:
         def one(match: re.Match[str]) -> str:
             value = self.value(match.group(1))
             return str(value).lower() if isinstance(value, bool) else str(value)
+
         return _EXPRESSION.sub(one, text)
 
 
@@ -74,9 +79,14 @@ class StepRun:
     err: str
 
 
-def run_job(workflow_file: str, job: str, context: Context, workdir: Path,
-            runner_env: dict[str, str], services: dict[str, str] | None = None
-            ) -> list[StepRun]:
+def run_job(
+    workflow_file: str,
+    job: str,
+    context: Context,
+    workdir: Path,
+    runner_env: dict[str, str],
+    services: dict[str, str] | None = None,
+) -> list[StepRun]:
     """Run a job's steps like the runner: `bash -e`, stop at the first failure."""
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / workflow_file).read_text())
     spec = workflow["jobs"][job]
@@ -93,15 +103,19 @@ def run_job(workflow_file: str, job: str, context: Context, workdir: Path,
         if "uses" in step or step["run"].strip() == "pip install .":
             continue
         step_env = {**env, **{k: context.render(str(v)) for k, v in step.get("env", {}).items()}}
-        done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=workdir,
-                              env=step_env, capture_output=True, text=True, check=False,
-                              timeout=300)
+        done = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
+            cwd=workdir,
+            env=step_env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
         ran.append(StepRun(name, done.returncode, done.stdout, done.stderr))
         if done.returncode != 0 and not step.get("continue-on-error"):
             break
     return ran
-
-
 
 
 @dataclass
@@ -122,8 +136,7 @@ def org(tmp_path: Path) -> Iterator[Org]:
     clone = tmp_path / "checkout"
     git(tmp_path, "clone", "-q", str(bare), str(clone))
     (clone / "data" / "modules").mkdir(parents=True)
-    (clone / "data" / "reference.yaml").write_text(
-        (ROOT / "data" / "reference.yaml").read_text())
+    (clone / "data" / "reference.yaml").write_text((ROOT / "data" / "reference.yaml").read_text())
     (clone / "data" / "modules" / ".keep").write_text("")
     git(clone, "add", ".")
     git(clone, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "start")
@@ -134,28 +147,41 @@ def org(tmp_path: Path) -> Iterator[Org]:
     for notion in serve_notion(NotionState(schema=schema())):
         for github in serve_github(GitHubState(bare=bare)):
             (clone / "pipeline.yaml").write_text(
-                f"notion:\n  database_id: {notion.state.database_id}\n"
-                "  requests_per_second: 200\n")
-            env = {k: v for k, v in os.environ.items()
-                   if k not in ("DATABASE_URL", "NOTION_TOKEN", "GITHUB_TOKEN")}
-            env.update({"GITHUB_ACTIONS": "true", "CI": "true",
-                        "GITHUB_REPOSITORY": "frames/modules",
-                        "GITHUB_API_URL": github.url, "GITHUB_SERVER_URL": github.url,
-                        "GITHUB_SHA": "0" * 40, "GITHUB_ACTOR": "octocat",
-                        "GITHUB_EVENT_PATH": str(event),
-                        "GITHUB_STEP_SUMMARY": str(summary),
-                        "NOTION_API_BASE_URL": notion.url})
+                f"notion:\n  database_id: {notion.state.database_id}\n  requests_per_second: 200\n"
+            )
+            env = {
+                k: v
+                for k, v in os.environ.items()
+                if k not in ("DATABASE_URL", "NOTION_TOKEN", "GITHUB_TOKEN")
+            }
+            env.update(
+                {
+                    "GITHUB_ACTIONS": "true",
+                    "CI": "true",
+                    "GITHUB_REPOSITORY": "frames/modules",
+                    "GITHUB_API_URL": github.url,
+                    "GITHUB_SERVER_URL": github.url,
+                    "GITHUB_SHA": "0" * 40,
+                    "GITHUB_ACTOR": "octocat",
+                    "GITHUB_EVENT_PATH": str(event),
+                    "GITHUB_STEP_SUMMARY": str(summary),
+                    "NOTION_API_BASE_URL": notion.url,
+                }
+            )
             yield Org(clone, bare, notion, github, summary, env)
 
 
 def test_schedule_export_opens_a_pull_request(org: Org) -> None:
     page = org.notion.state.add_page(properties("lab-safety-101", "Lab Safety 101"), body())
-    context = Context(secrets={"NOTION_TOKEN": TOKEN, "PIPELINE_APP_PRIVATE_KEY": "k"},
-                      vars={"PIPELINE_APP_ID": "1"},
-                      steps={"app-token": {"token": GITHUB_TOKEN}},
-                      github={"run_id": "1"})
-    steps = run_job("export.yml", "export", context, org.clone, org.env | {
-        "GITHUB_EVENT_NAME": "schedule"})
+    context = Context(
+        secrets={"NOTION_TOKEN": TOKEN, "PIPELINE_APP_PRIVATE_KEY": "k"},
+        vars={"PIPELINE_APP_ID": "1"},
+        steps={"app-token": {"token": GITHUB_TOKEN}},
+        github={"run_id": "1"},
+    )
+    steps = run_job(
+        "export.yml", "export", context, org.clone, org.env | {"GITHUB_EVENT_NAME": "schedule"}
+    )
     assert [s.code for s in steps] == [0, 0], steps
     [pull] = org.github.state.pulls
     assert pull["head"]["ref"] == "notion/lab-safety-101"
@@ -168,18 +194,19 @@ def test_schedule_export_opens_a_pull_request(org: Org) -> None:
 
 def test_pull_request_gets_annotations_then_a_plan(org: Org, db: Database) -> None:
     modules = org.clone / "data" / "modules"
-    (modules / "bad.json").write_text(json.dumps(module(module_id="bad", status="live"),
-                                                 indent=2))
+    (modules / "bad.json").write_text(json.dumps(module(module_id="bad", status="live"), indent=2))
     context = Context()
     runner = org.env | {"GITHUB_EVENT_NAME": "pull_request"}
-    steps = run_job("validate.yml", "validate", context, org.clone, runner,
-                    services={"DATABASE_URL": db.url})
+    steps = run_job(
+        "validate.yml", "validate", context, org.clone, runner, services={"DATABASE_URL": db.url}
+    )
     assert steps[-1].code == 1
     assert steps[-1].out.startswith("::error file=data/modules/bad.json,line=4,col=13,")
 
     (modules / "bad.json").write_text(json.dumps(module(module_id="bad"), indent=2))
-    steps = run_job("validate.yml", "validate", context, org.clone, runner,
-                    services={"DATABASE_URL": db.url})
+    steps = run_job(
+        "validate.yml", "validate", context, org.clone, runner, services={"DATABASE_URL": db.url}
+    )
     assert [s.code for s in steps] == [0, 0], steps
     assert "## Deploy plan (dry run, nothing written)" in org.summary.read_text()
     assert "| bad | insert | 1 | published | 2 |" in org.summary.read_text()
@@ -187,17 +214,22 @@ def test_pull_request_gets_annotations_then_a_plan(org: Org, db: Database) -> No
 
 
 def test_push_to_main_deploys_and_marks_live(org: Org, db: Database) -> None:
-    page = org.notion.state.add_page({
-        "Status": {"id": "s", "type": "status", "status": {"name": "Ready"}},
-        "Last Updated": {"id": "l", "type": "date", "date": None}}, [])
+    page = org.notion.state.add_page(
+        {
+            "Status": {"id": "s", "type": "status", "status": {"name": "Ready"}},
+            "Last Updated": {"id": "l", "type": "date", "date": None},
+        },
+        [],
+    )
     (org.clone / "data" / "modules" / "lab.json").write_text(
-        json.dumps(module(module_id="lab", notion_page_id=page["id"]), indent=2))
+        json.dumps(module(module_id="lab", notion_page_id=page["id"]), indent=2)
+    )
     context = Context(secrets={"DATABASE_URL": db.url, "NOTION_TOKEN": TOKEN})
-    steps = run_job("deploy.yml", "deploy", context, org.clone, org.env | {
-        "GITHUB_EVENT_NAME": "push"})
+    steps = run_job(
+        "deploy.yml", "deploy", context, org.clone, org.env | {"GITHUB_EVENT_NAME": "push"}
+    )
     assert [s.code for s in steps] == [0, 0, 0], steps
-    assert db.rows("SELECT module_id, status, revision FROM modules") == [
-        ("lab", "published", 1)]
+    assert db.rows("SELECT module_id, status, revision FROM modules") == [("lab", "published", 1)]
     status = org.notion.state.pages[page["id"]]["properties"]["Status"]
     assert status["status"]["name"] == "Live"
     assert "lab: Live (revision 1)" in steps[-1].out

@@ -19,9 +19,11 @@ def test_defaults_without_a_file(tmp_path: Path) -> None:
 
 def test_overrides_merge_with_defaults(tmp_path: Path) -> None:
     path = tmp_path / "pipeline.yaml"
-    path.write_text("notion:\n  database_id: 0123456789abcdef0123456789abcdef\n"
-                    "  properties:\n    module_id: Slug\n"
-                    "  universities:\n    Cal Poly Pomona: cpp\n")
+    path.write_text(
+        "notion:\n  database_id: 0123456789abcdef0123456789abcdef\n"
+        "  properties:\n    module_id: Slug\n"
+        "  universities:\n    Cal Poly Pomona: cpp\n"
+    )
     notion = load_config(path).notion
     assert notion.database_id == "0123456789abcdef0123456789abcdef"
     assert notion.properties["module_id"] == "Slug"
@@ -29,13 +31,16 @@ def test_overrides_merge_with_defaults(tmp_path: Path) -> None:
     assert notion.universities == {"Cal Poly Pomona": "cpp"}
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("notion:\n  databse_id: x\n", "databse_id"),
-    ("notion:\n  database_id: not-an-id\n", "notion.database_id"),
-    ("notion:\n  properties:\n    colour: Colour\n", "colour"),
-    ("notion: [1, 2]\n", "notion"),
-    ("notion: {\n", "not readable YAML"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("notion:\n  databse_id: x\n", "databse_id"),
+        ("notion:\n  database_id: not-an-id\n", "notion.database_id"),
+        ("notion:\n  properties:\n    colour: Colour\n", "colour"),
+        ("notion: [1, 2]\n", "notion"),
+        ("notion: {\n", "not readable YAML"),
+    ],
+)
 def test_bad_config_names_the_key(tmp_path: Path, text: str, words: str) -> None:
     path = tmp_path / "pipeline.yaml"
     path.write_text(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from pipeline.propose import pr_body
@@ -10,9 +11,10 @@ from tests.conftest import ROOT
 
 
 def lab() -> dict[str, Any]:
-    import json
-
-    return json.loads((ROOT / "data" / "modules" / "lab-safety-101.json").read_text())
+    data: dict[str, Any] = json.loads(
+        (ROOT / "data" / "modules" / "lab-safety-101.json").read_text()
+    )
+    return data
 
 
 def test_new_module() -> None:
@@ -25,7 +27,8 @@ def test_new_module() -> None:
     assert "✅ `pipeline validate` passes." in text
     assert "https://www.notion.so/1a2b3c4d5e6f4a1b8c2d3e4f5a6b7c8d" in text
     assert text.index("#### 1. Welcome to Lab Safety (text, 2 min)") < text.index(
-        "#### 2. Locate Safety Equipment")
+        "#### 2. Locate Safety Equipment"
+    )
     assert '"hotspots_clicked": 5' in text
 
 
@@ -40,8 +43,12 @@ def test_changed_module() -> None:
     found = pr_body.changes(old, new)
     assert (found.added, found.changed, found.removed) == ([], [2], [4])
     assert found.fields == ["tags", "title"]
-    text = pr_body.body(old, new, validation=["data/modules/x.json 3:4: bad"],
-                        notes=["block 123 could not be exported"])
+    text = pr_body.body(
+        old,
+        new,
+        validation=["data/modules/x.json 3:4: bad"],
+        notes=["block 123 could not be exported"],
+    )
     assert "| Revision | 1 → 2 |" in text
     assert "| Sections removed | 4 (Check Your Understanding) |" in text
     assert "| Fields changed | `tags`, `title` |" in text

@@ -12,8 +12,14 @@ TEST_FILES = sorted(TESTS.rglob("test_*.py"))
 KINDS = ("unit", "db", "e2e")
 # What makes a test leave unit/: a real Postgres, a server double, a process.
 POSTGRES_FIXTURES = {"postgres", "db", "empty_db", "pooler"}
-OUT_OF_PROCESS = {"subprocess", "tests.doubles.notion_server", "tests.doubles.github_server",
-                  "tests.doubles.local_http", "http.server", "socket"}
+OUT_OF_PROCESS = {
+    "subprocess",
+    "tests.doubles.notion_server",
+    "tests.doubles.github_server",
+    "tests.doubles.local_http",
+    "http.server",
+    "socket",
+}
 
 
 def imported_modules(tree: ast.Module, package: str) -> set[str]:
@@ -41,10 +47,12 @@ def relative(path: Path) -> str:
 def test_no_test_file_imports_another(path: Path) -> None:
     package = ".".join(path.relative_to(TESTS.parent).parent.parts)
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    from_tests = [m for m in imported_modules(tree, package)
-                  if m.rsplit(".", 1)[-1].startswith("test_")]
+    from_tests = [
+        m for m in imported_modules(tree, package) if m.rsplit(".", 1)[-1].startswith("test_")
+    ]
     assert from_tests == [], (
-        f"{relative(path)} imports from {from_tests}: move shared helpers to tests/builders.py")
+        f"{relative(path)} imports from {from_tests}: move shared helpers to tests/builders.py"
+    )
 
 
 def test_the_rule_catches_each_import_form() -> None:
@@ -70,9 +78,12 @@ def test_every_test_file_is_in_unit_db_or_e2e(path: Path) -> None:
 @pytest.mark.parametrize("path", sorted((TESTS / "unit").glob("test_*.py")), ids=relative)
 def test_unit_tests_stay_in_process_without_postgres(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    arguments = {arg.arg for node in ast.walk(tree)
-                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-                 for arg in node.args.args}
+    arguments = {
+        arg.arg
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        for arg in node.args.args
+    }
     assert not arguments & POSTGRES_FIXTURES, f"{relative(path)} uses Postgres: tests/db"
     imports = imported_modules(tree, "tests.unit")
     assert not imports & OUT_OF_PROCESS, f"{relative(path)} leaves the process: tests/e2e"

@@ -9,7 +9,9 @@ import pytest
 from pipeline.sync.plan import (
     ENTITIES,
     NEVER_SYNCED,
+    Direction,
     NotionRow,
+    Step,
     SyncState,
     canonical,
     entities,
@@ -28,7 +30,7 @@ def synced(values: dict[str, object]) -> dict[str, SyncState]:
     return {"1": SyncState("1", "page-1", values_hash(values))}
 
 
-def actions(steps) -> list[tuple[str, str | None]]:
+def actions(steps: list[Step]) -> list[tuple[str, str | None]]:
     return [(s.action, s.postgres_id or s.notion_page_id) for s in steps]
 
 
@@ -63,11 +65,10 @@ def test_only_notion_changed_wins_on_pull_and_is_pending_on_push() -> None:
 
 
 @pytest.mark.parametrize("direction", ["push", "pull"])
-def test_both_changed_is_a_conflict_and_nothing_is_overwritten(direction) -> None:
+def test_both_changed_is_a_conflict_and_nothing_is_overwritten(direction: Direction) -> None:
     before = team("Structures")
     rows = [NotionRow("page-1", "1", team("Structures", "on_hold"))]
-    [step] = plan(TEAMS, {"1": team("Structures", "completed")}, rows, synced(before),
-                  direction)
+    [step] = plan(TEAMS, {"1": team("Structures", "completed")}, rows, synced(before), direction)
     assert step.action == "conflict"
     assert "both" in step.reason
 
@@ -113,10 +114,12 @@ def test_students_are_off_by_default_and_limited_to_listed_fields() -> None:
 
 def test_canonical_forms_compare_equal() -> None:
     projects = ENTITIES["projects"]
-    from_pg = canonical(projects, {"name": "CubeSat", "start_date": dt.date(2025, 9, 1),
-                                   "description": ""})
-    from_notion = canonical(projects, {"name": " CubeSat ", "start_date": "2025-09-01",
-                                       "description": None})
+    from_pg = canonical(
+        projects, {"name": "CubeSat", "start_date": dt.date(2025, 9, 1), "description": ""}
+    )
+    from_notion = canonical(
+        projects, {"name": " CubeSat ", "start_date": "2025-09-01", "description": None}
+    )
     assert values_hash(from_pg) == values_hash(from_notion)
     interfaces = ENTITIES["interfaces"]
     assert canonical(interfaces, {"energy_loss": 40.0})["energy_loss"] == 40

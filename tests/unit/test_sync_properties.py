@@ -10,9 +10,16 @@ def test_database_schema_has_options_and_bookkeeping() -> None:
     schema = database_properties(ENTITIES["teams"])
     assert schema["Name"] == {"title": {}}
     assert [o["name"] for o in schema["team_type"]["select"]["options"]] == [
-        "design", "analysis", "testing", "integration"]
+        "design",
+        "analysis",
+        "testing",
+        "integration",
+    ]
     assert [o["name"] for o in schema["sync_status"]["select"]["options"]] == [
-        "synced", "pending", "conflict"]
+        "synced",
+        "pending",
+        "conflict",
+    ]
     assert schema["postgres_id"] == {"rich_text": {}}
 
 

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from tests.builders import broken_tree, module
-from tests.conftest import Repo
+from tests.conftest import CLI, Repo
 
 
-def test_valid_tree_exits_zero(repo: Repo, cli) -> None:
+def test_valid_tree_exits_zero(repo: Repo, cli: CLI) -> None:
     repo.write(module())
     result = cli("validate")
     assert result.code == 0
     assert "1 module file valid" in result.out
 
 
-def test_text_format_groups_by_file(repo: Repo, cli) -> None:
+def test_text_format_groups_by_file(repo: Repo, cli: CLI) -> None:
     broken_tree(repo)
     result = cli("validate")
     assert result.code == 1
@@ -26,19 +29,21 @@ def test_text_format_groups_by_file(repo: Repo, cli) -> None:
     assert "1 errors in 1 of 2 files" in lines[-1]
 
 
-def test_github_format(repo: Repo, cli) -> None:
+def test_github_format(repo: Repo, cli: CLI) -> None:
     broken_tree(repo)
     result = cli("validate", "--format", "github")
     assert result.code == 1
     [annotation, summary] = result.out.splitlines()
-    assert annotation.startswith("::error file=data/modules/bad.json,line=4,col=13,"
-                                 "title=schema%3A /status::")
-    assert annotation.endswith('status "live" is not known; use one of: draft, ready, '
-                               "published, archived")
+    assert annotation.startswith(
+        "::error file=data/modules/bad.json,line=4,col=13,title=schema%3A /status::"
+    )
+    assert annotation.endswith(
+        'status "live" is not known; use one of: draft, ready, published, archived'
+    )
     assert summary == "2 module files checked: invalid (1 errors)"
 
 
-def test_github_format_escapes_newlines_and_commas(repo: Repo, cli) -> None:
+def test_github_format_escapes_newlines_and_commas(repo: Repo, cli: CLI) -> None:
     repo.write(module(module_id="x,y"), "x,y")
     result = cli("validate", "--format", "github")
     first = result.out.splitlines()[0]
@@ -46,7 +51,7 @@ def test_github_format_escapes_newlines_and_commas(repo: Repo, cli) -> None:
     assert "\n" not in first
 
 
-def test_json_format(repo: Repo, cli) -> None:
+def test_json_format(repo: Repo, cli: CLI) -> None:
     broken_tree(repo)
     result = cli("validate", "--format", "json")
     payload = json.loads(result.out)
@@ -54,12 +59,18 @@ def test_json_format(repo: Repo, cli) -> None:
     assert payload["files_checked"] == 2
     assert payload["error_count"] == 1
     [problem] = payload["problems"]
-    assert problem == {"file": "data/modules/bad.json", "line": 4, "column": 13,
-                       "pointer": "/status", "severity": "error", "check": "schema",
-                       "message": problem["message"]}
+    assert problem == {
+        "file": "data/modules/bad.json",
+        "line": 4,
+        "column": 13,
+        "pointer": "/status",
+        "severity": "error",
+        "check": "schema",
+        "message": problem["message"],
+    }
 
 
-def test_after_fixing_schema_the_rules_run(repo: Repo, cli) -> None:
+def test_after_fixing_schema_the_rules_run(repo: Repo, cli: CLI) -> None:
     broken_tree(repo)
     data = json.loads((repo.modules / "bad.json").read_text())
     data["status"] = "ready"
@@ -68,39 +79,43 @@ def test_after_fixing_schema_the_rules_run(repo: Repo, cli) -> None:
     assert [p["check"] for p in payload["problems"]] == ["section-numbers"]
 
 
-def test_explicit_paths_and_directories(repo: Repo, cli) -> None:
+def test_explicit_paths_and_directories(repo: Repo, cli: CLI) -> None:
     broken_tree(repo)
     assert cli("validate", "data/modules/demo.json").code == 0
     assert cli("validate", "data/modules/bad.json").code == 1
     assert cli("validate", "data/modules").code == 1
 
 
-def test_missing_path_is_a_usage_error(repo: Repo, cli) -> None:
+def test_missing_path_is_a_usage_error(repo: Repo, cli: CLI) -> None:
     result = cli("validate", "data/modules/nope.json")
     assert result.code == 2
     assert result.err.strip() == "error: data/modules/nope.json: no such file or directory"
 
 
-def test_no_modules_directory_is_a_usage_error(tmp_path, monkeypatch, cli) -> None:
+def test_no_modules_directory_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: CLI
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = cli("validate")
     assert result.code == 2
     assert "run from the repository root" in result.err
 
 
-def test_unknown_format_is_a_usage_error(repo: Repo, cli) -> None:
+def test_unknown_format_is_a_usage_error(repo: Repo, cli: CLI) -> None:
     result = cli("validate", "--format", "xml")
     assert result.code == 2
     assert "Traceback" not in result.err
 
 
-def test_help_has_an_example(cli) -> None:
+def test_help_has_an_example(cli: CLI) -> None:
     result = cli("validate", "--help")
     assert result.code == 0
     assert "Example:" in result.out
 
 
-def test_unreadable_directory_is_a_usage_error(tmp_path, monkeypatch, cli) -> None:
+def test_unreadable_directory_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: CLI
+) -> None:
     import os
 
     import pytest

@@ -15,7 +15,7 @@ from pipeline.modules.parse import duplicate_key_problems, may_have_duplicate_ke
 from pipeline.modules.schema import _detailed, _fast, schema_problems
 from pipeline.modules.validate import validate_paths
 from tests.builders import module
-from tests.conftest import Repo
+from tests.conftest import CLI, Repo
 
 BAD_INPUTS: list[tuple[str, bytes, str, tuple[int, int]]] = [
     ("not json", b"title: Lab Safety\n", "not valid JSON", (1, 1)),
@@ -35,10 +35,12 @@ BAD_INPUTS: list[tuple[str, bytes, str, tuple[int, int]]] = [
 ]
 
 
-@pytest.mark.parametrize(("raw", "words", "position"), [c[1:] for c in BAD_INPUTS],
-                         ids=[c[0] for c in BAD_INPUTS])
-def test_bad_input_gets_one_clear_message(repo: Repo, cli, raw: bytes, words: str,
-                                          position: tuple[int, int]) -> None:
+@pytest.mark.parametrize(
+    ("raw", "words", "position"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS]
+)
+def test_bad_input_gets_one_clear_message(
+    repo: Repo, cli: CLI, raw: bytes, words: str, position: tuple[int, int]
+) -> None:
     repo.write(raw, "demo")
     result = cli("validate", "--format", "json")
     assert result.code == 1
@@ -51,7 +53,7 @@ def test_bad_input_gets_one_clear_message(repo: Repo, cli, raw: bytes, words: st
     assert "Traceback" not in result.out + result.err
 
 
-def test_ten_megabyte_file(repo: Repo, cli) -> None:
+def test_ten_megabyte_file(repo: Repo, cli: CLI) -> None:
     data = module(description="x" * 10 * 1_048_576)
     repo.write(data)
     result = cli("validate")
@@ -66,7 +68,7 @@ def test_large_valid_file_under_the_limit(repo: Repo) -> None:
 
 
 @pytest.mark.parametrize("depth", [200, 5_000, 100_000])
-def test_deeply_nested_values(repo: Repo, cli, depth: int) -> None:
+def test_deeply_nested_values(repo: Repo, cli: CLI, depth: int) -> None:
     nested = "[" * depth + "]" * depth
     text = json.dumps(module(title="T")).replace('"T"', nested)
     repo.write(text, "demo")
@@ -94,7 +96,7 @@ def test_deep_free_form_config_with_an_error_elsewhere(repo: Repo) -> None:
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
-def test_unreadable_file_is_a_content_error(repo: Repo, cli) -> None:
+def test_unreadable_file_is_a_content_error(repo: Repo, cli: CLI) -> None:
     path = repo.write(module())
     path.chmod(0)
     result = cli("validate")
@@ -102,7 +104,7 @@ def test_unreadable_file_is_a_content_error(repo: Repo, cli) -> None:
     assert "cannot read the file" in result.out
 
 
-def test_directory_named_like_a_module_is_skipped(repo: Repo, cli) -> None:
+def test_directory_named_like_a_module_is_skipped(repo: Repo, cli: CLI) -> None:
     repo.write(module())
     (repo.modules / "dir.json").mkdir()
     result = cli("validate")
@@ -110,7 +112,7 @@ def test_directory_named_like_a_module_is_skipped(repo: Repo, cli) -> None:
     assert "1 module file valid" in result.out
 
 
-def test_dangling_symlink_is_a_content_error(repo: Repo, cli) -> None:
+def test_dangling_symlink_is_a_content_error(repo: Repo, cli: CLI) -> None:
     (repo.modules / "gone.json").symlink_to(repo.root / "nowhere.json")
     result = cli("validate")
     assert result.code == 1
@@ -119,10 +121,15 @@ def test_dangling_symlink_is_a_content_error(repo: Repo, cli) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(string.ascii_lowercase + "_", max_size=12), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(string.ascii_lowercase + "_", max_size=12), children, max_size=4)
+    ),
     max_leaves=30,
 )
 
@@ -132,14 +139,24 @@ module_like = st.fixed_dictionaries(
         "module_id": st.sampled_from(["demo", "Demo", "demo\n", ""]) | st.text(max_size=5),
         "title": st.text(max_size=5) | json_values,
         "status": st.sampled_from(["ready", "live", "draft"]) | json_values,
-        "sections": st.lists(st.fixed_dictionaries({
-            "section_number": st.integers(-1, 4) | json_values,
-            "section_type": st.sampled_from(["text", "video", "quiz", "nope"]),
-            "title": st.just("t") | json_values,
-            "content": st.just("c") | json_values,
-        }, optional={"media_url": st.sampled_from(
-            ["https://example.org/a.png", "data/assets/a.png", "x", None]) | json_values,
-            "section_config": json_values}), max_size=3),
+        "sections": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "section_number": st.integers(-1, 4) | json_values,
+                    "section_type": st.sampled_from(["text", "video", "quiz", "nope"]),
+                    "title": st.just("t") | json_values,
+                    "content": st.just("c") | json_values,
+                },
+                optional={
+                    "media_url": st.sampled_from(
+                        ["https://example.org/a.png", "data/assets/a.png", "x", None]
+                    )
+                    | json_values,
+                    "section_config": json_values,
+                },
+            ),
+            max_size=3,
+        ),
         "metadata": st.fixed_dictionaries({"revision": st.integers(0, 3) | json_values}),
         "prerequisites": st.lists(st.sampled_from(["demo", "other", "x y"]), max_size=3),
         "extra": json_values,
@@ -158,8 +175,11 @@ def test_random_json_never_crashes(value: object) -> None:
         return  # regex corner case; the fallback reported jsonschema-rs errors
 
 
-@settings(max_examples=200, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v).encode()))
 def test_random_bytes_never_crash(tmp_path: Path, raw: bytes) -> None:
     path = tmp_path / "demo.json"

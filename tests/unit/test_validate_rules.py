@@ -17,118 +17,298 @@ from tests.conftest import ROOT, Repo
 
 def interactive(hotspots: int, clicked: int) -> dict[str, Any]:
     return {
-        "section_number": 1, "section_type": "interactive", "title": "Find", "content": "",
-        "section_config": {"instruction": "Click", "hotspots": [
-            {"id": f"h{i}", "x": i, "y": i, "label": f"H{i}"} for i in range(hotspots)]},
+        "section_number": 1,
+        "section_type": "interactive",
+        "title": "Find",
+        "content": "",
+        "section_config": {
+            "instruction": "Click",
+            "hotspots": [
+                {"id": f"h{i}", "x": i, "y": i, "label": f"H{i}"} for i in range(hotspots)
+            ],
+        },
         "completion_criteria": {"type": "hotspots", "hotspots_clicked": clicked},
     }
 
 
 def checklist(ids: list[str], tasks: list[str]) -> dict[str, Any]:
-    return {"section_number": 1, "section_type": "checklist", "title": "Do", "content": "",
-            "section_config": {"items": [{"id": i, "label": i} for i in ids]},
-            "completion_criteria": {"type": "tasks", "tasks": tasks}}
+    return {
+        "section_number": 1,
+        "section_type": "checklist",
+        "title": "Do",
+        "content": "",
+        "section_config": {"items": [{"id": i, "label": i} for i in ids]},
+        "completion_criteria": {"type": "tasks", "tasks": tasks},
+    }
 
 
 def quiz(kind: str, answer: list[str]) -> dict[str, Any]:
-    return {"section_number": 1, "section_type": "quiz", "title": "Q", "content": "",
-            "section_config": {"questions": [{
-                "id": "q1", "prompt": "?", "kind": kind, "answer": answer,
-                "options": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]}]}}
+    return {
+        "section_number": 1,
+        "section_type": "quiz",
+        "title": "Q",
+        "content": "",
+        "section_config": {
+            "questions": [
+                {
+                    "id": "q1",
+                    "prompt": "?",
+                    "kind": kind,
+                    "answer": answer,
+                    "options": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}],
+                }
+            ]
+        },
+    }
 
 
 def image(url: str, content: str = "") -> dict[str, Any]:
-    return {"section_number": 1, "section_type": "image", "title": "Img", "content": content,
-            "media_url": url, "section_config": {"alt_text": "alt"}}
+    return {
+        "section_number": 1,
+        "section_type": "image",
+        "title": "Img",
+        "content": content,
+        "media_url": url,
+        "section_config": {"alt_text": "alt"},
+    }
 
 
-NOTION_URL = ("https://prod-files-secure.s3.us-west-2.amazonaws.com/abc/def/plan.png"
-              "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature=ff")
+NOTION_URL = (
+    "https://prod-files-secure.s3.us-west-2.amazonaws.com/abc/def/plan.png"
+    "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature=ff"
+)
 
 # (id, failing module, passing module, check, words in the message)
 CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, str]] = [
-    ("section gap", module(sections=[text(1), text(3)]), module(sections=[text(1), text(2)]),
-     "section-numbers", "section_number is 3 but this is section 2 of 2"),
-    ("section duplicate", module(sections=[text(1), text(1)]),
-     module(sections=[text(1), text(2)]), "section-numbers", "section_number 1 is used twice"),
-    ("section order", module(sections=[text(2), text(1)]), module(sections=[text(1), text(2)]),
-     "section-numbers", "number sections 1..2 in order"),
-    ("section from zero", module(sections=[text(0)]), module(sections=[text(1)]),
-     "schema", "section_number must be at least 1"),
-    ("unknown section type", module(sections=[{**text(1), "section_type": "vidoe"}]),
-     module(sections=[text(1)]), "schema", 'did you mean "video"'),
-    ("unknown status", module(status="live"), module(status="published"), "schema",
-     "status \"live\" is not known"),
+    (
+        "section gap",
+        module(sections=[text(1), text(3)]),
+        module(sections=[text(1), text(2)]),
+        "section-numbers",
+        "section_number is 3 but this is section 2 of 2",
+    ),
+    (
+        "section duplicate",
+        module(sections=[text(1), text(1)]),
+        module(sections=[text(1), text(2)]),
+        "section-numbers",
+        "section_number 1 is used twice",
+    ),
+    (
+        "section order",
+        module(sections=[text(2), text(1)]),
+        module(sections=[text(1), text(2)]),
+        "section-numbers",
+        "number sections 1..2 in order",
+    ),
+    (
+        "section from zero",
+        module(sections=[text(0)]),
+        module(sections=[text(1)]),
+        "schema",
+        "section_number must be at least 1",
+    ),
+    (
+        "unknown section type",
+        module(sections=[{**text(1), "section_type": "vidoe"}]),
+        module(sections=[text(1)]),
+        "schema",
+        'did you mean "video"',
+    ),
+    (
+        "unknown status",
+        module(status="live"),
+        module(status="published"),
+        "schema",
+        'status "live" is not known',
+    ),
     ("unknown field", module(titel="x"), module(), "schema", 'unknown field "titel"'),
-    ("missing field", {k: v for k, v in module().items() if k != "title"}, module(), "schema",
-     'missing required field "title"'),
+    (
+        "missing field",
+        {k: v for k, v in module().items() if k != "title"},
+        module(),
+        "schema",
+        'missing required field "title"',
+    ),
     ("bad slug", module(module_id="Demo_1"), module(), "schema", "must be a slug"),
-    ("self prerequisite", module(prerequisites=["demo"]), module(prerequisites=[]),
-     "references", "lists itself in prerequisites"),
-    ("hotspots over count", module(sections=[interactive(2, 3)]),
-     module(sections=[interactive(3, 3)]), "completion-criteria", "only 2 hotspots"),
-    ("unknown task", module(sections=[checklist(["a", "b"], ["a", "c"])]),
-     module(sections=[checklist(["a", "b"], ["a", "b"])]), "completion-criteria",
-     'task "c" is not an id'),
-    ("duplicate item id", module(sections=[checklist(["a", "a"], ["a"])]),
-     module(sections=[checklist(["a", "b"], ["a"])]), "section-config", 'id "a" is used more'),
-    ("quiz answer not an option", module(sections=[quiz("single", ["z"])]),
-     module(sections=[quiz("single", ["a"])]), "section-config", 'answer "z" is not one'),
-    ("single choice two answers", module(sections=[quiz("single", ["a", "b"])]),
-     module(sections=[quiz("multiple", ["a", "b"])]), "section-config", "exactly one answer"),
-    ("criteria wrong type", module(sections=[{**text(1), "completion_criteria": {
-        "type": "hotspots", "hotspots_clicked": 1}}]),
-     module(sections=[{**text(1), "completion_criteria": {"type": "time", "value": 30}}]),
-     "completion-criteria", "does not fit a text section"),
-    ("criteria missing value", module(sections=[{**text(1), "completion_criteria": {
-        "type": "time"}}]),
-     module(sections=[{**text(1), "completion_criteria": {"type": "time", "value": 30}}]),
-     "schema", 'missing required field "value"'),
-    ("image needs alt text", module(sections=[{**image("https://example.org/a.png"),
-                                               "section_config": {}}]),
-     module(sections=[image("https://example.org/a.png")]), "schema",
-     'missing required field "alt_text"'),
-    ("video needs media", module(sections=[{**text(1), "section_type": "video"}]),
-     module(sections=[{**text(1), "section_type": "video",
-                       "media_url": "https://example.org/v.mp4"}]),
-     "schema", 'missing required field "media_url"'),
-    ("notion hosted media", module(sections=[image(NOTION_URL)]),
-     module(sections=[image("https://example.org/plan.png")]), "notion-url", "expires"),
-    ("notion hosted in markdown", module(sections=[text(1, content=f"see ![p]({NOTION_URL})")]),
-     module(sections=[text(1, content="see ![p](https://example.org/p.png)")]), "notion-url",
-     "Notion-hosted"),
-    ("notion hosted in description", module(description=f"plan: {NOTION_URL}"),
-     module(description="plan: https://example.org/p.png"), "notion-url", "Notion-hosted"),
-    ("notion host in capitals", module(description="see https://FILE.Notion.SO/f/plan.png"),
-     module(description="see https://files.example.org/notion/plan.png"), "notion-url",
-     "Notion-hosted"),
-    ("notion static host", module(sections=[image("https://s3.amazonaws.com/secure.notion-static"
-                                                  ".com/a/plan.png")]),
-     module(sections=[image("https://s3.amazonaws.com/example/a/plan.png")]), "notion-url",
-     "expires"),
-    ("malformed url", module(sections=[image("https://exa mple.org/a.png")]),
-     module(sections=[image("https://example.org/a.png")]), "media-url", "not a well-formed URL"),
-    ("url without host", module(sections=[image("https:///a.png")]),
-     module(sections=[image("https://example.org/a.png")]), "media-url", "not a well-formed URL"),
-    ("served path instead of repo path", module(sections=[image("/assets/x.png")]),
-     module(sections=[image("data/assets/x.png")]), "media-url", "write data/assets/x.png"),
-    ("relative junk media", module(sections=[image("x.png")]),
-     module(sections=[image("data/assets/x.png")]), "media-url", "neither an https:// URL"),
-    ("dot-dot asset path", module(sections=[image("data/assets/../secrets.png")]),
-     module(sections=[image("data/assets/x.png")]), "media-url", "not a clean asset path"),
-    ("missing asset", module(sections=[image("data/assets/missing.png")]),
-     module(sections=[image("data/assets/x.png")]), "asset", "does not exist"),
-    ("missing asset in markdown", module(sections=[text(1, content="![a](data/assets/no.png)")]),
-     module(sections=[text(1, content="![a](data/assets/x.png)")]), "asset", "does not exist"),
-    ("notion page id", module(notion_page_id="abc123def456"),
-     module(notion_page_id="1a2b3c4d5e6f4a1b8c2d3e4f5a6b7c8d"), "schema", "Notion page id"),
+    (
+        "self prerequisite",
+        module(prerequisites=["demo"]),
+        module(prerequisites=[]),
+        "references",
+        "lists itself in prerequisites",
+    ),
+    (
+        "hotspots over count",
+        module(sections=[interactive(2, 3)]),
+        module(sections=[interactive(3, 3)]),
+        "completion-criteria",
+        "only 2 hotspots",
+    ),
+    (
+        "unknown task",
+        module(sections=[checklist(["a", "b"], ["a", "c"])]),
+        module(sections=[checklist(["a", "b"], ["a", "b"])]),
+        "completion-criteria",
+        'task "c" is not an id',
+    ),
+    (
+        "duplicate item id",
+        module(sections=[checklist(["a", "a"], ["a"])]),
+        module(sections=[checklist(["a", "b"], ["a"])]),
+        "section-config",
+        'id "a" is used more',
+    ),
+    (
+        "quiz answer not an option",
+        module(sections=[quiz("single", ["z"])]),
+        module(sections=[quiz("single", ["a"])]),
+        "section-config",
+        'answer "z" is not one',
+    ),
+    (
+        "single choice two answers",
+        module(sections=[quiz("single", ["a", "b"])]),
+        module(sections=[quiz("multiple", ["a", "b"])]),
+        "section-config",
+        "exactly one answer",
+    ),
+    (
+        "criteria wrong type",
+        module(
+            sections=[
+                {**text(1), "completion_criteria": {"type": "hotspots", "hotspots_clicked": 1}}
+            ]
+        ),
+        module(sections=[{**text(1), "completion_criteria": {"type": "time", "value": 30}}]),
+        "completion-criteria",
+        "does not fit a text section",
+    ),
+    (
+        "criteria missing value",
+        module(sections=[{**text(1), "completion_criteria": {"type": "time"}}]),
+        module(sections=[{**text(1), "completion_criteria": {"type": "time", "value": 30}}]),
+        "schema",
+        'missing required field "value"',
+    ),
+    (
+        "image needs alt text",
+        module(sections=[{**image("https://example.org/a.png"), "section_config": {}}]),
+        module(sections=[image("https://example.org/a.png")]),
+        "schema",
+        'missing required field "alt_text"',
+    ),
+    (
+        "video needs media",
+        module(sections=[{**text(1), "section_type": "video"}]),
+        module(
+            sections=[
+                {**text(1), "section_type": "video", "media_url": "https://example.org/v.mp4"}
+            ]
+        ),
+        "schema",
+        'missing required field "media_url"',
+    ),
+    (
+        "notion hosted media",
+        module(sections=[image(NOTION_URL)]),
+        module(sections=[image("https://example.org/plan.png")]),
+        "notion-url",
+        "expires",
+    ),
+    (
+        "notion hosted in markdown",
+        module(sections=[text(1, content=f"see ![p]({NOTION_URL})")]),
+        module(sections=[text(1, content="see ![p](https://example.org/p.png)")]),
+        "notion-url",
+        "Notion-hosted",
+    ),
+    (
+        "notion hosted in description",
+        module(description=f"plan: {NOTION_URL}"),
+        module(description="plan: https://example.org/p.png"),
+        "notion-url",
+        "Notion-hosted",
+    ),
+    (
+        "notion host in capitals",
+        module(description="see https://FILE.Notion.SO/f/plan.png"),
+        module(description="see https://files.example.org/notion/plan.png"),
+        "notion-url",
+        "Notion-hosted",
+    ),
+    (
+        "notion static host",
+        module(sections=[image("https://s3.amazonaws.com/secure.notion-static.com/a/plan.png")]),
+        module(sections=[image("https://s3.amazonaws.com/example/a/plan.png")]),
+        "notion-url",
+        "expires",
+    ),
+    (
+        "malformed url",
+        module(sections=[image("https://exa mple.org/a.png")]),
+        module(sections=[image("https://example.org/a.png")]),
+        "media-url",
+        "not a well-formed URL",
+    ),
+    (
+        "url without host",
+        module(sections=[image("https:///a.png")]),
+        module(sections=[image("https://example.org/a.png")]),
+        "media-url",
+        "not a well-formed URL",
+    ),
+    (
+        "served path instead of repo path",
+        module(sections=[image("/assets/x.png")]),
+        module(sections=[image("data/assets/x.png")]),
+        "media-url",
+        "write data/assets/x.png",
+    ),
+    (
+        "relative junk media",
+        module(sections=[image("x.png")]),
+        module(sections=[image("data/assets/x.png")]),
+        "media-url",
+        "neither an https:// URL",
+    ),
+    (
+        "dot-dot asset path",
+        module(sections=[image("data/assets/../secrets.png")]),
+        module(sections=[image("data/assets/x.png")]),
+        "media-url",
+        "not a clean asset path",
+    ),
+    (
+        "missing asset",
+        module(sections=[image("data/assets/missing.png")]),
+        module(sections=[image("data/assets/x.png")]),
+        "asset",
+        "does not exist",
+    ),
+    (
+        "missing asset in markdown",
+        module(sections=[text(1, content="![a](data/assets/no.png)")]),
+        module(sections=[text(1, content="![a](data/assets/x.png)")]),
+        "asset",
+        "does not exist",
+    ),
+    (
+        "notion page id",
+        module(notion_page_id="abc123def456"),
+        module(notion_page_id="1a2b3c4d5e6f4a1b8c2d3e4f5a6b7c8d"),
+        "schema",
+        "Notion page id",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("failing", "passing", "check", "words"),
-                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_rule_fails_and_passes(repo: Repo, failing: dict[str, Any], passing: dict[str, Any],
-                               check: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("failing", "passing", "check", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_rule_fails_and_passes(
+    repo: Repo, failing: dict[str, Any], passing: dict[str, Any], check: str, words: str
+) -> None:
     repo.asset("data/assets/x.png")
     repo.write(failing, "demo")
     report = validate_paths([repo.modules])
@@ -237,14 +417,14 @@ def test_problems_point_at_the_line_of_the_value(repo: Repo) -> None:
     [problem] = validate_paths([repo.modules]).problems
     lines = path.read_text().splitlines()
     assert '"vidoe"' in lines[problem.line - 1]
-    assert lines[problem.line - 1][problem.column - 1:].startswith('"vidoe"')
+    assert lines[problem.line - 1][problem.column - 1 :].startswith('"vidoe"')
 
 
 def test_unknown_field_points_at_its_key(repo: Repo) -> None:
     path = repo.write(module(sections=[{**text(1), "colour": "red"}]))
     [problem] = validate_paths([repo.modules]).problems
     line = path.read_text().splitlines()[problem.line - 1]
-    assert line[problem.column - 1:].startswith('"colour"')
+    assert line[problem.column - 1 :].startswith('"colour"')
     assert problem.pointer == "/sections/0/colour"
 
 
@@ -252,8 +432,13 @@ def test_parallel_and_serial_checks_agree(repo: Repo, monkeypatch: pytest.Monkey
     repo.asset("data/assets/x.png")
     for i in range(30):
         prerequisites = [f"m{(i + 1) % 30}"] if i % 3 == 0 else []
-        repo.write(module(module_id=f"m{i}", prerequisites=prerequisites,
-                          sections=[image("data/assets/x.png" if i % 4 else "data/assets/no.png")]))
+        repo.write(
+            module(
+                module_id=f"m{i}",
+                prerequisites=prerequisites,
+                sections=[image("data/assets/x.png" if i % 4 else "data/assets/no.png")],
+            )
+        )
     repo.write(module(module_id="m5", status="bogus"))
     repo.write(module(module_id="m8", prerequisites=["ghost"]))
     repo.write("{broken", "m7")

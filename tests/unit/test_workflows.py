@@ -16,7 +16,7 @@ _EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}")
 
 
 def load(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text())
+    data: dict[Any, Any] = yaml.safe_load(path.read_text())
     data["on"] = data.pop(True, data.get("on"))  # YAML reads the key `on` as True
     return data
 
@@ -26,8 +26,7 @@ def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_the_four_workflows_exist() -> None:
-    assert [p.name for p in WORKFLOWS] == ["ci.yml", "deploy.yml", "export.yml",
-                                           "validate.yml"]
+    assert [p.name for p in WORKFLOWS] == ["ci.yml", "deploy.yml", "export.yml", "validate.yml"]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -63,5 +62,4 @@ def test_deploy_is_never_cancelled_and_needs_the_environment() -> None:
     assert workflow["concurrency"]["cancel-in-progress"] is False
     assert workflow["jobs"]["deploy"]["environment"] == "production"
     commands = [s["run"] for s in steps(workflow) if "run" in s]
-    assert commands[-3:] == ["pipeline db migrate", "pipeline deploy",
-                             "pipeline notion mark-live"]
+    assert commands[-3:] == ["pipeline db migrate", "pipeline deploy", "pipeline notion mark-live"]

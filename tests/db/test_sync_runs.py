@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.conftest import CLI, Database, Repo
-from tests.doubles.notion_server import NotionServer, NotionState, point_cli_at, serve
+from tests.doubles.notion_server import NotionServer, NotionState, edit_time, point_cli_at, serve
 
 
 @pytest.fixture
@@ -51,7 +50,7 @@ def edit(page: dict[str, Any], name: str, kind: str, value: Any) -> None:
     if kind == "select":
         value = {"name": value}
     page["properties"][name][kind] = value
-    page["last_edited_time"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    page["last_edited_time"] = edit_time()
 
 
 def test_push_then_edit_in_notion_then_pull(

@@ -5,7 +5,8 @@ Notion's shapes: database -> data sources; data source query with filters,
 sorts and cursors; pages retrieve and update; block children with
 pagination; comments; error bodies {"object": "error", "status", "code",
 "message"}; 429 rate_limited with Retry-After from a token bucket; injected
-5xx; Notion-hosted file URLs that expire.
+5xx; Notion-hosted file URLs that expire; created_time and last_edited_time
+rounded down to the minute, as Notion gives them.
 """
 
 from __future__ import annotations
@@ -28,8 +29,14 @@ from tests.doubles.local_http import LocalServer, run_server
 TOKEN = "secret_test_token_do_not_print"
 
 
-def now_iso(at: float | None = None) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(at or time.time()))
+def edit_time(at: float | None = None) -> str:
+    """A created_time or last_edited_time as Notion gives it: rounded down to the minute."""
+    return time.strftime("%Y-%m-%dT%H:%M:00.000Z", time.gmtime(time.time() if at is None else at))
+
+
+def _iso(at: float) -> str:
+    """Any other time (a file URL's expiry_time): to the second."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(at))
 
 
 @dataclass
@@ -95,8 +102,8 @@ class NotionState:
         page = {
             "object": "page",
             "id": page_id,
-            "created_time": now_iso(edited),
-            "last_edited_time": now_iso(edited),
+            "created_time": edit_time(edited),
+            "last_edited_time": edit_time(edited),
             "in_trash": False,
             "archived": False,
             "parent": {
@@ -134,7 +141,7 @@ class NotionState:
         return {
             "url": f"{base_url}/files/{key}?X-Amz-Expires=3600&X-Amz-Signature=abc"
             f"&expires={expires:.0f}",
-            "expiry_time": now_iso(expires),
+            "expiry_time": _iso(expires),
         }
 
 
@@ -313,7 +320,7 @@ class Handler(BaseHTTPRequestHandler):
                     "type": kind,
                     kind: stored,
                 }
-            page["last_edited_time"] = now_iso()
+            page["last_edited_time"] = edit_time()
             return self._send(200, page)
         return self._error(400, "invalid_request_url", "Invalid request URL.")
 

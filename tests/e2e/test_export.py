@@ -18,6 +18,7 @@ from tests.doubles.notion_server import (
     Bucket,
     NotionServer,
     NotionState,
+    edit_time,
     point_cli_at,
     serve,
 )
@@ -91,7 +92,7 @@ def test_incremental_runs_ask_only_for_edited_pages(
 
     edited = next(iter(state.pages.values()))
     state.set_blocks(edited["id"], body("New words."))
-    edited["last_edited_time"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    edited["last_edited_time"] = edit_time()
     state.hits.clear()
     result = cli("export")
     assert "1 exported, 0 unchanged" in result.out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -141,3 +142,17 @@ def test_token_comes_from_the_environment(
     monkeypatch.setenv("NOTION_API_BASE_URL", notion.url)
     api = NotionAPI.from_environment(per_second=100)
     assert api.data_source_id(notion.state.database_id) == notion.state.data_source_id
+
+
+def test_edit_times_are_whole_minutes_like_notion(notion: NotionServer) -> None:
+    """Notion gives created_time and last_edited_time to the minute, never the second."""
+    page = notion.state.add_page({"Status": status("Ready")}, [], edited=1_764_167_459.5)
+    assert (page["created_time"], page["last_edited_time"]) == (
+        "2025-11-26T14:30:00.000Z",
+        "2025-11-26T14:30:00.000Z",
+    )
+    api = api_for(notion)
+    api.update_page(page["id"], {"Status": {"status": {"name": "Live"}}})
+    edited = api.page(page["id"])["last_edited_time"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z", edited), edited
+    assert edited > "2025-11-26T14:30:00.000Z"

@@ -99,6 +99,12 @@ def test_status_and_show(
     assert "no module 'nope' in the database" in missing.err
 
 
+REFERENCE_ROWS = (
+    "SELECT (SELECT count(*) FROM universities), (SELECT count(*) FROM faculty), "
+    "(SELECT count(*) FROM teams)"
+)
+
+
 def test_seed_errors(repo: Repo, db: Database, cli: CLI) -> None:
     bad = repo.root / "ref.yaml"
     bad.write_text("universities:\n  - name: no id\n")
@@ -110,8 +116,11 @@ def test_seed_errors(repo: Repo, db: Database, cli: CLI) -> None:
     assert result.code == 1
     assert "faculty 'f'" in result.err and "nowhere" in result.err
     assert cli("db", "seed", "missing.yaml").code == 2
+    assert db.rows(REFERENCE_ROWS) == [(0, 0, 0)], "a failed seed wrote rows"
     assert cli("db", "seed", str(ROOT / "data" / "reference.yaml")).code == 0
+    assert db.rows(REFERENCE_ROWS) == [(1, 1, 1)]
     assert cli("db", "seed", str(ROOT / "data" / "reference.yaml")).code == 0  # idempotent
+    assert db.rows(REFERENCE_ROWS) == [(1, 1, 1)]
 
 
 def test_readme_main_job_on_the_embedded_database(

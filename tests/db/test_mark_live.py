@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from tests.builders import module
@@ -31,6 +33,7 @@ def test_deployed_modules_are_marked_live(
         repo.write(module(module_id="b"))
         assert cli("deploy").code == 0
 
+        before = datetime.now(UTC).replace(microsecond=0)
         result = cli("notion", "mark-live")
         assert result.code == 0, result.err
         assert "a: Live (revision 1)" in result.out
@@ -38,11 +41,16 @@ def test_deployed_modules_are_marked_live(
         props = notion.state.pages[page["id"]]["properties"]
         assert props["Status"]["status"]["name"] == "Live"
         assert props["Deployed Revision"]["number"] == 1
-        assert props["Last Updated"]["date"]["start"].startswith("20")
+        stamp = datetime.fromisoformat(props["Last Updated"]["date"]["start"])
+        assert before <= stamp <= datetime.now(UTC), stamp  # when it was marked, in UTC
 
         again = cli("notion", "mark-live")  # a rerun sets the same values
         assert again.code == 0
-        assert notion.state.pages[page["id"]]["properties"]["Status"]["status"]["name"] == "Live"
+        props = notion.state.pages[page["id"]]["properties"]
+        assert (props["Status"]["status"]["name"], props["Deployed Revision"]["number"]) == (
+            "Live",
+            1,
+        )
 
 
 def test_mark_live_before_any_deploy(

@@ -48,24 +48,34 @@ def children_by_parent(cassette: str) -> dict[str, list[dict[str, Any]]]:
     return pages
 
 
+def _with_children(
+    blocks: list[dict[str, Any]], by_parent: dict[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            **block,
+            "children": _with_children(by_parent.get(block["id"], []), by_parent)
+            if block.get("has_children")
+            else [],
+        }
+        for block in blocks
+    ]
+
+
 def tree(cassette: str, root: str) -> list[dict[str, Any]]:
     """The blocks under `root`, each with "children" filled in from the recording."""
     by_parent = children_by_parent(cassette)
-
-    def build(parent: str) -> list[dict[str, Any]]:
-        return [
-            {**block, "children": build(block["id"]) if block.get("has_children") else []}
-            for block in by_parent.get(parent, [])
-        ]
-
-    return build(root)
+    return _with_children(by_parent.get(root, []), by_parent)
 
 
 def all_blocks() -> list[dict[str, Any]]:
-    """Every block object in every cassette, without children."""
+    """Every block object in every cassette, with "children" filled in from its cassette
+    (empty where the recording never asked for them)."""
     blocks = []
     for cassette in sorted(p.name for p in FIXTURES.glob("*.yaml")):
+        by_parent = children_by_parent(cassette)
         for _method, _uri, body in responses(cassette):
             objects = body.get("results", [body]) if isinstance(body, dict) else []
-            blocks += [o for o in objects if isinstance(o, dict) and o.get("object") == "block"]
+            found = [o for o in objects if isinstance(o, dict) and o.get("object") == "block"]
+            blocks += _with_children(found, by_parent)
     return blocks

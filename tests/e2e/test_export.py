@@ -99,6 +99,10 @@ def test_incremental_runs_ask_only_for_edited_pages(
     assert state.hits["GET /v1/blocks/{id}/children"] == 1
 
 
+def file_downloads(state: NotionState) -> int:
+    return sum(n for request, n in state.hits.items() if request.startswith("GET /files/"))
+
+
 def test_notion_hosted_files_are_downloaded_once(
     repo: Repo, notion: NotionServer, cli: CLI
 ) -> None:
@@ -119,13 +123,12 @@ def test_notion_hosted_files_are_downloaded_once(
     assert path.startswith("data/assets/a/") and path.endswith(".png")
     assert (repo.root / path).read_bytes() == b"\x89PNG fake"
     assert "amazonaws" not in json.dumps(data) and "X-Amz" not in json.dumps(data)
-    downloads = state.hits["GET /files/{id}"] + sum(
-        n for k, n in state.hits.items() if k.startswith("GET /files/")
-    )
+    assert file_downloads(state) == 1, state.hits
 
     page["last_edited_time"] = "2030-01-01T00:00:00.000Z"  # page edited, file not
     assert cli("export", "--full").code == 0
-    assert sum(n for k, n in state.hits.items() if k.startswith("GET /files/")) == downloads
+    assert file_downloads(state) == 1, "the unchanged file was downloaded again"
+    assert json.loads((repo.modules / "a.json").read_text())["sections"][0]["media_url"] == path
 
 
 def test_expired_file_url_fails_only_that_page(repo: Repo, notion: NotionServer, cli: CLI) -> None:

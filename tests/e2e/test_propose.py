@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -169,11 +170,13 @@ def test_notion_row_gets_the_pull_request_link(
         [],
     )
     world.write(revised(1, notion_page_id=page["id"]))
+    before = datetime.now(UTC).replace(microsecond=0)
     result = cli("propose")
     assert result.code == 0, result.err
     props = notion.state.pages[page["id"]]["properties"]
     assert props["GitHub Branch/PR"]["url"] == "https://github.com/frames/modules/pull/1"
-    assert props["Last Updated"]["date"]["start"].startswith("20")
+    stamp = datetime.fromisoformat(props["Last Updated"]["date"]["start"])
+    assert before <= stamp <= datetime.now(UTC), stamp  # when the PR was opened, in UTC
     assert TOKEN not in result.out + result.err
     assert GITHUB_TOKEN not in result.out + result.err
 

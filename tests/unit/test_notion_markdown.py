@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -257,18 +258,49 @@ def test_recorded_page() -> None:
     assert text.count("This is the original Paragraph on Page") == 1
 
 
-@pytest.mark.parametrize("recorded", all_blocks(), ids=lambda b: f"{b['type']}-{b['id'][-6:]}")
+RECORDED = all_blocks()
+# Blocks whose content is their children: alone they write nothing, and lose nothing.
+CONTAINERS = ("column_list", "column", "synced_block", "tab")
+
+
+def words(block: dict[str, Any], skipped: set[str]) -> list[str]:
+    """The words of a block's text (rich text, caption, table cells) and its children's,
+    leaving out blocks reported as skipped. Markdown escapes punctuation, not words."""
+    if block["id"] in skipped:
+        return []
+    payload = block.get(block["type"], {})
+    items = [*payload.get("rich_text", []), *payload.get("caption", [])]
+    items += [item for cell in payload.get("cells", []) for item in cell]
+    found = [w for item in items for w in re.findall(r"[^\W_]+", item.get("plain_text", ""))]
+    return found + [w for child in block["children"] for w in words(child, skipped)]
+
+
+@pytest.mark.parametrize("recorded", RECORDED, ids=lambda b: f"{b['type']}-{b['id'][-6:]}")
 def test_every_recorded_block_converts_or_is_reported(recorded: dict[str, Any]) -> None:
-    rendered = to_markdown([{**recorded, "children": []}])
-    produced = bool(rendered.markdown) or bool(rendered.skipped)
-    contentless = recorded["type"] in (
-        "paragraph",
-        "column_list",
-        "column",
-        "synced_block",
-        "tab",
-        "table",
-        "table_of_contents",
-        "table_row",
-    )
-    assert produced or contentless, recorded["type"]
+    kind = recorded["type"]
+    alone = to_markdown([{**recorded, "children": []}])
+    if kind in CONTAINERS:
+        assert (alone.markdown, alone.skipped) == ("", [])
+    elif kind == "table_of_contents":
+        with_heading = to_markdown([recorded, block("heading_1", rich_text=[rt("Probe")])])
+        assert with_heading.markdown == "- Probe\n\n# Probe\n"
+    else:
+        assert alone.markdown or alone.skipped, kind
+    # Its text, and its recorded children's, is in the Markdown: nothing dropped silently.
+    whole = to_markdown([recorded])
+    skipped = {s.block_id for s in whole.skipped}
+    missing = [w for w in words(recorded, skipped) if w not in whole.markdown]
+    assert missing == [], whole.markdown
+    if kind == "table":  # every row, even of empty cells; GFM needs a header row
+        header = 0 if recorded["table"].get("has_column_header") else 1
+        lines = [line for line in whole.markdown.splitlines() if line.startswith("|")]
+        assert len(lines) == header + 1 + len(recorded["children"]), whole.markdown
+
+
+def test_recorded_paragraphs_and_tables_have_text_to_check() -> None:
+    """The check above is not empty for the blocks whose text matters most."""
+    paragraphs = [b for b in RECORDED if b["type"] == "paragraph"]
+    tables = [b for b in RECORDED if b["type"] == "table"]
+    assert len(paragraphs) >= 50 and all(words(b, set()) for b in paragraphs)
+    assert len(tables) >= 10 and all(b["children"] for b in tables)
+    assert sum(bool(words(b, set())) for b in tables) >= 7

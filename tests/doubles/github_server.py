@@ -1,0 +1,235 @@
+"""A local GitHub REST API for tests: PyGithub talks to it over HTTP.
+
+It speaks the pull-request, label, comment and repository endpoints with
+GitHub's response and error shapes, including 422 "A pull request already
+exists for owner:branch." Branches come from the real bare git repository the
+tests push to, as on GitHub.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.doubles.local_http import LocalServer, run_server
+
+GITHUB_TOKEN = "ghs_test_token_never_printed"
+
+
+@dataclass
+class GitHubState:
+    bare: Path
+    owner: str = "frames"
+    name: str = "modules"
+    default_branch: str = "main"
+    pulls: list[dict[str, Any]] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    hits: Counter[str] = field(default_factory=Counter)
+    fail_create_once: int | None = None  # status to answer the next PR creation with
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    def branch_sha(self, branch: str) -> str | None:
+        done = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+            cwd=self.bare,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return done.stdout.strip() or None
+
+    def open_pulls(self) -> list[dict[str, Any]]:
+        return [p for p in self.pulls if p["state"] == "open"]
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: GitHubServer
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+    def _send(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status: int, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        body: dict[str, Any] = {
+            "message": message,
+            "documentation_url": "https://docs.github.com/rest",
+        }
+        if errors:
+            body["errors"] = errors
+        self._send(status, body)
+
+    def _route(self) -> tuple[str, dict[str, str], Any] | None:
+        parts = urlsplit(self.path)
+        state = self.server.state
+        with state.lock:
+            state.hits[f"{self.command} {re.sub(r'/[0-9]+', '/N', parts.path)}"] += 1
+        if (
+            self.headers.get("Authorization") != f"token {GITHUB_TOKEN}"
+            and self.headers.get("Authorization") != f"Bearer {GITHUB_TOKEN}"
+        ):
+            self._error(401, "Bad credentials")
+            return None
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}") if length else {}
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        prefix = f"/repos/{state.full_name}"
+        if not parts.path.startswith(prefix):
+            self._error(404, "Not Found")
+            return None
+        return parts.path[len(prefix) :], query, body
+
+    def _repo(self) -> dict[str, Any]:
+        s = self.server.state
+        base = self.server.url
+        return {
+            "id": 1,
+            "name": s.name,
+            "full_name": s.full_name,
+            "owner": {"login": s.owner, "id": 2, "type": "Organization"},
+            "default_branch": s.default_branch,
+            "private": False,
+            "url": f"{base}/repos/{s.full_name}",
+            "html_url": f"https://github.com/{s.full_name}",
+        }
+
+    def _pull(self, number: int) -> dict[str, Any] | None:
+        return next((p for p in self.server.state.pulls if p["number"] == number), None)
+
+    def do_GET(self) -> None:
+        route = self._route()
+        if route is None:
+            return None
+        path, query, _ = route
+        state = self.server.state
+        if path == "":
+            return self._send(200, self._repo())
+        if path == "/pulls":
+            pulls = [p for p in state.pulls if query.get("state", "open") in (p["state"], "all")]
+            if "head" in query:
+                pulls = [p for p in pulls if p["head"]["label"] == query["head"]]
+            return self._send(200, pulls)
+        if m := re.fullmatch(r"/pulls/(\d+)", path):
+            pull = self._pull(int(m[1]))
+            return self._send(200, pull) if pull else self._error(404, "Not Found")
+        return self._error(404, "Not Found")
+
+    def do_POST(self) -> None:
+        route = self._route()
+        if route is None:
+            return None
+        path, _, body = route
+        state = self.server.state
+        if path == "/pulls":
+            return self._create_pull(body)
+        if m := re.fullmatch(r"/issues/(\d+)/(labels|comments)", path):
+            pull = self._pull(int(m[1]))
+            if pull is None:
+                return self._error(404, "Not Found")
+            if m[2] == "labels":
+                names = {label["name"] for label in pull["labels"]}
+                wanted = body if isinstance(body, list) else body.get("labels", [])
+                for name in wanted:  # GitHub takes a list or {"labels": [...]}
+                    if name not in names:
+                        pull["labels"].append(
+                            {"id": len(names) + 1, "name": name, "color": "ededed"}
+                        )
+                return self._send(200, pull["labels"])
+            comment = {
+                "id": len(state.comments) + 1,
+                "body": body.get("body", ""),
+                "issue_number": pull["number"],
+            }
+            state.comments.append(comment)
+            return self._send(201, comment)
+        return self._error(404, "Not Found")
+
+    def do_PATCH(self) -> None:
+        route = self._route()
+        if route is None:
+            return None
+        path, _, body = route
+        if m := re.fullmatch(r"/pulls/(\d+)", path):
+            pull = self._pull(int(m[1]))
+            if pull is None:
+                return self._error(404, "Not Found")
+            for key in ("title", "body", "state"):
+                if key in body:
+                    pull[key] = body[key]
+            return self._send(200, pull)
+        return self._error(404, "Not Found")
+
+    def _create_pull(self, body: dict[str, Any]) -> None:
+        state = self.server.state
+        if state.fail_create_once is not None:
+            status, state.fail_create_once = state.fail_create_once, None
+            return self._error(status, "Server Error")
+        head = body.get("head", "")
+        branch = head.split(":", 1)[-1]
+        label = f"{state.owner}:{branch}"
+        sha = state.branch_sha(branch)
+        if sha is None:
+            return self._error(
+                422,
+                "Validation Failed",
+                [{"resource": "PullRequest", "field": "head", "code": "invalid"}],
+            )
+        if any(p["head"]["ref"] == branch for p in state.open_pulls()):
+            return self._error(
+                422,
+                "Validation Failed",
+                [
+                    {
+                        "resource": "PullRequest",
+                        "code": "custom",
+                        "message": f"A pull request already exists for {label}.",
+                    }
+                ],
+            )
+        number = len(state.pulls) + 1
+        pull = {
+            "id": 1000 + number,
+            "number": number,
+            "state": "open",
+            "title": body.get("title", ""),
+            "body": body.get("body", ""),
+            "html_url": f"https://github.com/{state.full_name}/pull/{number}",
+            "url": f"{self.server.url}/repos/{state.full_name}/pulls/{number}",
+            "issue_url": f"{self.server.url}/repos/{state.full_name}/issues/{number}",
+            "comments_url": f"{self.server.url}/repos/{state.full_name}/issues/{number}/comments",
+            "head": {"ref": branch, "label": label, "sha": sha},
+            "base": {"ref": body.get("base"), "label": f"{state.owner}:{body.get('base')}"},
+            "labels": [],
+            "merged": False,
+        }
+        state.pulls.append(pull)
+        return self._send(201, pull)
+
+
+class GitHubServer(LocalServer[GitHubState]):
+    def __init__(self, state: GitHubState) -> None:
+        super().__init__(state, Handler)
+
+
+def serve(state: GitHubState) -> Iterator[GitHubServer]:
+    server = GitHubServer(state)
+    yield from run_server(server)

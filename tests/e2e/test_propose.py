@@ -1,0 +1,208 @@
+"""`pipeline propose`: real git to a bare repository, PyGithub to the local GitHub server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.builders import git, module
+from tests.conftest import CLI
+from tests.doubles.github_server import GITHUB_TOKEN, GitHubServer, GitHubState
+from tests.doubles.github_server import serve as serve_github
+from tests.doubles.notion_server import TOKEN, NotionServer, NotionState, point_cli_at
+from tests.doubles.notion_server import serve as serve_notion
+
+
+@dataclass
+class World:
+    work: Path
+    bare: Path
+    github: GitHubServer
+
+    def write(self, data: dict[str, Any]) -> None:
+        path = self.work / "data" / "modules" / f"{data['module_id']}.json"
+        path.write_text(json.dumps(data, indent=2) + "\n")
+
+    def branch_file(self, module_id: str) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(
+            git(self.bare, "show", f"notion/{module_id}:data/modules/{module_id}.json")
+        )
+        return data
+
+    def branch(self, module_id: str) -> str | None:
+        return self.github.state.branch_sha(f"notion/{module_id}")
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "-q", str(bare), str(work))
+    (work / "data" / "modules").mkdir(parents=True)
+    (work / "data" / "modules" / "base.json").write_text(
+        json.dumps(module(module_id="base"), indent=2) + "\n"
+    )
+    git(work, "add", ".")
+    git(work, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "base")
+    git(work, "push", "-q", "origin", "main")
+    monkeypatch.chdir(work)
+    for server in serve_github(GitHubState(bare=bare)):
+        monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
+        monkeypatch.setenv("GITHUB_REPOSITORY", "frames/modules")
+        monkeypatch.setenv("GITHUB_API_URL", server.url)
+        monkeypatch.delenv("NOTION_TOKEN", raising=False)
+        yield World(work, bare, server)
+
+
+def revised(n: int, **extra: Any) -> dict[str, Any]:
+    return module(**{"module_id": "lab", "title": "Lab", "metadata": {"revision": n}, **extra})
+
+
+def test_new_same_changed_gone(world: World, cli: CLI) -> None:
+    state = world.github.state
+    world.write(revised(1))
+    result = cli("propose")
+    assert result.code == 0, result.err
+    assert "lab: opened  https://github.com/frames/modules/pull/1" in result.out
+    [pull] = state.pulls
+    assert pull["title"] == "Module: Lab (rev 1)"
+    assert pull["head"]["ref"] == "notion/lab" and pull["base"]["ref"] == "main"
+    assert "| Revision | new module → 1 |" in pull["body"]
+    assert {label["name"] for label in pull["labels"]} == {"module", "auto-export"}
+    assert world.branch_file("lab")["title"] == "Lab"
+    assert git(world.work, "status", "--porcelain") == "?? data/modules/lab.json"
+
+    first_sha = world.branch("lab")
+    result = cli("propose")
+    assert "lab: unchanged" in result.out
+    assert len(state.pulls) == 1
+    assert world.branch("lab") == first_sha
+
+    world.write(revised(2, title="Lab, revised"))
+    result = cli("propose")
+    assert "lab: updated" in result.out
+    [pull] = state.pulls
+    assert pull["title"] == "Module: Lab, revised (rev 2)"
+    assert "| Revision | new module → 2 |" in pull["body"]  # compared with main
+    assert world.branch_file("lab")["title"] == "Lab, revised"
+
+    (world.work / "data" / "modules" / "lab.json").unlink()
+    result = cli("propose")  # no export looked at the page: the PR stays
+    assert "lab" not in result.out
+    assert state.pulls[0]["state"] == "open"
+
+    (world.work / ".pipeline").mkdir()
+    (world.work / ".pipeline" / "last-export.json").write_text('{"checked": ["lab"]}')
+    result = cli("propose")
+    assert "lab: closed" in result.out
+    assert state.pulls[0]["state"] == "closed"
+    assert "no longer differs" in state.comments[0]["body"]
+    assert world.branch("lab") is None
+
+
+def test_two_modules_two_pull_requests(world: World, cli: CLI) -> None:
+    world.write(revised(1))
+    world.write(module(module_id="other", title="Other"))
+    assert cli("propose").code == 0
+    assert sorted(p["head"]["ref"] for p in world.github.state.pulls) == [
+        "notion/lab",
+        "notion/other",
+    ]
+    assert "other" not in json.dumps(world.branch_file("lab"))
+
+
+def test_crash_after_push_is_finished_by_the_next_run(world: World, cli: CLI) -> None:
+    state = world.github.state
+    state.fail_create_once = 403
+    world.write(revised(1))
+    result = cli("propose")
+    assert result.code == 1
+    assert "GitHub refused the pull request for notion/lab: HTTP 403" in result.err
+    assert world.branch("lab") is not None and state.pulls == []
+    pushed = world.branch("lab")
+
+    result = cli("propose")
+    assert result.code == 0
+    assert "lab: opened" in result.out
+    assert len(state.pulls) == 1
+    assert world.branch("lab") == pushed, "the same files were pushed again"
+
+
+def test_a_pull_request_that_already_exists_is_reused(world: World, cli: CLI) -> None:
+    world.write(revised(1))
+    cli("propose")
+    state = world.github.state
+    # The head=owner:branch lookup misses it (as after a rename), so creation answers
+    # 422 "A pull request already exists"; the run must reuse that PR, not fail.
+    state.pulls[0]["head"]["label"] = "renamed:notion/lab"
+    world.write(revised(2))
+    result = cli("propose")
+    assert result.code == 0, result.err
+    assert "lab: opened" in result.out
+    assert len(state.pulls) == 1
+    assert state.pulls[0]["title"] == "Module: Lab (rev 2)"
+    assert state.hits["POST /repos/frames/modules/pulls"] == 2
+
+
+@pytest.fixture
+def notion(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[NotionServer]:
+    """The Notion server, with NOTION_TOKEN set so propose writes the PR link back."""
+    for server in serve_notion(NotionState()):
+        point_cli_at(server, monkeypatch, world.work)
+        yield server
+
+
+def test_notion_row_gets_the_pull_request_link(
+    world: World, notion: NotionServer, cli: CLI
+) -> None:
+    page = notion.state.add_page(
+        {
+            "GitHub Branch/PR": {"id": "g", "type": "url", "url": None},
+            "Last Updated": {"id": "l", "type": "date", "date": None},
+        },
+        [],
+    )
+    world.write(revised(1, notion_page_id=page["id"]))
+    before = datetime.now(UTC).replace(microsecond=0)
+    result = cli("propose")
+    assert result.code == 0, result.err
+    props = notion.state.pages[page["id"]]["properties"]
+    assert props["GitHub Branch/PR"]["url"] == "https://github.com/frames/modules/pull/1"
+    stamp = datetime.fromisoformat(props["Last Updated"]["date"]["start"])
+    assert before <= stamp <= datetime.now(UTC), stamp  # when the PR was opened, in UTC
+    assert TOKEN not in result.out + result.err
+    assert GITHUB_TOKEN not in result.out + result.err
+
+
+def test_dry_run_pushes_and_opens_nothing(world: World, cli: CLI) -> None:
+    world.write(revised(1))
+    result = cli("propose", "--dry-run")
+    assert "lab: updated" in result.out and "dry run" in result.out
+    assert world.github.state.pulls == []
+    assert world.branch("lab") is None
+
+
+def test_missing_settings(world: World, cli: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN")
+    result = cli("propose")
+    assert result.code == 2
+    assert "GITHUB_TOKEN is not set" in result.err
+
+
+def test_failed_notion_write_back_keeps_the_pull_request(
+    world: World, notion: NotionServer, cli: CLI
+) -> None:
+    page = notion.state.add_page({}, [])  # a row without the PR link property
+    world.write(revised(1, notion_page_id=page["id"]))
+    result = cli("propose")
+    assert result.code == 0, result.err
+    assert "lab: opened" in result.out
+    assert "the PR is open but Notion was not told" in result.out
+    assert len(world.github.state.pulls) == 1

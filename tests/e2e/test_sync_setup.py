@@ -1,0 +1,80 @@
+"""`pipeline sync setup` against the local Notion server: create once, reuse after."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import CLI, Repo
+from tests.doubles.notion_server import NotionServer, NotionState, point_cli_at, serve
+
+
+@pytest.fixture
+def notion(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> Iterator[NotionServer]:
+    for server in serve(NotionState()):
+        point_cli_at(server, monkeypatch, repo.root)
+        yield server
+
+
+def test_setup_twice_makes_no_duplicates(repo: Repo, notion: NotionServer, cli: CLI) -> None:
+    parent = notion.state.add_page({}, [])["id"]
+    first = cli("sync", "setup", "--parent-page", parent)
+    assert first.code == 0, first.err
+    titles = sorted(d["title"] for d in notion.state.databases.values())
+    assert titles == ["Faculty", "Interfaces", "Modules", "Projects", "Teams", "Universities"]
+    saved = json.loads((repo.root / "notion-sync.json").read_text())
+    assert set(saved["databases"]) == {
+        "faculty",
+        "interfaces",
+        "modules",
+        "projects",
+        "teams",
+        "universities",
+    }
+    teams = notion.state.sources[saved["databases"]["teams"]["data_source_id"]]["properties"]
+    assert [o["name"] for o in teams["team_type"]["select"]["options"]] == [
+        "design",
+        "analysis",
+        "testing",
+        "integration",
+    ]
+    assert "sync_status" in teams and "postgres_id" in teams
+
+    second = cli("sync", "setup", "--parent-page", parent)
+    assert second.code == 0
+    assert second.out.count(": found") == 6
+    assert len(notion.state.databases) == 6
+    assert json.loads((repo.root / "notion-sync.json").read_text()) == saved
+
+    (repo.root / "notion-sync.json").unlink()  # lost: found again by title
+    third = cli("sync", "setup", "--parent-page", parent)
+    assert third.out.count(": found") == 6
+    assert len(notion.state.databases) == 6
+
+
+def test_students_only_when_configured(repo: Repo, notion: NotionServer, cli: CLI) -> None:
+    parent = notion.state.add_page({}, [])["id"]
+    (repo.root / "pipeline.yaml").write_text(
+        "notion:\n  requests_per_second: 200\nsync:\n  students: [status]\n"
+    )
+    assert cli("sync", "setup", "--parent-page", parent).code == 0
+    [students] = [
+        s
+        for s in notion.state.sources.values()
+        if notion.state.databases[s["database_id"]]["title"] == "Students"
+    ]
+    assert set(students["properties"]) == {
+        "Name",
+        "status",
+        "postgres_id",
+        "last_synced",
+        "sync_status",
+    }
+
+
+def test_setup_under_a_page_that_is_not_shared(repo: Repo, notion: NotionServer, cli: CLI) -> None:
+    result = cli("sync", "setup", "--parent-page", "00000000-0000-4000-8000-000000000000")
+    assert result.code == 1
+    assert "Could not find block" in result.err

@@ -1,0 +1,43 @@
+"""`pipeline validate` in a real process: exit codes and output as CI sees them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.builders import broken_tree, module
+from tests.conftest import Repo
+
+
+def test_python_dash_m_in_a_real_process(repo: Repo) -> None:
+    broken_tree(repo)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "validate", "-f", "github"],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout.startswith("::error file=data/modules/bad.json,line=4,")
+    assert done.stderr == ""
+
+
+def test_internal_error_has_no_traceback(repo: Repo) -> None:
+    repo.write(module())
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pipeline.cli import main;"
+            "import pipeline.cli as c;"
+            "c.validate_paths = lambda *a, **k: 1/0; main(['validate'])",
+        ],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 3
+    assert "internal error (ZeroDivisionError)" in done.stderr
+    assert "Traceback" not in done.stderr

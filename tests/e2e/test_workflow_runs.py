@@ -1,0 +1,235 @@
+"""Each workflow's run: steps, executed in order as Actions would, against the local
+Notion and GitHub servers and a real Postgres.
+
+`uses:` steps are not run (test_workflows checks they are pinned); their outputs
+are given. `pip install .` is not run: the package is installed in the test
+environment already. Service containers do not exist here, so DATABASE_URL
+points at the test database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.builders import body, git, module, properties, schema
+from tests.conftest import ROOT, Database
+from tests.doubles.github_server import GITHUB_TOKEN, GitHubServer, GitHubState
+from tests.doubles.github_server import serve as serve_github
+from tests.doubles.notion_server import TOKEN, NotionServer, NotionState
+from tests.doubles.notion_server import serve as serve_notion
+
+_EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+
+@dataclass
+class Context:
+    """What `${{ }}` may refer to in our workflows."""
+
+    secrets: dict[str, str] = field(default_factory=dict)
+    vars: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    steps: dict[str, dict[str, str]] = field(default_factory=dict)
+    github: dict[str, str] = field(default_factory=dict)
+
+    def value(self, expression: str) -> Any:
+        if expression == "!cancelled()":
+            return True
+        if " && " in expression:
+            return all(self.value(part) for part in expression.split(" && "))
+        if " != " in expression:
+            left, right = expression.split(" != ")
+            return self.value(left) != self.value(right)
+        if expression in ("true", "false"):
+            return expression == "true"
+        head, _, rest = expression.partition(".")
+        if head == "steps":
+            step, _, output = rest.partition(".outputs.")
+            return self.steps.get(step, {}).get(output, "")
+        source = {
+            "secrets": self.secrets,
+            "vars": self.vars,
+            "inputs": self.inputs,
+            "github": self.github,
+        }[head]
+        return source.get(rest, "")
+
+    def render(self, text: str) -> str:
+        def one(match: re.Match[str]) -> str:
+            value = self.value(match.group(1))
+            return str(value).lower() if isinstance(value, bool) else str(value)
+
+        return _EXPRESSION.sub(one, text)
+
+
+@dataclass
+class StepRun:
+    name: str
+    code: int
+    out: str
+    err: str
+
+
+def run_job(
+    workflow_file: str,
+    job: str,
+    context: Context,
+    workdir: Path,
+    runner_env: dict[str, str],
+    services: dict[str, str] | None = None,
+) -> list[StepRun]:
+    """Run a job's steps like the runner: `bash -e`, stop at the first failure."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / workflow_file).read_text())
+    spec = workflow["jobs"][job]
+    env = {**runner_env}
+    for scope in (workflow.get("env", {}), spec.get("env", {})):
+        env.update({k: context.render(str(v)) for k, v in scope.items()})
+    env.update(services or {})  # where the job's service containers would be
+    ran: list[StepRun] = []
+    for step in spec["steps"]:
+        name = step.get("name") or step.get("uses") or step.get("run", "")[:30]
+        condition = step.get("if")
+        if condition and not context.value(_EXPRESSION.sub(r"\1", str(condition)).strip()):
+            continue
+        if "uses" in step or step["run"].strip() == "pip install .":
+            continue
+        step_env = {**env, **{k: context.render(str(v)) for k, v in step.get("env", {}).items()}}
+        done = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
+            cwd=workdir,
+            env=step_env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        ran.append(StepRun(name, done.returncode, done.stdout, done.stderr))
+        if done.returncode != 0 and not step.get("continue-on-error"):
+            break
+    return ran
+
+
+@dataclass
+class Org:
+    clone: Path
+    bare: Path
+    notion: NotionServer
+    github: GitHubServer
+    summary: Path
+    env: dict[str, str]
+
+
+@pytest.fixture
+def org(tmp_path: Path) -> Iterator[Org]:
+    """A repository on 'GitHub' (a bare repo), its Actions checkout, Notion and GitHub."""
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    clone = tmp_path / "checkout"
+    git(tmp_path, "clone", "-q", str(bare), str(clone))
+    (clone / "data" / "modules").mkdir(parents=True)
+    (clone / "data" / "reference.yaml").write_text((ROOT / "data" / "reference.yaml").read_text())
+    (clone / "data" / "modules" / ".keep").write_text("")
+    git(clone, "add", ".")
+    git(clone, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "start")
+    git(clone, "push", "-q", "origin", "main")
+    summary = tmp_path / "step-summary.md"
+    event = tmp_path / "event.json"
+    event.write_text("{}")
+    for notion in serve_notion(NotionState(schema=schema())):
+        for github in serve_github(GitHubState(bare=bare)):
+            (clone / "pipeline.yaml").write_text(
+                f"notion:\n  database_id: {notion.state.database_id}\n  requests_per_second: 200\n"
+            )
+            env = {
+                k: v
+                for k, v in os.environ.items()
+                if k not in ("DATABASE_URL", "NOTION_TOKEN", "GITHUB_TOKEN")
+            }
+            env.update(
+                {
+                    "GITHUB_ACTIONS": "true",
+                    "CI": "true",
+                    "GITHUB_REPOSITORY": "frames/modules",
+                    "GITHUB_API_URL": github.url,
+                    "GITHUB_SERVER_URL": github.url,
+                    "GITHUB_SHA": "0" * 40,
+                    "GITHUB_ACTOR": "octocat",
+                    "GITHUB_EVENT_PATH": str(event),
+                    "GITHUB_STEP_SUMMARY": str(summary),
+                    "NOTION_API_BASE_URL": notion.url,
+                }
+            )
+            yield Org(clone, bare, notion, github, summary, env)
+
+
+def test_schedule_export_opens_a_pull_request(org: Org) -> None:
+    page = org.notion.state.add_page(properties("lab-safety-101", "Lab Safety 101"), body())
+    context = Context(
+        secrets={"NOTION_TOKEN": TOKEN, "PIPELINE_APP_PRIVATE_KEY": "k"},
+        vars={"PIPELINE_APP_ID": "1"},
+        steps={"app-token": {"token": GITHUB_TOKEN}},
+        github={"run_id": "1"},
+    )
+    steps = run_job(
+        "export.yml", "export", context, org.clone, org.env | {"GITHUB_EVENT_NAME": "schedule"}
+    )
+    assert [s.code for s in steps] == [0, 0], steps
+    [pull] = org.github.state.pulls
+    assert pull["head"]["ref"] == "notion/lab-safety-101"
+    assert pull["title"] == "Module: Lab Safety 101 (rev 1)"
+    row = org.notion.state.pages[page["id"]]["properties"]["GitHub Branch/PR"]
+    assert row["url"] == pull["html_url"]
+    assert "## Notion export" in org.summary.read_text()
+    assert TOKEN not in steps[0].out + steps[0].err + steps[1].out + steps[1].err
+
+
+def test_pull_request_gets_annotations_then_a_plan(org: Org, db: Database) -> None:
+    modules = org.clone / "data" / "modules"
+    (modules / "bad.json").write_text(json.dumps(module(module_id="bad", status="live"), indent=2))
+    context = Context()
+    runner = org.env | {"GITHUB_EVENT_NAME": "pull_request"}
+    steps = run_job(
+        "validate.yml", "validate", context, org.clone, runner, services={"DATABASE_URL": db.url}
+    )
+    assert steps[-1].code == 1
+    assert steps[-1].out.startswith("::error file=data/modules/bad.json,line=4,col=13,")
+
+    (modules / "bad.json").write_text(json.dumps(module(module_id="bad"), indent=2))
+    steps = run_job(
+        "validate.yml", "validate", context, org.clone, runner, services={"DATABASE_URL": db.url}
+    )
+    assert [s.code for s in steps] == [0, 0], steps
+    assert "## Deploy plan (dry run, nothing written)" in org.summary.read_text()
+    assert "| bad | insert | 1 | published | 2 |" in org.summary.read_text()
+    assert db.value("SELECT count(*) FROM modules") == 0
+
+
+def test_push_to_main_deploys_and_marks_live(org: Org, db: Database) -> None:
+    page = org.notion.state.add_page(
+        {
+            "Status": {"id": "s", "type": "status", "status": {"name": "Ready"}},
+            "Last Updated": {"id": "l", "type": "date", "date": None},
+        },
+        [],
+    )
+    (org.clone / "data" / "modules" / "lab.json").write_text(
+        json.dumps(module(module_id="lab", notion_page_id=page["id"]), indent=2)
+    )
+    context = Context(secrets={"DATABASE_URL": db.url, "NOTION_TOKEN": TOKEN})
+    steps = run_job(
+        "deploy.yml", "deploy", context, org.clone, org.env | {"GITHUB_EVENT_NAME": "push"}
+    )
+    assert [s.code for s in steps] == [0, 0, 0], steps
+    assert db.rows("SELECT module_id, status, revision FROM modules") == [("lab", "published", 1)]
+    status = org.notion.state.pages[page["id"]]["properties"]["Status"]
+    assert status["status"]["name"] == "Live"
+    assert "lab: Live (revision 1)" in steps[-1].out

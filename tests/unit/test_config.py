@@ -1,0 +1,50 @@
+"""pipeline.yaml: defaults, overrides, and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import DEFAULT_PROPERTIES, load_config
+from pipeline.errors import UsageError
+
+
+def test_defaults_without_a_file(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "pipeline.yaml")
+    assert config.notion.properties == DEFAULT_PROPERTIES
+    assert config.notion.ready_status == "Ready"
+    assert config.notion.database_id is None
+
+
+def test_overrides_merge_with_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(
+        "notion:\n  database_id: 0123456789abcdef0123456789abcdef\n"
+        "  properties:\n    module_id: Slug\n"
+        "  universities:\n    Cal Poly Pomona: cpp\n"
+    )
+    notion = load_config(path).notion
+    assert notion.database_id == "0123456789abcdef0123456789abcdef"
+    assert notion.properties["module_id"] == "Slug"
+    assert notion.properties["status"] == "Status"
+    assert notion.universities == {"Cal Poly Pomona": "cpp"}
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("notion:\n  databse_id: x\n", "databse_id"),
+        ("notion:\n  database_id: not-an-id\n", "notion.database_id"),
+        ("notion:\n  properties:\n    colour: Colour\n", "colour"),
+        ("notion: [1, 2]\n", "notion"),
+        ("notion: {\n", "not readable YAML"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path: Path, text: str, words: str) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(text)
+    with pytest.raises(UsageError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert words in str(caught.value)

@@ -24,10 +24,8 @@ sys.path.insert(0, str(ROOT))
 from pipeline.config import NotionSettings  # noqa: E402
 from pipeline.notion.api import NotionAPI  # noqa: E402
 from pipeline.notion.export import Exporter  # noqa: E402
-from tests.notion_server import TOKEN, Bucket, NotionState, serve  # noqa: E402
-from tests.test_export import properties, schema  # noqa: E402
-from tests.test_notion_markdown import para, rt  # noqa: E402
-from tests.test_notion_page import heading  # noqa: E402
+from tests.builders import heading, para, properties, rt, schema  # noqa: E402
+from tests.doubles.notion_server import TOKEN, Bucket, NotionState, serve  # noqa: E402
 
 
 def page_blocks(count: int) -> list[dict[str, object]]:

@@ -38,7 +38,7 @@ import psycopg
 from generate import generate
 
 from pipeline.db.connect import Target, connect
-from pipeline.db.deploy import Outcome, Settings, check_tree, deploy
+from pipeline.db.deploy import DeployResult, Settings, check_tree, deploy
 from pipeline.db.migrate import migrate, require_current
 from pipeline.modules.records import DB_STATUS
 
@@ -126,7 +126,7 @@ def main() -> None:
             conn.execute("INSERT INTO universities (id, name) VALUES ('cpp', 'Cal Poly Pomona')")
         return url
 
-    def ours(url: str, tree: Path) -> tuple[float, Outcome]:
+    def ours(url: str, tree: Path) -> tuple[float, DeployResult]:
         """`pipeline deploy`, as deploy_tree runs it; also returns the deploy step's time."""
         os.chdir(tree)
         with connect(Target(url, embedded=False)) as conn:

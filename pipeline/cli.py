@@ -1,43 +1,165 @@
 """The `pipeline` command line: a thin layer over the library.
 
-Exit codes (also in the README):
-  0  success
-  1  content problem (invalid module files, pages that cannot be exported, ...)
-  2  usage or configuration problem (bad option, missing path, missing setting)
-  3  internal error: a bug in the pipeline; set PIPELINE_DEBUG=1 for the traceback
+Each command reads its options, makes one library call and renders the result
+(`render.py`); settings from the environment, Notion lookups and checks of
+what the user named live in the library. `main` is the one place where our
+errors become messages and exit codes (see `errors.py` and the README):
+0 success, 1 content problem, 2 usage or configuration problem, 3 a bug,
+4 an outside system failed (try again later).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from dataclasses import asdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from pipeline import __version__
+from pipeline.errors import EXIT_INTERNAL, ContentError, PipelineError, redact
+from pipeline.layout import MODULES_DIR, REFERENCE_FILE
 
 if TYPE_CHECKING:
     import psycopg
 
-from pipeline.errors import ContentError, PipelineError, UsageError
-from pipeline.layout import MODULES_DIR, REFERENCE_FILE, SYNC_CONFIG
-from pipeline.modules.urlcheck import check_urls
-from pipeline.modules.validate import validate_paths
-from pipeline.render import RENDERERS
-
-EXIT_INTERNAL = 3
+_AUTHOR = "1. From Notion to a pull request"
+_REVIEW = "2. Review"
+_RELEASE = "3. Release"
+_INSPECT = "4. What students see"
+_SETUP = "Set-up and reference data"
 
 app = typer.Typer(
     name="pipeline",
     help="Carry training modules from Notion, through reviewed pull requests, into Postgres.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON, for tools.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")]
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+@contextmanager
+def _database(what: str) -> Iterator[psycopg.Connection]:
+    """A connection for one command (DATABASE_URL or the embedded server)."""
+    from pipeline.db.connect import session
+
+    with session(what, on_retry=_say) as conn:
+        yield conn
+
+
+def _print_json(value: Any) -> None:
+    from pipeline.render import to_json
+
+    print(to_json(value))
+
+
+def _version(show: bool) -> None:
+    if show:
+        print(f"pipeline {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    _version_option: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Carry training modules from Notion, through reviewed pull requests, into Postgres.
+
+    Exit codes: 0 success, 1 content problem, 2 usage or configuration problem,
+    3 a bug in the pipeline, 4 an outside system failed (try again later).
+    """
+
+
+# -- 1. From Notion to a pull request -------------------------------------------------------
+
+
+@app.command(rich_help_panel=_AUTHOR)
+def export(
+    module: Annotated[
+        str | None, typer.Option("--module", help="Export only the Ready page with this Module ID.")
+    ] = None,
+    page: Annotated[
+        str | None, typer.Option("--page", help="Export only this Notion page (id).")
+    ] = None,
+    dry_run: DryRun = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Ask Notion for every Ready page, not only those edited since the last run.",
+        ),
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Export Ready pages of the Notion Module Library to data/modules/*.json.
+
+    Needs NOTION_TOKEN; the database and property names come from pipeline.yaml.
+    Exit 1 when some pages could not be exported (the others still are).
+
+    Example: [bold]pipeline export --module lab-safety-101 --dry-run[/bold]
+    """
+    from pipeline.config import load_config
+    from pipeline.notion.export import export_pages, require_success
+    from pipeline.render import export_progress, render_export, write_step_summary
+
+    settings = load_config().notion
+    with export_progress() as progress:
+        report = export_pages(
+            settings,
+            Path.cwd(),
+            dry_run=dry_run,
+            full=full,
+            module_id=module,
+            page_id=page,
+            progress=progress,
+        )
+    if as_json:
+        _print_json(report)
+    else:
+        render_export(report, sys.stdout, dry_run=dry_run)
+    write_step_summary(report, dry_run=dry_run)
+    require_success(report)
+
+
+@app.command(rich_help_panel=_AUTHOR)
+def propose(dry_run: DryRun = False, as_json: Json = False) -> None:
+    """Open or update one pull request per changed module (branch notion/<module_id>).
+
+    Needs GITHUB_TOKEN and GITHUB_REPOSITORY (GITHUB_API_URL for GitHub Enterprise), as
+    Actions sets them; with NOTION_TOKEN the Notion row gets the PR link.
+
+    Example: [bold]pipeline export && pipeline propose[/bold]
+    """
+    from pipeline.config import load_config
+    from pipeline.propose.run import propose as propose_modules
+    from pipeline.render import render_proposals
+
+    report = propose_modules(Path.cwd(), load_config().notion, dry_run=dry_run)
+    if as_json:
+        _print_json(report)
+    else:
+        render_proposals(report, sys.stdout, dry_run=dry_run)
+
+
+# -- 2. Review ------------------------------------------------------------------------------
 
 
 class OutputFormat(StrEnum):
@@ -46,7 +168,7 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-@app.command()
+@app.command(rich_help_panel=_REVIEW)
 def validate(
     paths: Annotated[
         list[Path] | None,
@@ -62,6 +184,7 @@ def validate(
             help="text for people, github for PR annotations, json for tools.",
         ),
     ] = OutputFormat.text,
+    as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
     urls: Annotated[
         bool, typer.Option("--check-urls", help="Also fetch every external media URL.")
     ] = False,
@@ -76,98 +199,23 @@ def validate(
 
     Example: [bold]pipeline validate data/modules/lab-safety-101.json --format github[/bold]
     """
+    from pipeline.modules.urlcheck import check_urls
+    from pipeline.modules.validate import validate_paths
+    from pipeline.render import RENDERERS
+
     checker = partial(check_urls, timeout=timeout) if urls else None
     report = validate_paths(paths or [MODULES_DIR], url_checker=checker)
-    RENDERERS[output.value](report, sys.stdout)
+    RENDERERS["json" if as_json else output.value](report, sys.stdout)
     if not report.valid:
         raise typer.Exit(1)
 
 
-db_app = typer.Typer(help="Manage the database schema and reference rows.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
+# -- 3. Release -----------------------------------------------------------------------------
 
 
-def _connect() -> psycopg.Connection:
-    from pipeline.db.connect import connect, resolve_target
-
-    def say(message: str) -> None:
-        print(message, file=sys.stderr)
-
-    return connect(resolve_target(), on_retry=say)
-
-
-@db_app.command("migrate")
-def db_migrate() -> None:
-    """Apply pending migrations, each in its own transaction, under a lock.
-
-    Uses DATABASE_URL, or the embedded Postgres when it is not set.
-
-    Example: [bold]pipeline db migrate[/bold]
-    """
-    from pipeline.db.migrate import migrate
-
-    with _connect() as conn:
-        ran = migrate(conn)
-    for migration in ran:
-        print(f"applied {migration.version:04d}_{migration.name}")
-    print(f"{len(ran)} migrations applied" if ran else "database schema is up to date")
-
-
-@db_app.command("status")
-def db_status() -> None:
-    """Show applied and pending migrations.
-
-    Example: [bold]pipeline db status[/bold]
-    """
-    from pipeline.db.migrate import applied, available, drift
-
-    with _connect() as conn:
-        done = applied(conn)
-    versions = {row.version for row in done}
-    for row in done:
-        print(f"applied  {row.version:04d}_{row.name}  {row.applied_at:%Y-%m-%d %H:%M:%S %Z}")
-    for migration in available():
-        if migration.version not in versions:
-            print(f"pending  {migration.version:04d}_{migration.name}")
-    problems = drift(available(), done)
-    if problems:
-        raise UsageError("; ".join(problems))
-
-
-@db_app.command("seed")
-def db_seed(
-    path: Annotated[Path, typer.Argument(help="YAML with universities, faculty, teams.")] = (
-        REFERENCE_FILE
-    ),
-) -> None:
-    """Insert or update reference rows that modules refer to; never deletes.
-
-    Example: [bold]pipeline db seed data/reference.yaml[/bold]
-    """
-    from pipeline.db.migrate import require_current
-    from pipeline.db.seed import load, seed
-
-    rows = load(path)
-    with _connect() as conn:
-        require_current(conn)
-        counts = seed(conn, rows)
-    print(", ".join(f"{n} {table}" for table, n in counts.items()) + " upserted")
-
-
-@db_app.command("stop")
-def db_stop() -> None:
-    """Stop the embedded Postgres (it keeps running between commands).
-
-    Example: [bold]pipeline db stop[/bold]
-    """
-    from pipeline.db.connect import stop_embedded
-
-    print("embedded Postgres stopped" if stop_embedded() else "embedded Postgres not running")
-
-
-@app.command()
+@app.command(rich_help_panel=_RELEASE)
 def deploy(
-    path: Annotated[Path, typer.Argument(help="Directory of module files.")] = (MODULES_DIR),
+    path: Annotated[Path, typer.Argument(help="Directory of module files.")] = MODULES_DIR,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     lock_timeout: Annotated[
@@ -185,18 +233,12 @@ def deploy(
 
     Example: [bold]pipeline deploy --dry-run[/bold]
     """
-    from pipeline.db import deploy as deploying
-    from pipeline.render import (
-        outcome_json,
-        render_outcome,
-        to_json,
-        write_deploy_summary,
-    )
+    from pipeline.db.deploy import Settings, deploy_tree
+    from pipeline.render import outcome_json, render_outcome, to_json, write_deploy_summary
 
-    settings = deploying.Settings(
-        lock_timeout, statement_timeout, deploying.git_sha(), deploying.actor()
-    )
-    outcome = deploying.deploy_tree(path, _connect, settings, dry_run=dry_run)
+    settings = Settings.from_environment(lock_timeout, statement_timeout)
+    with _database("the deploy") as conn:
+        outcome = deploy_tree(conn, path, settings, dry_run=dry_run)
     write_deploy_summary(outcome, dry_run=dry_run)
     if as_json:
         print(to_json(outcome_json(outcome, dry_run=dry_run)))
@@ -204,150 +246,8 @@ def deploy(
         render_outcome(outcome, sys.stdout, dry_run=dry_run)
 
 
-@app.command()
-def status(
-    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
-) -> None:
-    """What is live: module, revision, status, deployed at, git SHA.
-
-    Example: [bold]pipeline status[/bold]
-    """
-    from pipeline.db import status as live
-    from pipeline.db.migrate import require_current
-    from pipeline.render import render_status, to_json
-
-    with _connect() as conn:
-        require_current(conn)
-        modules = live.status(conn)
-    if as_json:
-        print(to_json([asdict(m) for m in modules]))
-    else:
-        render_status(modules, sys.stdout)
-
-
-@app.command()
-def show(
-    module_id: Annotated[str, typer.Argument(help="The module to show.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
-) -> None:
-    """The module as the database serves it, sections in order.
-
-    Example: [bold]pipeline show lab-safety-101[/bold]
-    """
-    from pipeline.db import status as live
-    from pipeline.db.migrate import require_current
-    from pipeline.render import render_module, to_json
-
-    with _connect() as conn:
-        require_current(conn)
-        module = live.show(conn, module_id)
-    if as_json:
-        print(to_json(module))
-    else:
-        render_module(module, sys.stdout)
-
-
-@app.command()
-def export(
-    module: Annotated[
-        str | None, typer.Option("--module", help="Export only the Ready page with this Module ID.")
-    ] = None,
-    page: Annotated[
-        str | None, typer.Option("--page", help="Export only this Notion page (id).")
-    ] = None,
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run", help="Convert and check; write nothing, in the repo or in Notion."
-        ),
-    ] = False,
-    full: Annotated[
-        bool,
-        typer.Option(
-            "--full",
-            help="Ask Notion for every Ready page, not only those edited since the last run.",
-        ),
-    ] = False,
-) -> None:
-    """Export Ready pages of the Notion Module Library to data/modules/*.json.
-
-    Needs NOTION_TOKEN; the database and property names come from pipeline.yaml.
-    Exit 1 when some pages could not be exported (the others still are).
-
-    Example: [bold]pipeline export --module lab-safety-101 --dry-run[/bold]
-    """
-    from pipeline.config import load_config
-    from pipeline.notion.api import NotionAPI
-    from pipeline.notion.export import Exporter, require_success
-    from pipeline.render import export_progress, render_export, write_step_summary
-
-    if module and page:
-        raise UsageError("give --module or --page, not both")
-    settings = load_config().notion
-    with export_progress() as progress:
-        exporter = Exporter(
-            NotionAPI.from_environment(per_second=settings.requests_per_second),
-            settings,
-            Path.cwd(),
-            dry_run=dry_run,
-            progress=progress,
-        )
-        report = exporter.run(full=full, module_id=module, page_id=page)
-    render_export(report, sys.stdout, dry_run=dry_run)
-    write_step_summary(report, dry_run=dry_run)
-    require_success(report)
-
-
-@app.command()
-def propose(
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run", help="Say what would be pushed and opened; push and open nothing."
-        ),
-    ] = False,
-) -> None:
-    """Open or update one pull request per changed module (branch notion/<module_id>).
-
-    Needs GITHUB_TOKEN and GITHUB_REPOSITORY (GITHUB_API_URL for GitHub Enterprise), as
-    Actions sets them; with NOTION_TOKEN the Notion row gets the PR link.
-
-    Example: [bold]pipeline export && pipeline propose[/bold]
-    """
-    from pipeline.config import load_config
-    from pipeline.notion.api import NotionAPI
-    from pipeline.propose.branches import Author, Git
-    from pipeline.propose.run import (
-        Proposer,
-        checked_by_export,
-        github_repository,
-        notion_writer,
-    )
-    from pipeline.render import render_proposals
-
-    settings = load_config().notion
-    notify = None
-    if os.environ.get("NOTION_TOKEN"):
-        api = NotionAPI.from_environment(per_second=settings.requests_per_second)
-        notify = notion_writer(api, settings)
-    default = Author()
-    author = Author(
-        os.environ.get("PIPELINE_GIT_AUTHOR_NAME") or default.name,
-        os.environ.get("PIPELINE_GIT_AUTHOR_EMAIL") or default.email,
-    )
-    report = Proposer(
-        Git(Path.cwd()),
-        github_repository(),
-        dry_run=dry_run,
-        author=author,
-        notify=notify,
-        checked=checked_by_export(Path.cwd()),
-    ).run()
-    render_proposals(report, sys.stdout, dry_run=dry_run)
-
-
 notion_app = typer.Typer(help="Write back to the Notion Module Library.", no_args_is_help=True)
-app.add_typer(notion_app, name="notion")
+app.add_typer(notion_app, name="notion", rich_help_panel=_RELEASE)
 
 
 @notion_app.command("mark-live")
@@ -355,6 +255,7 @@ def notion_mark_live(
     deploy_id: Annotated[
         int | None, typer.Option("--deploy", help="The deploy to report (default: the latest).")
     ] = None,
+    as_json: Json = False,
 ) -> None:
     """Mark the modules of a deploy Live in Notion.
 
@@ -364,31 +265,146 @@ def notion_mark_live(
     Example: [bold]pipeline deploy && pipeline notion mark-live[/bold]
     """
     from pipeline.config import load_config
-    from pipeline.db.migrate import require_current
-    from pipeline.notion.api import NotionAPI
-    from pipeline.notion.mark_live import deployed_modules, mark_live
+    from pipeline.notion.mark_live import mark_deploy_live
+    from pipeline.render import render_mark_live
 
     settings = load_config().notion
-    with _connect() as conn:
-        require_current(conn)
-        deploy, modules = deployed_modules(conn, deploy_id)
-    api = NotionAPI.from_environment(per_second=settings.requests_per_second)
-    source = settings.data_source_id or (
-        api.data_source_id(settings.database_id) if settings.database_id else None
-    )
-    schema = api.data_source(source).get("properties", {}) if source else {}
-    lines = mark_live(api, settings, modules, schema)
-    print(f"deploy {deploy}: {len(modules)} modules")
-    for line in lines:
-        print(line)
-    if any("NOT marked live" in line for line in lines):
+    with _database("mark-live") as conn:
+        report = mark_deploy_live(conn, settings, deploy_id)
+    if as_json:
+        _print_json(report)
+    else:
+        render_mark_live(report, sys.stdout)
+    if report.failed:
         raise ContentError("some Notion rows could not be marked live; see above")
+
+
+# -- 4. What students see -------------------------------------------------------------------
+
+
+@app.command(rich_help_panel=_INSPECT)
+def status(as_json: Json = False) -> None:
+    """What is live: module, revision, status, deployed at, git SHA.
+
+    Example: [bold]pipeline status[/bold]
+    """
+    from pipeline.db.status import status as live_status
+    from pipeline.render import render_status
+
+    with _database("pipeline status") as conn:
+        modules = live_status(conn)
+    if as_json:
+        _print_json(modules)
+    else:
+        render_status(modules, sys.stdout)
+
+
+@app.command(rich_help_panel=_INSPECT)
+def show(
+    module_id: Annotated[str, typer.Argument(help="The module to show.")],
+    as_json: Json = False,
+) -> None:
+    """The module as the database serves it, sections in order.
+
+    Example: [bold]pipeline show lab-safety-101[/bold]
+    """
+    from pipeline.db.status import show as show_module
+    from pipeline.render import render_module
+
+    with _database("pipeline show") as conn:
+        module = show_module(conn, module_id)
+    if as_json:
+        _print_json(module)
+    else:
+        render_module(module, sys.stdout)
+
+
+# -- Set-up and reference data --------------------------------------------------------------
+
+db_app = typer.Typer(help="Manage the database schema and reference rows.", no_args_is_help=True)
+app.add_typer(db_app, name="db", rich_help_panel=_SETUP)
+
+
+@db_app.command("migrate")
+def db_migrate(as_json: Json = False) -> None:
+    """Apply pending migrations, each in its own transaction, under a lock.
+
+    Uses DATABASE_URL, or the embedded Postgres when it is not set.
+
+    Example: [bold]pipeline db migrate[/bold]
+    """
+    from pipeline.db.migrate import migrate
+    from pipeline.render import render_migrated
+
+    with _database("the migration") as conn:
+        ran = migrate(conn)
+    if as_json:
+        _print_json({"applied": [f"{m.version:04d}_{m.name}" for m in ran]})
+    else:
+        render_migrated(ran, sys.stdout)
+
+
+@db_app.command("status")
+def db_status(as_json: Json = False) -> None:
+    """Show applied and pending migrations.
+
+    Example: [bold]pipeline db status[/bold]
+    """
+    from pipeline.db.migrate import migration_status
+    from pipeline.render import render_migration_status
+
+    with _database("pipeline db status") as conn:
+        state = migration_status(conn)
+    if as_json:
+        _print_json(state)
+    else:
+        render_migration_status(state, sys.stdout)
+    state.require_no_drift()
+
+
+@db_app.command("seed")
+def db_seed(
+    path: Annotated[
+        Path, typer.Argument(help="YAML with universities, faculty, teams.")
+    ] = REFERENCE_FILE,
+    as_json: Json = False,
+) -> None:
+    """Insert or update reference rows that modules refer to; never deletes.
+
+    Example: [bold]pipeline db seed data/reference.yaml[/bold]
+    """
+    from pipeline.db.migrate import require_current
+    from pipeline.db.seed import load, seed
+
+    rows = load(path)
+    with _database("the seed") as conn:
+        require_current(conn)
+        counts = seed(conn, rows)
+    if as_json:
+        _print_json({"upserted": counts})
+    else:
+        print(", ".join(f"{n} {table}" for table, n in counts.items()) + " upserted")
+
+
+@db_app.command("stop")
+def db_stop(as_json: Json = False) -> None:
+    """Stop the embedded Postgres (it keeps running between commands).
+
+    Example: [bold]pipeline db stop[/bold]
+    """
+    from pipeline.db.connect import stop_embedded
+
+    stopped = stop_embedded()
+    if as_json:
+        _print_json({"stopped": stopped})
+    else:
+        print("embedded Postgres stopped" if stopped else "embedded Postgres not running")
 
 
 sync_app = typer.Typer(
     help="Reference tables in Notion (universities, teams, ...).", no_args_is_help=True
 )
-app.add_typer(sync_app, name="sync")
+app.add_typer(sync_app, name="sync", rich_help_panel=_SETUP)
 
 
 @sync_app.command("setup")
@@ -396,6 +412,7 @@ def sync_setup(
     parent_page: Annotated[
         str, typer.Option("--parent-page", help="The Notion page to create the databases under.")
     ],
+    as_json: Json = False,
 ) -> None:
     """Create (or find) the Notion databases of the reference tables.
 
@@ -404,51 +421,14 @@ def sync_setup(
     Example: [bold]pipeline sync setup --parent-page 0123456789abcdef0123456789abcdef[/bold]
     """
     from pipeline.config import load_config
-    from pipeline.notion.api import NotionAPI
-    from pipeline.sync.plan import entities
-    from pipeline.sync.run import setup
+    from pipeline.render import render_sync_setup
+    from pipeline.sync.run import setup_databases
 
-    config = load_config()
-    api = NotionAPI.from_environment(per_second=config.notion.requests_per_second)
-    for database in setup(api, parent_page, entities(config.sync.students)):
-        state = "created" if database.created else "found"
-        print(f"{database.entity}: {state} ({database.database_id})")
-    print(f"database ids saved in {SYNC_CONFIG}")
-
-
-def _sync(direction: Literal["push", "pull"], names: list[str] | None) -> None:
-    from pipeline.config import load_config
-    from pipeline.db.migrate import require_current
-    from pipeline.notion.api import NotionAPI
-    from pipeline.sync.plan import entities
-    from pipeline.sync.run import read_sync_config, run_sync
-
-    config = load_config()
-    available = entities(config.sync.students)
-    unknown = sorted(set(names or []) - set(available))
-    if unknown:
-        raise UsageError(f"unknown entity {unknown[0]!r}; choose from {', '.join(available)}")
-    chosen = {k: v for k, v in available.items() if not names or k in names}
-    databases = read_sync_config(SYNC_CONFIG)
-    if not databases:
-        raise UsageError(f"no {SYNC_CONFIG}; run `pipeline sync setup --parent-page ID` first")
-    api = NotionAPI.from_environment(per_second=config.notion.requests_per_second)
-    with _connect() as conn:
-        require_current(conn)
-        results = run_sync(conn, api, direction, chosen, databases)
-    problems = []
-    for r in results:
-        print(
-            f"{r.entity}: {r.added} added, {r.updated} updated, {len(r.conflicts)} "
-            f"conflicts, {len(r.failed)} failed"
-        )
-        problems += r.conflicts + r.failed
-    for line in problems:
-        print(f"  needs a person: {line}")
-    if problems:
-        raise ContentError(
-            f"{len(problems)} rows need a person (listed above); nothing of theirs was overwritten"
-        )
+    databases = setup_databases(load_config(), parent_page)
+    if as_json:
+        _print_json(databases)
+    else:
+        render_sync_setup(databases, sys.stdout)
 
 
 SyncNames = Annotated[
@@ -457,31 +437,36 @@ SyncNames = Annotated[
 ]
 
 
+def _sync(direction: str, names: list[str] | None, as_json: bool) -> None:
+    from pipeline.config import load_config
+    from pipeline.render import render_sync
+    from pipeline.sync.run import require_no_conflicts, sync
+
+    with _database(f"sync {direction}") as conn:
+        results = sync(conn, load_config(), "push" if direction == "push" else "pull", names)
+    if as_json:
+        _print_json(results)
+    else:
+        render_sync(results, sys.stdout)
+    require_no_conflicts(results)
+
+
 @sync_app.command("push")
-def sync_push(
-    names: SyncNames = None,
-) -> None:
+def sync_push(names: SyncNames = None, as_json: Json = False) -> None:
     """Postgres -> Notion for rows changed since the last sync.
 
     Example: [bold]pipeline sync push teams faculty[/bold]
     """
-    _sync("push", names)
+    _sync("push", names, as_json)
 
 
 @sync_app.command("pull")
-def sync_pull(
-    names: SyncNames = None,
-) -> None:
+def sync_pull(names: SyncNames = None, as_json: Json = False) -> None:
     """Notion -> Postgres for rows team leads edited since the last sync.
 
     Example: [bold]pipeline sync pull teams[/bold]
     """
-    _sync("pull", names)
-
-
-@app.callback()
-def _root() -> None:
-    """Carry training modules from Notion, through reviewed pull requests, into Postgres."""
+    _sync("pull", names, as_json)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -507,5 +492,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {redact(message)}", file=sys.stderr)
     sys.exit(code)

@@ -6,6 +6,7 @@ as the seed describes needs only `notion.database_id`.
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,8 +84,23 @@ def load_config(path: Path = CONFIG_FILE) -> Config:
 def _problems(data: Any) -> list[str]:
     schema = json.loads(schema_file(CONFIG_SCHEMA).read_text(encoding="utf-8"))
     validator = jsonschema_rs.Draft202012Validator(schema)
-    problems = []
-    for error in validator.iter_errors(data):
-        where = ".".join(str(p) for p in error.instance_path) or "the top level"
-        problems.append(f"{where}: {error.message}")
-    return problems
+    return [_describe(error, schema) for error in validator.iter_errors(data)]
+
+
+def _describe(error: jsonschema_rs.ValidationError, schema: dict[str, Any]) -> str:
+    """One problem in words; an unknown key with the known one it was probably meant as."""
+    where = ".".join(str(p) for p in error.instance_path) or "the top level"
+    unexpected = getattr(error.kind, "unexpected", None)
+    if not unexpected:
+        return f"{where}: {error.message}"
+    # The schema at the failing keyword's parent lists the keys that are allowed.
+    node: Any = schema
+    for step in list(error.schema_path)[:-1]:
+        node = node[step]
+    allowed = sorted(node.get("properties", {}))
+    words = []
+    for key in unexpected:
+        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(allowed)}"
+        words.append(f"unknown key {key!r} ({hint})")
+    return f"{where}: {', '.join(words)}"

@@ -1,8 +1,36 @@
-"""Our exception hierarchy.
+"""Our exception hierarchy: every failure a user can meet, and the exit code it means.
 
-Each error carries the exit code the CLI turns it into, so commands never call
-sys.exit themselves and the mapping of failures to codes lives in one place.
+Each outside system's own exceptions (psycopg, notion-client and httpx, PyGithub
+and requests, git) are translated into these in exactly one place per system:
+`db/connect.py`, `notion/api.py`, `propose/github_api.py`, `git.py`. Commands
+never call sys.exit; the CLI turns these into a message and an exit code in one
+place (`cli.main`).
+
+    0  success
+    1  ContentError    the content is wrong: a module file or Notion page, a module that
+                       refers to a missing row, a deploy the database refused (rolled back)
+    2  UsageError      the command line or the configuration is wrong: a bad option, a
+                       missing setting or path, a token or database URL that is refused
+    3  (anything else) a bug in the pipeline
+    4  ServiceError    an outside system (Notion, GitHub, a git remote, the database)
+                       failed, was busy or could not be reached; nothing was half-done,
+                       so running the command again later is safe
 """
+
+from __future__ import annotations
+
+import re
+
+EXIT_INTERNAL = 3
+# Credentials in a URL: everything between "://" and the last "@" of the URL, however
+# the password is written (it may hold "#", "?", "/" or "@" unescaped).
+_URL_CREDENTIALS = re.compile(r"(://)[^\s'\"]*@")
+_CONNINFO_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """`text` with every credential a URL or libpq conninfo in it may hold replaced by ***."""
+    return _CONNINFO_PASSWORD.sub(r"\1***", _URL_CREDENTIALS.sub(r"\1***@", text))
 
 
 class PipelineError(Exception):
@@ -12,9 +40,14 @@ class PipelineError(Exception):
 
 
 class ContentError(PipelineError):
-    """The content (module files, Notion pages) is wrong: exit 1."""
+    """The content (module files, Notion pages, reference rows) is wrong: exit 1."""
 
     exit_code = 1
+
+
+class DatabaseError(ContentError):
+    """The database refused a deploy's statement (a constraint, the statement timeout);
+    the transaction was rolled back and nothing was written: exit 1."""
 
 
 class UsageError(PipelineError):
@@ -23,7 +56,13 @@ class UsageError(PipelineError):
     exit_code = 2
 
 
-class DatabaseError(PipelineError):
-    """The database refused or interrupted a write; the transaction was rolled back: exit 1."""
+class ServiceError(PipelineError):
+    """An outside system failed after retries, was busy, or refused an operation that
+    may succeed later: exit 4. `service` names it (Notion, GitHub, git, Postgres)."""
 
-    exit_code = 1
+    exit_code = 4
+
+    def __init__(self, service: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.service = service
+        self.status = status  # the HTTP status, when the service answered

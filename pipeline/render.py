@@ -14,7 +14,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -22,11 +22,14 @@ if TYPE_CHECKING:  # annotations only: keeps every command's start-up light
     from rich.console import Console
     from rich.table import Table
 
-    from pipeline.db.deploy import Outcome
-    from pipeline.db.status import LiveModule
+    from pipeline.db.deploy import DeployResult
+    from pipeline.db.migrate import Migration, MigrationStatus
+    from pipeline.db.status import ModuleStatus
     from pipeline.modules.validate import Report
     from pipeline.notion.export import ExportReport
+    from pipeline.notion.mark_live import MarkLiveReport
     from pipeline.propose.run import ProposeReport
+    from pipeline.sync.run import Database, SyncResult
 
 
 # -- validation reports ------------------------------------------------------------------
@@ -144,7 +147,7 @@ def _sections(step: Any) -> str:
     return str(step.sections) if step.action != "archive" else "kept"
 
 
-def render_outcome(outcome: Outcome, out: TextIO, *, dry_run: bool) -> None:
+def render_outcome(outcome: DeployResult, out: TextIO, *, dry_run: bool) -> None:
     plan = outcome.plan
     table = _table(
         "Deploy plan" + (" (dry run)" if dry_run else ""),
@@ -177,7 +180,7 @@ def render_outcome(outcome: Outcome, out: TextIO, *, dry_run: bool) -> None:
         console.print(f"nothing to deploy: {counts}; nothing written")
 
 
-def outcome_json(outcome: Outcome, *, dry_run: bool) -> dict[str, Any]:
+def outcome_json(outcome: DeployResult, *, dry_run: bool) -> dict[str, Any]:
     plan = outcome.plan
     return {
         "dry_run": dry_run,
@@ -191,7 +194,7 @@ def outcome_json(outcome: Outcome, *, dry_run: bool) -> dict[str, Any]:
     }
 
 
-def render_status(modules: list[LiveModule], out: TextIO) -> None:
+def render_status(modules: list[ModuleStatus], out: TextIO) -> None:
     columns = ("module", "revision", "status", "sections", "deployed (UTC)", "git sha")
     table = _table("Live modules", columns, no_wrap=columns[1:])
     for m in modules:
@@ -230,9 +233,13 @@ def render_module(module: dict[str, Any], out: TextIO) -> None:
 
 
 def to_json(value: Any) -> str:
-    def default(obj: Any) -> str:
+    """JSON for tools: dataclasses as objects, times in ISO 8601."""
+
+    def default(obj: Any) -> Any:
         if isinstance(obj, datetime | date):
             return obj.isoformat()
+        if is_dataclass(obj) and not isinstance(obj, type):
+            return asdict(obj)
         raise TypeError(type(obj).__name__)
 
     return json.dumps(value, indent=2, ensure_ascii=False, default=default)
@@ -328,7 +335,7 @@ def render_proposals(report: ProposeReport, out: TextIO, *, dry_run: bool) -> No
         console.print("dry run: nothing pushed, opened or closed")
 
 
-def write_deploy_summary(outcome: Outcome, *, dry_run: bool) -> None:
+def write_deploy_summary(outcome: DeployResult, *, dry_run: bool) -> None:
     """The plan as Markdown on the Actions job page, when running in Actions."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
@@ -359,3 +366,48 @@ def write_deploy_summary(outcome: Outcome, *, dry_run: bool) -> None:
     ]
     with open(target, "a", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
+
+
+def render_mark_live(report: MarkLiveReport, out: TextIO) -> None:
+    console = _console(out)
+    console.print(f"deploy {report.deploy_id}: {len(report.results)} modules")
+    for r in report.results:
+        line = {
+            "live": f"Live (revision {r.revision})",
+            "not-from-notion": "not from Notion, nothing to mark",
+            "failed": f"NOT marked live: {r.error}",
+        }[r.state]
+        console.print(f"{escape(r.module_id)}: {escape(line)}")
+
+
+def render_migrated(ran: list[Migration], out: TextIO) -> None:
+    for migration in ran:
+        out.write(f"applied {migration.version:04d}_{migration.name}\n")
+    out.write(f"{len(ran)} migrations applied\n" if ran else "database schema is up to date\n")
+
+
+def render_migration_status(state: MigrationStatus, out: TextIO) -> None:
+    for row in state.applied:
+        out.write(f"applied  {row.version:04d}_{row.name}  {row.applied_at:%Y-%m-%d %H:%M:%S %Z}\n")
+    for migration in state.pending:
+        out.write(f"pending  {migration.version:04d}_{migration.name}\n")
+
+
+def render_sync_setup(databases: list[Database], out: TextIO) -> None:
+    from pipeline.layout import SYNC_CONFIG
+
+    for database in databases:
+        state = "created" if database.created else "found"
+        out.write(f"{database.entity}: {state} ({database.database_id})\n")
+    out.write(f"database ids saved in {SYNC_CONFIG}\n")
+
+
+def render_sync(results: list[SyncResult], out: TextIO) -> None:
+    for r in results:
+        out.write(
+            f"{r.entity}: {r.added} added, {r.updated} updated, {len(r.conflicts)} "
+            f"conflicts, {len(r.failed)} failed\n"
+        )
+    for r in results:
+        for line in r.conflicts + r.failed:
+            out.write(f"  needs a person: {line}\n")

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from tenacity import (
@@ -27,7 +26,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from pipeline.errors import UsageError
+from pipeline.errors import DatabaseError, ServiceError, UsageError, redact
 from pipeline.layout import EMBEDDED_DIR
 
 log = logging.getLogger(__name__)
@@ -35,7 +34,6 @@ log = logging.getLogger(__name__)
 URL_VARIABLE = "DATABASE_URL"
 EMBEDDED_VARIABLE = "PIPELINE_EMBEDDED_DIR"
 RETRIES_VARIABLE = "PIPELINE_CONNECT_RETRIES"
-_PASSWORD_IN_CONNINFO = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
 # Errors that waiting will not fix.
 _PERMANENT = (
     "authentication failed",
@@ -57,20 +55,13 @@ class Target:
         return redact(self.url) if not self.embedded else f"embedded Postgres ({self.url})"
 
 
-def redact(text: str) -> str:
-    """The URL or conninfo with its password replaced by ***."""
-    parts = urlsplit(text) if "://" in text else None
-    if parts is not None and parts.password:
-        host = parts.netloc.rsplit("@", 1)[1]
-        user = parts.username or ""
-        text = urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
-    return _PASSWORD_IN_CONNINFO.sub(r"\1***", text)
-
-
 def _scrub(message: str, url: str) -> str:
-    password = urlsplit(url).password if "://" in url else None
-    if password:
-        message = message.replace(password, "***")
+    """A driver message with the URL's credentials taken out, however they appear in it."""
+    secret = url.split("://", 1)[1].rsplit("@", 1)[0] if "://" in url and "@" in url else ""
+    if secret:
+        message = message.replace(secret, "***")
+        for part in secret.split(":", 1)[1:]:  # the password alone
+            message = message.replace(part, "***") if part else message
     return redact(message).strip()
 
 
@@ -149,7 +140,57 @@ def connect(
             application_name="module-pipeline",
         )
     except psycopg.Error as exc:
+        reason = _scrub(str(exc), target.url)
+        if _worth_retrying(exc):
+            raise ServiceError(
+                "Postgres",
+                f"cannot connect to {target.label}: {reason}. The server did not answer "
+                f"after {attempts} attempts; try again later, or check {URL_VARIABLE}",
+            ) from None
         raise UsageError(
-            f"cannot connect to {target.label}: {_scrub(str(exc), target.url)}. "
-            f"Check {URL_VARIABLE}"
+            f"cannot connect to {target.label}: {reason}. Check {URL_VARIABLE}"
         ) from None
+
+
+@contextmanager
+def translated(what: str, target: Target | None = None) -> Iterator[None]:
+    """psycopg's exceptions raised inside, as ours: the one place that maps them.
+
+    Every write happens in a transaction that a failure rolls back, so each
+    message can say that nothing was written.
+    """
+    url = target.url if target else ""
+    try:
+        yield
+    except psycopg.errors.LockNotAvailable:
+        raise ServiceError(
+            "Postgres",
+            f"{what} waited longer than the lock timeout while another run held the lock; "
+            "nothing was written. Try again when it has finished",
+        ) from None
+    except psycopg.errors.QueryCanceled:
+        raise DatabaseError(
+            f"a statement of {what} ran longer than the statement timeout; it was rolled "
+            "back and nothing was written"
+        ) from None
+    except psycopg.OperationalError as exc:
+        raise ServiceError(
+            "Postgres",
+            f"the connection to the database broke during {what} ({_scrub(str(exc), url)}); "
+            "it was rolled back and nothing was written. Try again",
+        ) from None
+    except psycopg.Error as exc:
+        message = _scrub((exc.diag.message_primary or str(exc)), url)
+        raise DatabaseError(
+            f"the database refused {what} ({message}); it was rolled back and nothing was written"
+        ) from None
+
+
+@contextmanager
+def session(
+    what: str, *, target: Target | None = None, on_retry: Callable[[str], None] | None = None
+) -> Iterator[psycopg.Connection]:
+    """A connection for one command, closed after it; psycopg's errors translated."""
+    target = target or resolve_target()
+    with translated(what, target), connect(target, on_retry=on_retry) as conn:
+        yield conn

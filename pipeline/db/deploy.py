@@ -13,11 +13,9 @@ from __future__ import annotations
 import getpass
 import io
 import os
-import shutil
-import subprocess
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,12 +25,13 @@ import orjson
 import psycopg
 from psycopg import sql
 
+from pipeline.db.connect import translated
 from pipeline.db.migrate import require_current
-from pipeline.db.plan import Desired, Live, Plan, make_plan, needs_record
-from pipeline.errors import ContentError, DatabaseError
-from pipeline.git import blob_id
-from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRecord
-from pipeline.modules.validate import Trusted, record_for, validate_paths, validator_fingerprint
+from pipeline.db.plan import CurrentModule, DeployItem, Plan, make_plan, needs_record
+from pipeline.db.trust import read_trusted, record_for, validate_for_deploy
+from pipeline.errors import ContentError
+from pipeline.git import blob_id, head_sha
+from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRows
 from pipeline.render import render_text
 
 DEPLOY_LOCK = 0x6D6F645F646570  # "mod_dep"
@@ -46,9 +45,15 @@ class Settings:
     git_sha: str | None = None
     actor: str | None = None
 
+    @classmethod
+    def from_environment(cls, lock_timeout: str, statement_timeout: str) -> Settings:
+        """Who deploys what: GITHUB_SHA and GITHUB_ACTOR in Actions, else HEAD and the user."""
+        actor = os.environ.get("GITHUB_ACTOR") or getpass.getuser()
+        return cls(lock_timeout, statement_timeout, head_sha(), actor)
+
 
 @dataclass
-class Outcome:
+class DeployResult:
     plan: Plan
     applied: bool
     deploy_id: int | None = None
@@ -58,93 +63,53 @@ class Outcome:
 
 
 def deploy_tree(
-    path: Path,
-    connect: Callable[[], psycopg.Connection],
-    settings: Settings,
-    *,
-    dry_run: bool = False,
-) -> Outcome:
+    conn: psycopg.Connection, path: Path, settings: Settings, *, dry_run: bool = False
+) -> DeployResult:
     """What `pipeline deploy` does: validate the tree, then deploy it.
 
     Files whose bytes the database already holds, passed by this same
     validator, are not parsed again (their assets and references are still
     checked). An invalid tree deploys nothing.
     """
-    with connect() as conn:
-        require_current(conn)
-        return deploy(conn, check_tree(conn, path), settings, dry_run=dry_run)
+    require_current(conn)
+    return deploy(conn, check_tree(conn, path), settings, dry_run=dry_run)
 
 
-def check_tree(conn: psycopg.Connection, path: Path) -> list[Desired]:
+def check_tree(conn: psycopg.Connection, path: Path) -> list[DeployItem]:
     """Validate the module files under `path`: what to deploy, or ContentError naming
     every problem. Files the database trusts are not parsed."""
-    report = validate_paths([path], trusted=read_trusted(conn), build_records=True)
+    report = validate_for_deploy(path, read_trusted(conn))
     if not report.valid:
         text = io.StringIO()
         render_text(report, text)
         raise ContentError(f"{text.getvalue()}module files are invalid; nothing was deployed")
-    return [Desired(str(r.module_id), r.path, r.file_hash, r.record) for r in report.results]
+    return [DeployItem(str(r.module_id), r.path, r.file_hash, r.record) for r in report.results]
 
 
-def read_trusted(conn: psycopg.Connection) -> dict[str, Trusted]:
-    rows = conn.execute(
-        "SELECT module_id, file_hash, prerequisites::text, related_modules::text, "
-        "asset_paths::text FROM modules WHERE validated_with = %s AND file_hash IS NOT NULL "
-        "AND status <> 'archived'",
-        (validator_fingerprint(),),
-    )
-    return {
-        module_id: Trusted(
-            file_hash,
-            tuple(orjson.loads(prerequisites or "[]")),
-            tuple(orjson.loads(related or "[]")),
-            tuple(orjson.loads(assets or "[]")),
-        )
-        for module_id, file_hash, prerequisites, related, assets in rows
-    }
-
-
-def load_records(files: Sequence[Path]) -> list[Desired]:
+def load_records(files: Sequence[Path]) -> list[DeployItem]:
     """Module files that validation has passed, read in full."""
-    return [_load(Desired(path.stem, str(path), None, None)) for path in files]
+    return [_load(DeployItem(path.stem, str(path), None, None)) for path in files]
 
 
-def _load(item: Desired) -> Desired:
+def _load(item: DeployItem) -> DeployItem:
     raw = Path(item.path).read_bytes()
     file_hash = blob_id(raw)
     if item.file_hash is not None and file_hash != item.file_hash:
         raise ContentError(
             f"{item.path} changed while deploying; nothing was written. Run the deploy again"
         )
-    return Desired(item.module_id, item.path, file_hash, record_for(orjson.loads(raw), file_hash))
-
-
-def git_sha() -> str | None:
-    if os.environ.get("GITHUB_SHA"):
-        return os.environ["GITHUB_SHA"]
-    git = shutil.which("git")
-    if git is None:
-        return None
-    try:
-        done = subprocess.run(
-            [git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() or None
-
-
-def actor() -> str:
-    return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
+    return DeployItem(
+        item.module_id, item.path, file_hash, record_for(orjson.loads(raw), file_hash)
+    )
 
 
 def _deploy(
     conn: psycopg.Connection,
-    desired: list[Desired],
+    desired: list[DeployItem],
     settings: Settings,
     *,
     dry_run: bool = False,
-) -> Outcome:
+) -> DeployResult:
     started = datetime.now(UTC)
     clock = time.perf_counter()
     with conn.transaction() as tx:
@@ -163,7 +128,7 @@ def _deploy(
             if d.module_id in writing and d.record is not None
         }
         _check_references(conn, list(changed.values()))
-        outcome = Outcome(plan, applied=False)
+        outcome = DeployResult(plan, applied=False)
         if dry_run or plan.writes_nothing:
             tx.force_rollback = True  # nothing to write; a dry run writes nothing
         else:
@@ -176,41 +141,25 @@ def _deploy(
 
 def deploy(
     conn: psycopg.Connection,
-    desired: list[Desired],
+    desired: list[DeployItem],
     settings: Settings,
     *,
     dry_run: bool = False,
-) -> Outcome:
+) -> DeployResult:
     """Plan and (unless dry_run) apply, in one transaction; on any error nothing is written."""
-    try:
+    with translated("the deploy"):
         return _deploy(conn, desired, settings, dry_run=dry_run)
-    except psycopg.errors.QueryCanceled:
-        raise DatabaseError(
-            "a statement ran longer than the statement timeout; the deploy was "
-            "rolled back and nothing was written"
-        ) from None
-    except psycopg.Error as exc:
-        message = (exc.diag.message_primary or str(exc)).strip()
-        raise DatabaseError(
-            f"the database refused the deploy ({message}); it was rolled back "
-            "and nothing was written"
-        ) from None
 
 
 def _lock(conn: psycopg.Connection) -> None:
-    try:
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (DEPLOY_LOCK,))
-    except psycopg.errors.LockNotAvailable:
-        raise ContentError(
-            "another deploy held the deploy lock for longer than the lock "
-            "timeout; nothing was written. Try again when it has finished"
-        ) from None
+    """Deploys one at a time; LockNotAvailable after lock_timeout means another one runs."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (DEPLOY_LOCK,))
 
 
-def _plan(conn: psycopg.Connection, desired: list[Desired]) -> tuple[Plan, list[Desired]]:
+def _plan(conn: psycopg.Connection, desired: list[DeployItem]) -> tuple[Plan, list[DeployItem]]:
     """The plan, made under the lock; also returns `desired` with every needed record."""
     live = {
-        row[1]: Live(*row)
+        row[1]: CurrentModule(*row)
         for row in conn.execute(
             "SELECT id, module_id, status, content_hash, revision, file_hash, "
             "(SELECT count(*) FROM module_sections s WHERE s.module_id = m.id) "
@@ -241,7 +190,7 @@ def _plan(conn: psycopg.Connection, desired: list[Desired]) -> tuple[Plan, list[
     return make_plan(desired, live, sections), desired
 
 
-def _check_references(conn: psycopg.Connection, records: list[ModuleRecord]) -> None:
+def _check_references(conn: psycopg.Connection, records: list[ModuleRows]) -> None:
     """Name every missing university or faculty row before anything is written."""
     problems = []
     for table, attribute in (("universities", "university_id"), ("faculty", "created_by_id")):
@@ -263,7 +212,7 @@ def _check_references(conn: psycopg.Connection, records: list[ModuleRecord]) -> 
 
 
 def _apply(
-    conn: psycopg.Connection, plan: Plan, changed: dict[str, ModuleRecord], outcome: Outcome
+    conn: psycopg.Connection, plan: Plan, changed: dict[str, ModuleRows], outcome: DeployResult
 ) -> None:
     row = conn.execute("SELECT nextval('pipeline_deploys_id_seq')").fetchone()
     assert row is not None
@@ -292,7 +241,7 @@ def _apply(
         )
 
 
-def _stage_modules(conn: psycopg.Connection, changed: dict[str, ModuleRecord]) -> None:
+def _stage_modules(conn: psycopg.Connection, changed: dict[str, ModuleRows]) -> None:
     """COPY module rows into a temp table shaped like the real one (dropped at commit)."""
     conn.execute(
         sql.SQL(
@@ -305,7 +254,7 @@ def _stage_modules(conn: psycopg.Connection, changed: dict[str, ModuleRecord]) -
             copy.write_row(record.row)
 
 
-def _copy_sections(conn: psycopg.Connection, rows: list[tuple[int, ModuleRecord]]) -> int:
+def _copy_sections(conn: psycopg.Connection, rows: list[tuple[int, ModuleRows]]) -> int:
     if not rows:
         return 0
     statement = sql.SQL("COPY module_sections (module_id, {columns}) FROM STDIN").format(
@@ -347,7 +296,7 @@ def _upsert_modules(conn: psycopg.Connection, deploy_id: int) -> dict[str, int]:
     return dict(cursor.fetchall())
 
 
-def _write_sections(conn: psycopg.Connection, changed: dict[str, ModuleRecord]) -> tuple[int, int]:
+def _write_sections(conn: psycopg.Connection, changed: dict[str, ModuleRows]) -> tuple[int, int]:
     """Remove numbers that are gone, then upsert the rest; unchanged rows are not touched."""
     conn.execute(
         sql.SQL(
@@ -401,7 +350,9 @@ def _list(prefix: str, columns: Sequence[str], *, compare: bool = False) -> sql.
     return sql.SQL(", ").join(one(c) for c in columns)
 
 
-def _log(conn: psycopg.Connection, outcome: Outcome, started: datetime, settings: Settings) -> None:
+def _log(
+    conn: psycopg.Connection, outcome: DeployResult, started: datetime, settings: Settings
+) -> None:
     plan = outcome.plan
     conn.execute(
         "INSERT INTO pipeline_deploys (id, started_at, git_sha, actor, inserted, updated, "

@@ -88,6 +88,26 @@ def drift(migrations: list[Migration], done: list[Applied]) -> list[str]:
     return problems
 
 
+@dataclass(frozen=True, slots=True)
+class MigrationStatus:
+    """What `pipeline db status` reports: applied and pending migrations, and drift."""
+
+    applied: list[Applied]
+    pending: list[Migration]
+    problems: list[str]
+
+    def require_no_drift(self) -> None:
+        if self.problems:
+            raise UsageError("; ".join(self.problems))
+
+
+def migration_status(conn: psycopg.Connection) -> MigrationStatus:
+    done = applied(conn)
+    versions = {row.version for row in done}
+    todo = [m for m in available() if m.version not in versions]
+    return MigrationStatus(done, todo, drift(available(), done))
+
+
 def pending(conn: psycopg.Connection, migrations: list[Migration] | None = None) -> list[Migration]:
     migrations = available() if migrations is None else migrations
     done = applied(conn)

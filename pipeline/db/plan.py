@@ -6,13 +6,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pipeline.modules.records import ModuleRecord
+from pipeline.modules.records import ModuleRows
 
-Action = Literal["insert", "update", "unchanged", "archive"]
+DeployAction = Literal["insert", "update", "unchanged", "archive"]
 
 
 @dataclass(frozen=True, slots=True)
-class Live:
+class CurrentModule:
     """A module row as the database has it."""
 
     id: int
@@ -25,20 +25,20 @@ class Live:
 
 
 @dataclass(frozen=True, slots=True)
-class Desired:
+class DeployItem:
     """A module file to deploy. `record` may be None only when the database already
     holds these exact bytes (same file_hash): then nothing needs reading."""
 
     module_id: str
     path: str
     file_hash: str | None
-    record: ModuleRecord | None
+    record: ModuleRows | None
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
+class PlanStep:
     module_id: str
-    action: Action
+    action: DeployAction
     revision_before: int | None
     revision_after: int | None
     status_after: str
@@ -50,12 +50,12 @@ class Step:
 
 @dataclass
 class Plan:
-    steps: list[Step] = field(default_factory=list)
+    steps: list[PlanStep] = field(default_factory=list)
 
-    def count(self, action: Action) -> int:
+    def count(self, action: DeployAction) -> int:
         return sum(step.action == action for step in self.steps)
 
-    def ids(self, *actions: Action) -> list[str]:
+    def ids(self, *actions: DeployAction) -> list[str]:
         return [step.module_id for step in self.steps if step.action in actions]
 
     @property
@@ -67,7 +67,7 @@ SectionRows = Mapping[str, Sequence[tuple[Any, ...]]]
 
 
 def make_plan(
-    desired: Iterable[Desired], live: Mapping[str, Live], live_sections: SectionRows
+    desired: Iterable[DeployItem], live: Mapping[str, CurrentModule], live_sections: SectionRows
 ) -> Plan:
     """What a deploy of `desired` would do.
 
@@ -82,7 +82,7 @@ def make_plan(
         current, record = live.get(item.module_id), item.record
         if current is not None and _same_file(current, item):
             plan.steps.append(
-                Step(
+                PlanStep(
                     item.module_id,
                     "unchanged",
                     current.revision,
@@ -96,7 +96,7 @@ def make_plan(
             raise ValueError(f"{item.module_id}: changed file without a record")
         if current is None:
             plan.steps.append(
-                Step(
+                PlanStep(
                     record.module_id,
                     "insert",
                     None,
@@ -108,7 +108,7 @@ def make_plan(
             )
         elif current.content_hash == record.content_hash and current.status == record.status:
             plan.steps.append(
-                Step(
+                PlanStep(
                     record.module_id,
                     "unchanged",
                     current.revision,
@@ -122,7 +122,7 @@ def make_plan(
                 live_sections.get(record.module_id, ()), record.sections
             )
             plan.steps.append(
-                Step(
+                PlanStep(
                     record.module_id,
                     "update",
                     current.revision,
@@ -138,7 +138,7 @@ def make_plan(
         current = live[module_id]
         if current.status != "archived":
             plan.steps.append(
-                Step(
+                PlanStep(
                     module_id,
                     "archive",
                     current.revision,
@@ -150,7 +150,7 @@ def make_plan(
     return plan
 
 
-def _same_file(current: Live, item: Desired) -> bool:
+def _same_file(current: CurrentModule, item: DeployItem) -> bool:
     return (
         current.file_hash is not None
         and current.file_hash == item.file_hash
@@ -158,7 +158,7 @@ def _same_file(current: Live, item: Desired) -> bool:
     )
 
 
-def needs_record(item: Desired, live: Mapping[str, Live]) -> bool:
+def needs_record(item: DeployItem, live: Mapping[str, CurrentModule]) -> bool:
     current = live.get(item.module_id)
     return item.record is None and (current is None or not _same_file(current, item))
 

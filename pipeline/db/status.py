@@ -1,4 +1,4 @@
-"""What students see: the modules as the database serves them."""
+"""What students see: the modules as the database serves them, and what a deploy did."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from pipeline.db.migrate import require_current
 from pipeline.errors import UsageError
 
 
 @dataclass(frozen=True, slots=True)
-class LiveModule:
+class ModuleStatus:
     module_id: str
     title: str
     revision: int
@@ -23,16 +24,18 @@ class LiveModule:
     sections: int
 
 
-def status(conn: psycopg.Connection) -> list[LiveModule]:
+def status(conn: psycopg.Connection) -> list[ModuleStatus]:
+    require_current(conn)
     rows = conn.execute("""
         SELECT m.module_id, m.title, m.revision, m.status, m.updated_at, d.git_sha,
                (SELECT count(*) FROM module_sections s WHERE s.module_id = m.id)
         FROM modules m LEFT JOIN pipeline_deploys d ON d.id = m.last_deploy_id
         ORDER BY m.module_id""").fetchall()
-    return [LiveModule(*row) for row in rows]
+    return [ModuleStatus(*row) for row in rows]
 
 
 def show(conn: psycopg.Connection, module_id: str) -> dict[str, Any]:
+    require_current(conn)
     with conn.cursor(row_factory=dict_row) as cur:
         module = cur.execute("SELECT * FROM modules WHERE module_id = %s", (module_id,)).fetchone()
         if module is None:
@@ -47,3 +50,28 @@ def show(conn: psycopg.Connection, module_id: str) -> dict[str, Any]:
         {k: v for k, v in s.items() if k not in ("id", "module_id")} for s in sections
     ]
     return module
+
+
+@dataclass(frozen=True, slots=True)
+class Deployed:
+    """A module as a deploy left it, for telling Notion."""
+
+    module_id: str
+    notion_page_id: str | None
+    revision: int
+
+
+def deployed_modules(conn: psycopg.Connection, deploy_id: int | None) -> tuple[int, list[Deployed]]:
+    """The modules a deploy (default: the latest) inserted or updated and left unarchived."""
+    require_current(conn)
+    if deploy_id is None:
+        row = conn.execute("SELECT max(id) FROM pipeline_deploys").fetchone()
+        if row is None or row[0] is None:
+            raise UsageError("no deploy has been logged yet; run `pipeline deploy` first")
+        deploy_id = int(row[0])
+    rows = conn.execute(
+        "SELECT module_id, notion_page_id, revision FROM modules "
+        "WHERE last_deploy_id = %s AND status <> 'archived' ORDER BY module_id",
+        (deploy_id,),
+    ).fetchall()
+    return deploy_id, [Deployed(*row) for row in rows]

@@ -484,7 +484,7 @@ def _short(text: str) -> str:
 # -- across files ---------------------------------------------------------------------------
 
 
-class Module(NamedTuple):
+class ModuleRefs(NamedTuple):
     """The part of a module file the cross-file checks need."""
 
     display: str
@@ -493,7 +493,7 @@ class Module(NamedTuple):
     related_modules: tuple[str, ...]
 
 
-def cross_file_checks(modules: list[Module], known_ids: set[str]) -> list[Problem]:
+def cross_file_checks(modules: list[ModuleRefs], known_ids: set[str]) -> list[Problem]:
     return [
         *check_unique_ids(modules),
         *check_reference_targets(modules, known_ids),
@@ -501,7 +501,7 @@ def cross_file_checks(modules: list[Module], known_ids: set[str]) -> list[Proble
     ]
 
 
-def check_unique_ids(modules: list[Module]) -> list[Problem]:
+def check_unique_ids(modules: list[ModuleRefs]) -> list[Problem]:
     files_by_id: dict[str, list[str]] = defaultdict(list)
     for module in modules:
         files_by_id[module.module_id].append(module.display)
@@ -519,7 +519,7 @@ def check_unique_ids(modules: list[Module]) -> list[Problem]:
     ]
 
 
-def check_reference_targets(modules: list[Module], known_ids: set[str]) -> list[Problem]:
+def check_reference_targets(modules: list[ModuleRefs], known_ids: set[str]) -> list[Problem]:
     problems = []
     options = sorted(known_ids)
     for module in modules:
@@ -543,7 +543,7 @@ def check_reference_targets(modules: list[Module], known_ids: set[str]) -> list[
     return problems
 
 
-def check_prerequisite_cycles(modules: list[Module]) -> list[Problem]:
+def check_prerequisite_cycles(modules: list[ModuleRefs]) -> list[Problem]:
     """Name each cycle in full on every module in it, at the entry that closes it."""
     by_id = {m.module_id: m for m in modules}
     graph = {

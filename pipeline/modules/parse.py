@@ -26,7 +26,7 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True, slots=True)
-class ModuleFile:
+class ParsedFile:
     """A module file that parsed to a JSON object."""
 
     path: Path
@@ -39,7 +39,7 @@ class ModuleFile:
         return self.path.stem
 
 
-def read_module_file(path: Path, display: str) -> tuple[ModuleFile | None, list[Problem]]:
+def read_module_file(path: Path, display: str) -> tuple[ParsedFile | None, list[Problem]]:
     """Read and parse one file; on failure return the Problems that explain why."""
     raw, problem = read_bytes(path, display)
     if problem is not None:
@@ -58,7 +58,7 @@ def read_bytes(path: Path, display: str) -> tuple[bytes, Problem | None]:
 
 def parse_module_bytes(
     raw: bytes, path: Path, display: str
-) -> tuple[ModuleFile | None, list[Problem]]:
+) -> tuple[ParsedFile | None, list[Problem]]:
     """Parse a module file's bytes into a JSON object, or say why they are not one."""
     text, problem = _decode(raw, display)
     if problem is not None:
@@ -73,7 +73,7 @@ def parse_module_bytes(
             Problem(display, f"the top level must be a JSON object {{...}}, found {found}", "json")
         ]
     duplicates = duplicate_key_problems(text, display) if may_have_duplicate_keys(raw, data) else []
-    return ModuleFile(path, display, text, data), duplicates
+    return ParsedFile(path, display, text, data), duplicates
 
 
 def _decode(raw: bytes, display: str) -> tuple[str, Problem | None]:
@@ -231,7 +231,7 @@ def _place(problem: Problem, source_map: dict[str, Any]) -> Problem:
 
 __all__ = [
     "MAX_FILE_BYTES",
-    "ModuleFile",
+    "ParsedFile",
     "locate",
     "parse_module_bytes",
     "pointer",

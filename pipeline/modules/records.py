@@ -110,7 +110,7 @@ _MODULE_JSON_AT = _json_at(MODULE_COLUMNS)
 _SECTION_JSON_AT = _json_at(SECTION_COLUMNS)
 
 
-class ModuleRecord(NamedTuple):
+class ModuleRows(NamedTuple):
     """One module as rows: values in MODULE_COLUMNS / SECTION_COLUMNS order."""
 
     module_id: str
@@ -129,7 +129,7 @@ def to_record(
     file_hash: str | None = None,
     validated_with: str | None = None,
     asset_paths: Sequence[str] = (),
-) -> ModuleRecord:
+) -> ModuleRows:
     """The rows for a module; file_hash and friends let later deploys trust the file."""
     digest = content_hash(module)
     values = {
@@ -145,7 +145,7 @@ def to_record(
     sections = tuple(
         _row(section, SECTION_COLUMNS, _SECTION_JSON_AT) for section in module["sections"]
     )
-    return ModuleRecord(
+    return ModuleRows(
         module["module_id"],
         values["status"],
         digest,

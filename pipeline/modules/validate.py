@@ -8,25 +8,22 @@ cross-file checks (unique ids, references, cycles) need the whole set.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
-import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from pipeline.errors import UsageError
-from pipeline.git import blob_id, known_blob_ids
-from pipeline.layout import DATA_DIR, MODULE_SCHEMA, MODULES_DIR, schema_file
-from pipeline.modules import checks, parse, records, schema
+from pipeline.layout import DATA_DIR, MODULES_DIR
+from pipeline.modules import checks
 from pipeline.modules.parse import locate, parse_module_bytes, read_bytes
 from pipeline.modules.problems import Problem
-from pipeline.modules.records import ModuleRecord, to_record
+from pipeline.modules.records import ModuleRows
 from pipeline.modules.schema import schema_problems
 
 # Below this many files, starting worker processes costs more than it saves.
@@ -58,24 +55,6 @@ class Report:
         return len(self.problems) - self.error_count
 
 
-class Trusted(NamedTuple):
-    """A file the database says it deployed from these exact bytes, validated by this
-    same validator: its per-file checks passed then and would pass now."""
-
-    file_hash: str
-    prerequisites: tuple[str, ...]
-    related_modules: tuple[str, ...]
-    assets: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Wanted:
-    """What a caller needs of each file besides its problems; each costs time per file."""
-
-    records: bool = False  # deploy: each file's git blob id, and the rows of each valid one
-    urls: bool = False  # --check-urls: each file's external media URLs
-
-
 class FileResult(NamedTuple):
     """One file's verdict, sent back from a worker process.
 
@@ -86,28 +65,21 @@ class FileResult(NamedTuple):
     path: str
     display: str
     problems: list[Problem]  # already positioned
-    module: checks.Module | None  # set when the file passed the schema
+    module: checks.ModuleRefs | None  # set when the file passed the schema
     module_id: str | None
-    external_urls: list[tuple[str, str]]  # (pointer, url), when Wanted.urls
+    external_urls: list[tuple[str, str]]  # (pointer, url), when asked for
+    # What deploy's own per-file check adds (db/trust.py): the git blob id, and the
+    # rows of a valid file it could not trust.
     file_hash: str | None = None
-    record: ModuleRecord | None = None  # when Wanted.records, for a valid untrusted file
-
-
-@cache
-def validator_fingerprint() -> str:
-    """Changes whenever the schema or the code that judges or maps a file changes."""
-    digest = hashlib.sha256(schema_file(MODULE_SCHEMA).read_bytes())
-    for module in (checks, records, parse, schema, sys.modules[__name__]):
-        digest.update(Path(str(module.__file__)).read_bytes())
-    return digest.hexdigest()
+    record: ModuleRows | None = None
 
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:
     """Module files named by the user: files as given, directories' *.json sorted."""
-    return [Path(path) for path, _ in _collect(paths)]
+    return [Path(path) for path, _ in collect(paths)]
 
 
-def _collect(paths: Iterable[Path]) -> list[tuple[str, str]]:
+def collect(paths: Iterable[Path]) -> list[tuple[str, str]]:
     """(path, display path) of each module file; strings, because there may be many."""
     found: dict[str, str] = {}
     for path in paths:
@@ -160,43 +132,47 @@ def check_file(
     root_of: Callable[[str], str],
     present: AssetCheck,
     *,
-    trusted: Trusted | None = None,
-    blob: str | None = None,
-    wanted: Wanted = Wanted(),
+    urls: bool = False,
 ) -> FileResult:
-    """Every per-file check of one module file (or, for a trusted file, its assets).
-
-    `blob` is the file's git blob id when git knows it: a trusted file with that
-    id is not even opened.
-    """
+    """Every per-file check of one module file; with `urls`, its external media URLs."""
     root = root_of(os.path.dirname(path))
-    if trusted is not None and blob is not None and trusted.file_hash == blob:
-        return _trusted_result(path, display, trusted, root, present)
     raw, problem = read_bytes(Path(path), display)
     if problem is not None:
         return FileResult(path, display, [problem], None, None, [])
-    file_hash = blob_id(raw) if wanted.records or trusted is not None else None
-    if trusted is not None and trusted.file_hash == file_hash:
-        return _trusted_result(path, display, trusted, root, present)
+    return check_bytes(raw, path, display, root, present, urls=urls)
+
+
+def check_bytes(
+    raw: bytes,
+    path: str,
+    display: str,
+    root: str,
+    present: AssetCheck,
+    *,
+    urls: bool = False,
+    file_hash: str | None = None,
+    make_record: Callable[[dict[str, Any], list[checks.Reference]], ModuleRows] | None = None,
+) -> FileResult:
+    """check_file of bytes already read; with `make_record`, the rows of a valid file."""
     module, problems = parse_module_bytes(raw, Path(path), display)
     if module is None:
         return FileResult(path, display, problems, None, None, [], file_hash)
     data = module.data
     module_id = data.get("module_id") if isinstance(data.get("module_id"), str) else None
     found, refs = check_document(data, module.text, display, module.stem, root, present=present)
-    summary: checks.Module | None = None
+    summary: checks.ModuleRefs | None = None
     external: list[tuple[str, str]] = []
-    record: ModuleRecord | None = None
+    record: ModuleRows | None = None
     if refs is not None:
         summary = summarise(data, display)
-        if wanted.urls:
+        if urls:
             external = [
                 (r.pointer, r.target)
                 for r in refs
                 if r.is_external and not checks.is_notion_hosted(r.target)
             ]
-        if file_hash is not None and wanted.records and not found:
-            record = record_for(data, file_hash, refs)
+        if make_record is not None and not found:
+            record = make_record(data, refs)
     problems += found
     return FileResult(
         path,
@@ -231,13 +207,13 @@ def check_document(
     refs = checks.media_references(data)
     assets = [(r.pointer, checks.asset_file(r.target)) for r in refs if r.is_asset]
     found = checks.file_checks(data, display, stem, refs, text)
-    found += _missing_assets(display, assets, root, present or asset_present)
+    found += missing_assets(display, assets, root, present or asset_present)
     return found, refs
 
 
-def summarise(data: dict[str, Any], display: str) -> checks.Module:
+def summarise(data: dict[str, Any], display: str) -> checks.ModuleRefs:
     """What the cross-file checks need of a schema-valid module."""
-    return checks.Module(
+    return checks.ModuleRefs(
         display,
         data["module_id"],
         tuple(data.get("prerequisites", [])),
@@ -245,78 +221,49 @@ def summarise(data: dict[str, Any], display: str) -> checks.Module:
     )
 
 
-def _trusted_result(
-    path: str, display: str, trusted: Trusted, root: str, present: AssetCheck
-) -> FileResult:
-    stem = os.path.basename(path)[: -len(".json")]
-    missing = _missing_assets(display, [("", a) for a in trusted.assets], root, present)
-    known = checks.Module(display, stem, trusted.prerequisites, trusted.related_modules)
-    return FileResult(path, display, missing, known, stem, [], trusted.file_hash)
+Item = TypeVar("Item")
 
 
-def record_for(
-    data: dict[str, Any], file_hash: str, refs: list[checks.Reference] | None = None
-) -> ModuleRecord:
-    """The database rows of a valid module, marked as validated by this validator."""
-    refs = checks.media_references(data) if refs is None else refs
-    assets = sorted({checks.asset_file(r.target) for r in refs if r.is_asset})
-    return to_record(
-        data, file_hash=file_hash, validated_with=validator_fingerprint(), asset_paths=assets
-    )
-
-
-Item = tuple[str, str, "Trusted | None", "str | None"]  # path, display, trusted, blob id
-
-
-def _check_chunk(items: list[Item], wanted: Wanted) -> list[FileResult]:
+def _check_chunk(items: list[tuple[str, str]], urls: bool) -> list[FileResult]:
     # Caches live for one chunk: modules share assets, so each is looked up once.
     root_of = cache(repo_root)
     present = cache(asset_present)
-    return [
-        check_file(path, display, root_of, present, trusted=trusted, blob=blob, wanted=wanted)
-        for path, display, trusted, blob in items
-    ]
+    return [check_file(path, display, root_of, present, urls=urls) for path, display in items]
 
 
-def _check_all(items: list[Item], wanted: Wanted) -> list[FileResult]:
+def in_parallel(
+    items: list[Item], check_chunk: Callable[[list[Item]], list[FileResult]], *, to_read: int
+) -> list[FileResult]:
+    """check_chunk over `items`, in worker processes (one per core) when `to_read` files
+    are many enough to pay for starting them; results in the order of `items`.
+
+    `check_chunk` must be picklable: a module-level function or a partial of one.
+    """
     workers = (
         len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     )
-    to_read = sum(not (t is not None and t.file_hash == b) for _, _, t, b in items)
     if to_read < PARALLEL_MIN_FILES or workers < 2:
-        return _check_chunk(items, wanted)
+        return check_chunk(items)
     chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        work = partial(_check_chunk, wanted=wanted)
-        return [result for chunk in pool.map(work, chunks) for result in chunk]
+        return [result for chunk in pool.map(check_chunk, chunks) for result in chunk]
 
 
-def validate_paths(
-    paths: Sequence[Path],
-    *,
-    url_checker: UrlChecker | None = None,
-    trusted: Mapping[str, Trusted] | None = None,
-    build_records: bool = False,
+def validate_paths(paths: Sequence[Path], *, url_checker: UrlChecker | None = None) -> Report:
+    """Check module files: collect them, check each file, then check across files."""
+    files = collect(paths)
+    work = partial(_check_chunk, urls=url_checker is not None)
+    results = in_parallel(files, work, to_read=len(files))
+    return cross_checked(files, results, url_checker)
+
+
+def cross_checked(
+    files: list[tuple[str, str]], results: list[FileResult], url_checker: UrlChecker | None = None
 ) -> Report:
-    """Check module files. `trusted` (by module id) and `build_records` serve deploy."""
-    files = _collect(paths)
-    report = Report(files=[display for _, display in files])
-    trusted = trusted or {}
-    blobs: dict[str, str] = {}
-    if trusted:
-        for directory in {os.path.dirname(path) for path, _ in files}:
-            blobs.update(
-                (os.path.join(directory, name), blob)
-                for name, blob in known_blob_ids(Path(directory or ".")).items()
-            )
-    items: list[Item] = [
-        (path, display, trusted.get(os.path.basename(path)[: -len(".json")]), blobs.get(path))
-        for path, display in files
-    ]
-    results = _check_all(items, Wanted(records=build_records, urls=url_checker is not None))
-    report.results = results
+    """The report of per-file `results`, with the checks across files (and URLs) added."""
+    report = Report(files=[display for _, display in files], results=results)
     problems = [p for result in results for p in result.problems]
     modules = [r.module for r in results if r.module is not None]
     known = {r.module_id for r in results if r.module_id} | _sibling_ids(
@@ -330,7 +277,7 @@ def validate_paths(
     return report
 
 
-def _missing_assets(
+def missing_assets(
     display: str, assets: Iterable[tuple[str, str]], root: str, present: AssetCheck
 ) -> list[Problem]:
     """Problems for (pointer, repo path) pairs whose file is not there."""

@@ -1,43 +1,55 @@
-"""The Notion API as the exporter needs it: paced, retried, paginated.
+"""The Notion API as the pipeline needs it: paced, retried, paginated; the one place
+where notion-client's and httpx's exceptions become ours.
 
 notion-client 3.1 retries only 429 and GET/DELETE 500/503, and does not pace
 requests. So its own retries are off, and this wrapper:
 - paces every HTTP request through one shared Pacer (an httpx event hook), so
   the whole process stays under Notion's ~3 requests/s on average and a 429
   is the exception, not the control loop;
-- retries 429 (after Retry-After), and 500/502/503/504/529 and timeouts for
-  requests that are safe to repeat (reads, the data source query, page
-  updates), with exponential back-off;
-- follows `next_cursor` everywhere.
+- retries (tenacity) 429 after its Retry-After, and 500/502/503/504/529 and
+  timeouts for requests that are safe to repeat (reads, the data source query,
+  page updates), with exponential back-off;
+- follows `next_cursor` everywhere (notion_client.helpers);
+- raises UsageError for a refused token (exit 2) and ServiceError for the rest
+  (exit 4), each naming what was asked for and never the token.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
 from notion_client import Client
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
+from notion_client.helpers import iterate_paginated_api
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from pipeline.errors import PipelineError, UsageError
+from pipeline.errors import ServiceError, UsageError
 
 NOTION_VERSION = "2025-09-03"
 TOKEN_VARIABLE = "NOTION_TOKEN"  # noqa: S105 - the name of the variable, not a secret
 BASE_URL_VARIABLE = "NOTION_API_BASE_URL"
 DEFAULT_BASE_URL = "https://api.notion.com"
 _RETRYABLE = {500, 502, 503, 504, 529}
+# notion-client logs each failed request and, left to itself, adds a handler that
+# writes to stderr per Client made. We report failures ourselves, in our words.
+_CLIENT_LOG = logging.getLogger("pipeline.notion.client")
+_CLIENT_LOG.addHandler(logging.NullHandler())
+_CLIENT_LOG.propagate = False
 _MAX_RETRY_AFTER = 60.0
-
-
-class ServiceError(PipelineError):
-    """An outside service (Notion, GitHub) failed after retries: exit 1."""
-
-    exit_code = 1
+# Answers that waiting will not change: the operator must fix access or configuration.
+_OPERATOR_MUST_ACT = {
+    400: "Check the property names and options in pipeline.yaml against the database",
+    403: "Give the integration the capability it needs (read, update, insert content)",
+    404: "Share it with the integration (••• → Connections) or fix the id",
+}
 
 
 class Pacer:
@@ -96,6 +108,7 @@ class NotionAPI:
             base_url=(base_url or DEFAULT_BASE_URL).rstrip("/"),
             notion_version=NOTION_VERSION,
             retry=False,
+            logger=_CLIENT_LOG,
             timeout_ms=int(timeout * 1000),
             client=http,
         )
@@ -119,37 +132,51 @@ class NotionAPI:
         self, what: str, fn: Callable[..., Any], /, *, repeatable: bool = True, **kwargs: Any
     ) -> Any:
         """fn(**kwargs), retried as far as is safe; `what` names it in errors."""
-        for attempt in range(1, self._attempts + 1):
-            try:
-                return fn(**kwargs)
-            except HTTPResponseError as exc:
-                delay = self._delay(exc, attempt, repeatable)
-                if delay is None or attempt == self._attempts:
-                    raise ServiceError(f"Notion refused {what}: {_describe(exc)}") from None
-            except (RequestTimeoutError, httpx.TransportError) as exc:
-                if not repeatable or attempt == self._attempts:
-                    raise ServiceError(
-                        f"Notion did not answer {what} ({type(exc).__name__})"
-                    ) from None
-                delay = _backoff(attempt)
-            with self._lock:
-                self.stats.retried += 1
-            self._sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+        retrying = Retrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=self._wait,
+            retry=retry_if_exception(partial(_worth_retrying, repeatable=repeatable)),
+            sleep=self._sleep,
+            before_sleep=self._count_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(fn, **kwargs)
+        except HTTPResponseError as exc:
+            if exc.status == 401:
+                raise UsageError(
+                    f"Notion refused the token ({TOKEN_VARIABLE}) for {what}: "
+                    f"{_describe(exc)}; check the integration's token"
+                ) from None
+            if exc.status in _OPERATOR_MUST_ACT:
+                raise UsageError(
+                    f"Notion refused {what}: {_describe(exc)}. {_OPERATOR_MUST_ACT[exc.status]}"
+                ) from None
+            raise ServiceError(
+                "Notion", f"Notion refused {what}: {_describe(exc)}", status=exc.status
+            ) from None
+        except (RequestTimeoutError, httpx.TransportError) as exc:
+            raise ServiceError(
+                "Notion", f"Notion did not answer {what} ({type(exc).__name__})"
+            ) from None
 
-    def _delay(self, exc: HTTPResponseError, attempt: int, repeatable: bool) -> float | None:
-        if exc.status == 429:
+    def _wait(self, state: RetryCallState) -> float:
+        """Back-off; after a 429 the pacer holds every request for its Retry-After."""
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, HTTPResponseError) and exc.status == 429:
             with self._lock:
                 self.stats.rate_limited += 1
-            try:
-                wait = min(float(exc.headers.get("retry-after", "1")), _MAX_RETRY_AFTER)
-            except ValueError:
-                wait = 1.0
-            self.pacer.hold(wait)
-            return 0.0  # the pacer now makes every request wait
-        if exc.status in _RETRYABLE and repeatable:
-            return _backoff(attempt)
-        return None
+            self.pacer.hold(_retry_after(exc))
+            return 0.0
+        return _backoff(state.attempt_number)
+
+    def _count_retry(self, _state: RetryCallState) -> None:
+        with self._lock:
+            self.stats.retried += 1
+
+    def _pages(self, what: str, fn: Callable[..., Any], **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Every result of a paginated endpoint, each page of results retried on its own."""
+        yield from iterate_paginated_api(partial(self.call, what, fn), page_size=100, **kwargs)
 
     # -- endpoints -------------------------------------------------------------------------
 
@@ -180,40 +207,23 @@ class NotionAPI:
         )
         return result
 
-    def query(self, data_source_id: str, **body: Any) -> Iterator[dict[str, Any]]:
-        """Every page the data source query returns, following cursors."""
-        cursor = None
-        while True:
-            extra: dict[str, Any] = {"start_cursor": cursor} if cursor else {}
-            result = self.call(
-                "the Module Library query",
-                self.client.data_sources.query,
-                data_source_id=data_source_id,
-                page_size=100,
-                **body,
-                **extra,
-            )
-            yield from result["results"]
-            cursor = result.get("next_cursor")
-            if not result.get("has_more") or not cursor:
-                return
+    def query(
+        self, data_source_id: str, *, what: str = "the Module Library", **body: Any
+    ) -> Iterator[dict[str, Any]]:
+        """Every page the data source query returns; `what` names the database in errors."""
+        yield from self._pages(
+            f"the query of {what}",
+            self.client.data_sources.query,
+            data_source_id=data_source_id,
+            **body,
+        )
 
     def children(self, block_id: str) -> list[dict[str, Any]]:
-        blocks: list[dict[str, Any]] = []
-        cursor = None
-        while True:
-            extra: dict[str, Any] = {"start_cursor": cursor} if cursor else {}
-            result = self.call(
-                f"the blocks of {block_id}",
-                self.client.blocks.children.list,
-                block_id=block_id,
-                page_size=100,
-                **extra,
+        return list(
+            self._pages(
+                f"the blocks of {block_id}", self.client.blocks.children.list, block_id=block_id
             )
-            blocks += result["results"]
-            cursor = result.get("next_cursor")
-            if not result.get("has_more") or not cursor:
-                return blocks
+        )
 
     def block_tree(self, block_id: str) -> list[dict[str, Any]]:
         """All blocks under `block_id`, each with "children", to any depth.
@@ -276,6 +286,19 @@ class NotionAPI:
             parent={"page_id": page_id},
             rich_text=[{"type": "text", "text": {"content": text[:2000]}}],
         )
+
+
+def _worth_retrying(exc: BaseException, *, repeatable: bool) -> bool:
+    if isinstance(exc, HTTPResponseError):
+        return exc.status == 429 or (exc.status in _RETRYABLE and repeatable)
+    return repeatable and isinstance(exc, RequestTimeoutError | httpx.TransportError)
+
+
+def _retry_after(exc: HTTPResponseError) -> float:
+    try:
+        return min(float(exc.headers.get("retry-after", "1")), _MAX_RETRY_AFTER)
+    except ValueError:
+        return 1.0
 
 
 def _backoff(attempt: int) -> float:

@@ -36,7 +36,7 @@ from pipeline.modules import checks
 from pipeline.modules.records import content_hash, file_text
 from pipeline.modules.schema import load_schema
 from pipeline.modules.validate import asset_present, check_document, summarise, validate_paths
-from pipeline.notion.api import NotionAPI, ServiceError
+from pipeline.notion.api import NotionAPI
 from pipeline.notion.markdown import Block, Skipped, external_or_hosted_url
 from pipeline.notion.page import (
     PageError,
@@ -46,7 +46,7 @@ from pipeline.notion.page import (
     property_value,
 )
 
-Outcome = Literal["exported", "unchanged", "failed"]
+PageOutcome = Literal["exported", "unchanged", "failed"]
 
 
 @dataclass
@@ -54,7 +54,7 @@ class PageResult:
     page_id: str
     title: str
     module_id: str | None
-    outcome: Outcome
+    outcome: PageOutcome
     message: str = ""
     skipped: list[Skipped] = field(default_factory=list)
 
@@ -65,7 +65,7 @@ class ExportReport:
     requests: int = 0
     rate_limited: int = 0
 
-    def count(self, outcome: Outcome) -> int:
+    def count(self, outcome: PageOutcome) -> int:
         return sum(r.outcome == outcome for r in self.results)
 
 
@@ -78,6 +78,24 @@ class _Candidate:
     assets: dict[str, bytes]  # repo path -> content, to write
     manifest: dict[str, dict[str, str]]
     skipped: list[Skipped]
+
+
+def export_pages(
+    settings: NotionSettings,
+    root: Path,
+    *,
+    dry_run: bool = False,
+    full: bool = False,
+    module_id: str | None = None,
+    page_id: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ExportReport:
+    """`pipeline export`: NOTION_TOKEN (and NOTION_API_BASE_URL) from the environment."""
+    if module_id and page_id:
+        raise UsageError("give --module or --page, not both")
+    api = NotionAPI.from_environment(per_second=settings.requests_per_second)
+    exporter = Exporter(api, settings, root, dry_run=dry_run, progress=progress)
+    return exporter.run(full=full, module_id=module_id, page_id=page_id)
 
 
 class Exporter:
@@ -289,7 +307,7 @@ class Exporter:
         """References and prerequisite cycles against the rest of the tree."""
         if not candidates:
             return
-        summaries: dict[str, checks.Module] = {}
+        summaries: dict[str, checks.ModuleRefs] = {}
         if self.modules_dir.is_dir() and any(self.modules_dir.glob("*.json")):
             for result in validate_paths([self.modules_dir]).results:
                 if result.module is not None:
@@ -346,7 +364,7 @@ class Exporter:
                     self.api.update_page(result.page_id, {name: {"rich_text": text}})
                 elif message and not has_property:
                     self.api.comment(result.page_id, message)
-            except ServiceError as exc:
+            except PipelineError as exc:  # the page still failed for its own reason
                 result.message += f" (could not tell Notion: {exc})"
 
     # -- cursor ------------------------------------------------------------------------------

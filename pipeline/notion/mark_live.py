@@ -8,35 +8,50 @@ changes nothing, so it is safe to rerun.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 import psycopg
 
 from pipeline.config import NotionSettings
-from pipeline.errors import UsageError
-from pipeline.notion.api import NotionAPI, ServiceError
+from pipeline.db.status import Deployed, deployed_modules
+from pipeline.errors import PipelineError
+from pipeline.notion.api import NotionAPI
+
+Marked = Literal["live", "not-from-notion", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
-class Deployed:
+class MarkResult:
     module_id: str
-    notion_page_id: str | None
+    state: Marked
     revision: int
+    error: str = ""
 
 
-def deployed_modules(conn: psycopg.Connection, deploy_id: int | None) -> tuple[int, list[Deployed]]:
-    if deploy_id is None:
-        row = conn.execute("SELECT max(id) FROM pipeline_deploys").fetchone()
-        if row is None or row[0] is None:
-            raise UsageError("no deploy has been logged yet; run `pipeline deploy` first")
-        deploy_id = int(row[0])
-    rows = conn.execute(
-        "SELECT module_id, notion_page_id, revision FROM modules "
-        "WHERE last_deploy_id = %s AND status <> 'archived' ORDER BY module_id",
-        (deploy_id,),
-    ).fetchall()
-    return deploy_id, [Deployed(*row) for row in rows]
+@dataclass
+class MarkLiveReport:
+    deploy_id: int
+    results: list[MarkResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[MarkResult]:
+        return [r for r in self.results if r.state == "failed"]
+
+
+def mark_deploy_live(
+    conn: psycopg.Connection, settings: NotionSettings, deploy_id: int | None = None
+) -> MarkLiveReport:
+    """Mark the modules of a deploy (default: the latest) Live; NOTION_TOKEN from the
+    environment."""
+    deploy, modules = deployed_modules(conn, deploy_id)
+    api = NotionAPI.from_environment(per_second=settings.requests_per_second)
+    source = settings.data_source_id or (
+        api.data_source_id(settings.database_id) if settings.database_id else None
+    )
+    schema = api.data_source(source).get("properties", {}) if source else {}
+    return MarkLiveReport(deploy, mark_live(api, settings, modules, schema))
 
 
 def mark_live(
@@ -44,15 +59,15 @@ def mark_live(
     settings: NotionSettings,
     modules: list[Deployed],
     schema: dict[str, dict[str, object]],
-) -> list[str]:
-    """Update each row; returns one line per module (what happened)."""
+) -> list[MarkResult]:
+    """Update each module's row; one result per module."""
     props = settings.properties
     status_kind = str(schema.get(props["status"], {}).get("type", "status"))
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    lines = []
+    results = []
     for module in modules:
         if not module.notion_page_id:
-            lines.append(f"{module.module_id}: not from Notion, nothing to mark")
+            results.append(MarkResult(module.module_id, "not-from-notion", module.revision))
             continue
         values: dict[str, object] = {
             props["status"]: {status_kind: {"name": settings.live_status}},
@@ -62,7 +77,7 @@ def mark_live(
             values[props["deployed_revision"]] = {"number": module.revision}
         try:
             api.update_page(module.notion_page_id, values)
-            lines.append(f"{module.module_id}: Live (revision {module.revision})")
-        except ServiceError as exc:
-            lines.append(f"{module.module_id}: NOT marked live: {exc}")
-    return lines
+            results.append(MarkResult(module.module_id, "live", module.revision))
+        except PipelineError as exc:  # that row; the others still go
+            results.append(MarkResult(module.module_id, "failed", module.revision, str(exc)))
+    return results

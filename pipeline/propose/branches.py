@@ -10,76 +10,62 @@ overwritten. A branch that already holds the same files is not pushed again.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import UsageError
+from pipeline.git import Git
 from pipeline.layout import asset_dir, module_file
 
 BRANCH_PREFIX = "notion/"
-
-
-class GitError(UsageError):
-    """git failed; the message has git's own words (no credentials: remotes are not shown)."""
+_BOT_NAME = "module-pipeline"
+_BOT_EMAIL = "module-pipeline@users.noreply.github.com"
 
 
 @dataclass(frozen=True, slots=True)
 class Author:
-    name: str = "module-pipeline"
-    email: str = "module-pipeline@users.noreply.github.com"
+    """Who the branch commits are by: PIPELINE_GIT_AUTHOR_NAME / _EMAIL, or the bot."""
 
+    name: str = _BOT_NAME
+    email: str = _BOT_EMAIL
 
-class Git:
-    def __init__(self, root: Path, remote: str = "origin") -> None:
-        executable = shutil.which("git")
-        if executable is None:
-            raise UsageError("git is not installed or not on PATH")
-        self.git, self.root, self.remote = executable, root, remote
-
-    def run(self, *args: str, env: Mapping[str, str] | None = None, check: bool = True) -> str:
-        done = subprocess.run(
-            [self.git, *args],
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            env={**os.environ, **(env or {})},
-            check=False,
-            timeout=300,
-        )
-        if check and done.returncode != 0:
-            raise GitError(f"git {args[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
-        return done.stdout
-
-    def tree_of(self, ref: str) -> str | None:
-        out = self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{tree}}", check=False)
-        return out.strip() or None
-
-    def fetch(self, default_branch: str) -> None:
-        self.run(
-            "fetch",
-            "--quiet",
-            "--prune",
-            self.remote,
-            f"+refs/heads/{default_branch}:refs/remotes/{self.remote}/{default_branch}",
-            f"+refs/heads/{BRANCH_PREFIX}*:refs/remotes/{self.remote}/{BRANCH_PREFIX}*",
+    @classmethod
+    def from_environment(cls) -> Author:
+        return cls(
+            os.environ.get("PIPELINE_GIT_AUTHOR_NAME") or _BOT_NAME,
+            os.environ.get("PIPELINE_GIT_AUTHOR_EMAIL") or _BOT_EMAIL,
         )
 
-    def remote_branches(self) -> dict[str, str]:
-        """module id -> commit of each notion/<module_id> branch on the remote."""
-        out = self.run(
-            "for-each-ref",
-            "--format=%(refname:strip=3) %(objectname)",
-            f"refs/remotes/{self.remote}/{BRANCH_PREFIX}",
-        )
-        found = {}
-        for line in out.splitlines():
-            name, _, sha = line.partition(" ")
-            found[name[len(BRANCH_PREFIX) :]] = sha
-        return found
+
+def tree_of(git: Git, ref: str) -> str | None:
+    out = git.run("rev-parse", "--verify", "--quiet", f"{ref}^{{tree}}", check=False)
+    return out.strip() or None
+
+
+def fetch(git: Git, default_branch: str) -> None:
+    """The default branch and every notion/* branch, as the remote has them now."""
+    git.run(
+        "fetch",
+        "--quiet",
+        "--prune",
+        git.remote,
+        f"+refs/heads/{default_branch}:refs/remotes/{git.remote}/{default_branch}",
+        f"+refs/heads/{BRANCH_PREFIX}*:refs/remotes/{git.remote}/{BRANCH_PREFIX}*",
+    )
+
+
+def remote_branches(git: Git) -> dict[str, str]:
+    """module id -> commit of each notion/<module_id> branch on the remote."""
+    out = git.run(
+        "for-each-ref",
+        "--format=%(refname:strip=3) %(objectname)",
+        f"refs/remotes/{git.remote}/{BRANCH_PREFIX}",
+    )
+    found = {}
+    for line in out.splitlines():
+        name, _, sha = line.partition(" ")
+        found[name[len(BRANCH_PREFIX) :]] = sha
+    return found
 
 
 def module_paths(root: Path, module_id: str) -> list[str]:

@@ -15,34 +15,35 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from github import Auth, Github, GithubException
-from github.PullRequest import PullRequest
-from github.Repository import Repository
-
-from pipeline.errors import UsageError
+from pipeline.config import NotionSettings
+from pipeline.errors import PipelineError
 from pipeline.files import json_object, read_json_object
-from pipeline.git import blob_id
+from pipeline.git import Git, blob_id
 from pipeline.layout import ASSETS_DIR, LAST_EXPORT, MODULES_DIR, module_file, module_of
 from pipeline.modules.validate import validate_paths
-from pipeline.notion.api import ServiceError
+from pipeline.notion.api import TOKEN_VARIABLE, NotionAPI
 from pipeline.propose import pr_body
 from pipeline.propose.branches import (
     BRANCH_PREFIX,
     Author,
-    Git,
     build_commit,
     delete_branch,
+    fetch,
     push_branch,
+    remote_branches,
+    tree_of,
 )
+from pipeline.propose.github_api import GitHubRepo
 
 LABELS = ("module", "auto-export")
-Action = Literal["opened", "updated", "unchanged", "closed"]
+ProposalAction = Literal["opened", "updated", "unchanged", "closed"]
+Notify = Callable[[dict[str, Any], str], None]
 
 
 @dataclass
 class Proposal:
     module_id: str
-    action: Action
+    action: ProposalAction
     url: str = ""
 
 
@@ -52,40 +53,22 @@ class ProposeReport:
     notes: list[str] = field(default_factory=list)
 
 
-def github_repository(*, timeout: int = 30) -> Repository:
-    """The repository from GITHUB_REPOSITORY and GITHUB_TOKEN (GITHUB_API_URL, as in Actions)."""
-    token = os.environ.get("GITHUB_TOKEN", "").strip()
-    name = os.environ.get("GITHUB_REPOSITORY", "").strip()
-    if not token:
-        raise UsageError(
-            "GITHUB_TOKEN is not set; see 'Set up in your organisation' in the "
-            "README for a token that can open pull requests"
-        )
-    if "/" not in name:
-        raise UsageError("GITHUB_REPOSITORY is not set to owner/name")
-    client = Github(
-        auth=Auth.Token(token),
-        timeout=timeout,
-        base_url=os.environ.get("GITHUB_API_URL", "https://api.github.com"),
-        seconds_between_requests=None,
-        seconds_between_writes=None,
-    )
-    try:
-        return client.get_repo(name)
-    except GithubException as exc:
-        raise ServiceError(f"GitHub refused the repository {name}: {_why(exc)}") from None
-
-
-def _why(exc: GithubException) -> str:
-    data = exc.data if isinstance(exc.data, dict) else {}
-    details = "; ".join(
-        str(e.get("message", e.get("code", "")))
-        for e in data.get("errors", [])
-        if isinstance(e, dict)
-    )
-    return f"HTTP {exc.status} {data.get('message', '')}".strip() + (
-        f" ({details})" if details else ""
-    )
+def propose(root: Path, settings: NotionSettings, *, dry_run: bool = False) -> ProposeReport:
+    """`pipeline propose` in the checkout at `root`, configured from the environment as in
+    Actions (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL; NOTION_TOKEN for the link
+    on the Notion row; PIPELINE_GIT_AUTHOR_NAME / _EMAIL)."""
+    notify = None
+    if os.environ.get(TOKEN_VARIABLE):
+        api = NotionAPI.from_environment(per_second=settings.requests_per_second)
+        notify = notion_writer(api, settings)
+    return Proposer(
+        Git(root),
+        GitHubRepo.from_environment(),
+        dry_run=dry_run,
+        author=Author.from_environment(),
+        notify=notify,
+        checked=checked_by_export(root),
+    ).run()
 
 
 def changed_modules(git: Git, base: str) -> list[str]:
@@ -113,11 +96,11 @@ class Proposer:
     def __init__(
         self,
         git: Git,
-        repo: Repository,
+        repo: GitHubRepo,
         *,
         dry_run: bool = False,
         author: Author | None = None,
-        notify: Callable[[dict[str, Any], str], None] | None = None,
+        notify: Notify | None = None,
         checked: set[str] | None = None,
     ) -> None:
         self.git, self.repo, self.dry_run = git, repo, dry_run
@@ -126,14 +109,13 @@ class Proposer:
         # A PR is closed only when this run's export looked at its module's page and
         # found it equal to the default branch; a page not asked for says nothing.
         self.checked = checked or set()
-        self.owner = repo.owner.login
 
     def run(self) -> ProposeReport:
         default = self.repo.default_branch
-        self.git.fetch(default)
+        fetch(self.git, default)
         base = f"{self.git.remote}/{default}"
         report = ProposeReport()
-        branches = self.git.remote_branches()
+        branches = remote_branches(self.git)
         changed = changed_modules(self.git, base)
         problems = self._validation(changed)
         for module_id in changed:
@@ -175,64 +157,42 @@ class Proposer:
         title = pr_body.title(shown) if new else f"Module: {shown.get('title')} (remove)"
         text = pr_body.body(old, shown, validation=problems)
         tree, commit = build_commit(self.git, base, module_id, title, self.author)
-        pushed = remote_sha is None or self.git.tree_of(remote_sha) != tree
+        pushed = remote_sha is None or tree_of(self.git, remote_sha) != tree
         if self.dry_run:
             return Proposal(module_id, "updated" if pushed else "unchanged")
         if pushed:
             push_branch(self.git, module_id, commit, remote_sha)
-        pull = self._find(branch)
+        pull = self.repo.find_open(branch)
+        action: ProposalAction
         if pull is None:
-            pull = self._create(branch, title, text)
-            action: Action = "opened"
+            pull = self.repo.create(branch, title, text)
+            action = "opened"
         elif pushed or pull.title != title or pull.body != text:
-            pull.edit(title=title, body=text)
+            self.repo.update(pull.number, title, text)
             action = "updated"
         else:
-            return Proposal(module_id, "unchanged", pull.html_url)
-        pull.add_to_labels(*LABELS)
+            return Proposal(module_id, "unchanged", pull.url)
+        self.repo.label(pull.number, LABELS)
         if self.notify is not None and new and new.get("notion_page_id"):
             try:
-                self.notify(new, pull.html_url)
-            except ServiceError as exc:
+                self.notify(new, pull.url)
+            except PipelineError as exc:  # the PR stands; say Notion was not told
                 report.notes.append(f"{module_id}: the PR is open but Notion was not told: {exc}")
-        return Proposal(module_id, action, pull.html_url)
-
-    def _find(self, branch: str) -> PullRequest | None:
-        pulls = self.repo.get_pulls(state="open", head=f"{self.owner}:{branch}")
-        return next(iter(pulls), None)
-
-    def _open_pull_of(self, branch: str) -> PullRequest | None:
-        """A slower, surer lookup: every open PR, matched on its head branch."""
-        return next((p for p in self.repo.get_pulls(state="open") if p.head.ref == branch), None)
-
-    def _create(self, branch: str, title: str, text: str) -> PullRequest:
-        try:
-            return self.repo.create_pull(
-                base=self.repo.default_branch, head=branch, title=title, body=text
-            )
-        except GithubException as exc:
-            found = self._open_pull_of(branch) if exc.status == 422 else None  # exists already
-            if found is not None:
-                found.edit(title=title, body=text)
-                return found
-            raise ServiceError(
-                f"GitHub refused the pull request for {branch}: {_why(exc)}"
-            ) from None
+        return Proposal(module_id, action, pull.url)
 
     def _close(self, module_id: str, remote_sha: str) -> Proposal | None:
         """The module no longer differs from the default branch: close its PR."""
-        pull = self._find(f"{BRANCH_PREFIX}{module_id}")
+        pull = self.repo.find_open(f"{BRANCH_PREFIX}{module_id}")
         if self.dry_run:
             return Proposal(module_id, "closed") if pull else None
         if pull is not None:
-            pull.create_issue_comment(
+            self.repo.close(
+                pull.number,
                 "Closing: the module in Notion no longer differs from "
-                f"`{self.repo.default_branch}`, so there is nothing to "
-                "review."
+                f"`{self.repo.default_branch}`, so there is nothing to review.",
             )
-            pull.edit(state="closed")
         delete_branch(self.git, module_id, remote_sha)
-        return Proposal(module_id, "closed", pull.html_url if pull else "")
+        return Proposal(module_id, "closed", pull.url if pull else "")
 
 
 def checked_by_export(root: Path) -> set[str]:
@@ -242,7 +202,7 @@ def checked_by_export(root: Path) -> set[str]:
     return {str(m) for m in data.get("checked", []) if isinstance(m, str)}
 
 
-def notion_writer(api: Any, settings: Any) -> Callable[[dict[str, Any], str], None]:
+def notion_writer(api: NotionAPI, settings: NotionSettings) -> Notify:
     """Puts the PR link and the time on the module's Notion row."""
 
     def notify(module: dict[str, Any], url: str) -> None:

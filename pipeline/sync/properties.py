@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from pipeline.notion.page import property_value
-from pipeline.sync.plan import Entity, Field, NotionRow, Values, canonical
+from pipeline.sync.entities import Entity, Field, Values, canonical
+from pipeline.sync.plan import NotionRow
 
 SyncStatus = Literal["synced", "pending", "conflict"]
 STATUS_COLOURS = {"synced": "green", "pending": "yellow", "conflict": "red"}

@@ -17,21 +17,15 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from pipeline.errors import PipelineError, UsageError
+from pipeline.config import Config
+from pipeline.db.connect import translated
+from pipeline.db.migrate import require_current
+from pipeline.errors import ContentError, PipelineError, UsageError
 from pipeline.files import atomic_write
 from pipeline.layout import SYNC_CONFIG
-from pipeline.notion.api import NotionAPI, ServiceError
-from pipeline.sync.plan import (
-    Direction,
-    Entity,
-    NotionRow,
-    Step,
-    SyncState,
-    Values,
-    canonical,
-    plan,
-    values_hash,
-)
+from pipeline.notion.api import NotionAPI
+from pipeline.sync.entities import Entity, Values, canonical, entities, values_hash
+from pipeline.sync.plan import Direction, NotionRow, SyncState, SyncStep, plan
 from pipeline.sync.properties import (
     database_properties,
     page_properties,
@@ -60,6 +54,12 @@ def read_sync_config(path: Path) -> dict[str, dict[str, str]]:
         ) from None
     databases = data.get("databases") if isinstance(data, dict) else None
     return databases if isinstance(databases, dict) else {}
+
+
+def setup_databases(config: Config, parent_page_id: str) -> list[Database]:
+    """`pipeline sync setup`: NOTION_TOKEN from the environment; every synced entity."""
+    api = NotionAPI.from_environment(per_second=config.notion.requests_per_second)
+    return setup(api, parent_page_id, entities(config.sync.students))
 
 
 def setup(
@@ -106,6 +106,15 @@ class SyncResult:
     updated: int = 0
     conflicts: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+
+
+def require_no_conflicts(results: list[SyncResult]) -> None:
+    """Exit 1 when some rows need a person (the renderer lists them)."""
+    problems = sum(len(r.conflicts) + len(r.failed) for r in results)
+    if problems:
+        raise ContentError(
+            f"{problems} rows need a person (listed above); nothing of theirs was overwritten"
+        )
 
 
 def _postgres_rows(conn: psycopg.Connection, entity: Entity) -> dict[str, Values]:
@@ -155,6 +164,23 @@ def _notion_rows(
         for s in states.values()
         if s.notion_page_id not in seen
     ]
+
+
+def sync(
+    conn: psycopg.Connection, config: Config, direction: Direction, names: list[str] | None
+) -> list[SyncResult]:
+    """`pipeline sync push|pull [ENTITY ...]`: the named entities (default: all synced)."""
+    available = entities(config.sync.students)
+    unknown = sorted(set(names or []) - set(available))
+    if unknown:
+        raise UsageError(f"unknown entity {unknown[0]!r}; choose from {', '.join(available)}")
+    chosen = {k: v for k, v in available.items() if not names or k in names}
+    databases = read_sync_config(SYNC_CONFIG)
+    if not databases:
+        raise UsageError(f"no {SYNC_CONFIG}; run `pipeline sync setup --parent-page ID` first")
+    api = NotionAPI.from_environment(per_second=config.notion.requests_per_second)
+    require_current(conn)
+    return run_sync(conn, api, direction, chosen, databases)
 
 
 def run_sync(
@@ -229,7 +255,7 @@ class _EntitySync:
             self.tell_notion(step, now, result)
         return result
 
-    def tell_notion(self, step: Step, now: str, result: SyncResult) -> None:
+    def tell_notion(self, step: SyncStep, now: str, result: SyncResult) -> None:
         pg_id, page_id = str(step.postgres_id), str(step.notion_page_id)
         if step.action == "create_in_notion":
             page_id = self.api.create_page(
@@ -260,35 +286,27 @@ class _EntitySync:
 
 
 def _pull_into_postgres(
-    conn: psycopg.Connection, key: str, entity: Entity, steps: list[Step], result: SyncResult
+    conn: psycopg.Connection, key: str, entity: Entity, steps: list[SyncStep], result: SyncResult
 ) -> None:
     """All of a pull's Postgres writes, in one transaction (all or nothing)."""
     writes = [s for s in steps if s.action in ("update_postgres", "create_in_postgres")]
     if not writes:
         return
-    try:
-        with conn.transaction():
-            for step in writes:
-                columns = [c for c in step.values if c in {f.column for f in entity.fields}]
-                if step.action == "update_postgres":
-                    conn.execute(
-                        sql.SQL("UPDATE {t} SET {sets} WHERE id::text = %s").format(
-                            t=sql.Identifier(entity.table),
-                            sets=sql.SQL(", ").join(
-                                sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns
-                            ),
+    with translated(f"the pull of {key} from Notion"), conn.transaction():
+        for step in writes:
+            columns = [c for c in step.values if c in {f.column for f in entity.fields}]
+            if step.action == "update_postgres":
+                conn.execute(
+                    sql.SQL("UPDATE {t} SET {sets} WHERE id::text = %s").format(
+                        t=sql.Identifier(entity.table),
+                        sets=sql.SQL(", ").join(
+                            sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns
                         ),
-                        [step.values[c] for c in columns] + [step.postgres_id],
-                    )
-                    result.updated += 1
-                    _save_state(
-                        conn, key, str(step.postgres_id), str(step.notion_page_id), step.values
-                    )
-    except psycopg.Error as exc:
-        message = (exc.diag.message_primary or str(exc)).strip()
-        raise ServiceError(
-            f"{key}: Postgres refused the rows pulled from Notion ({message}); nothing was changed"
-        ) from None
+                    ),
+                    [step.values[c] for c in columns] + [step.postgres_id],
+                )
+                result.updated += 1
+                _save_state(conn, key, str(step.postgres_id), str(step.notion_page_id), step.values)
 
 
 def _save_state(

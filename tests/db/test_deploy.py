@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pipeline.db.connect import Target, connect
-from pipeline.db.deploy import Outcome, Settings, deploy, deploy_tree
+from pipeline.db.deploy import DeployResult, Settings, deploy, deploy_tree
 from pipeline.errors import ContentError, DatabaseError
 from pipeline.git import blob_id
 from tests.builders import module, versions
@@ -16,14 +16,12 @@ from tests.builders import text_section as text
 from tests.conftest import Database, Repo
 
 
-def run_deploy(repo: Repo, db: Database, *, dry_run: bool = False) -> Outcome:
+def run_deploy(repo: Repo, db: Database, *, dry_run: bool = False) -> DeployResult:
     """Deploy as `pipeline deploy` does (validation, trusted files and all)."""
-    return deploy_tree(
-        repo.modules,
-        lambda: connect(Target(db.url, embedded=False)),
-        Settings(git_sha="abc123", actor="tester"),
-        dry_run=dry_run,
-    )
+    with connect(Target(db.url, embedded=False)) as conn:
+        return deploy_tree(
+            conn, repo.modules, Settings(git_sha="abc123", actor="tester"), dry_run=dry_run
+        )
 
 
 def sections(db: Database, module_id: str) -> list[tuple[int, str, str]]:
@@ -301,7 +299,7 @@ def test_trust_needs_the_same_bytes_and_the_same_validator(repo: Repo, db: Datab
 
 
 def test_a_row_changed_since_validation_is_read_in_full(repo: Repo, db: Database) -> None:
-    from pipeline.db.plan import Desired
+    from pipeline.db.plan import DeployItem
 
     path = repo.write(module(module_id="a"))
     run_deploy(repo, db)
@@ -309,7 +307,7 @@ def test_a_row_changed_since_validation_is_read_in_full(repo: Repo, db: Database
     digest = blob_id(path.read_bytes())
     # Validation trusted the file (record None); meanwhile the row moved on.
     with connect(Target(db.url, embedded=False)) as conn:
-        outcome = deploy(conn, [Desired("a", str(path), digest, None)], Settings())
+        outcome = deploy(conn, [DeployItem("a", str(path), digest, None)], Settings())
     assert [s.action for s in outcome.plan.steps] == ["update"]
     assert db.value("SELECT title FROM modules") == "New"
 

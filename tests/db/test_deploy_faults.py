@@ -14,9 +14,9 @@ import psycopg
 import pytest
 
 from pipeline.db.connect import Target, connect
-from pipeline.db.deploy import DEPLOY_LOCK, Outcome, Settings, deploy, load_records
+from pipeline.db.deploy import DEPLOY_LOCK, DeployResult, Settings, deploy, load_records
 from pipeline.db.migrate import Migration, available, migrate
-from pipeline.db.plan import Desired
+from pipeline.db.plan import DeployItem
 from pipeline.errors import UsageError
 from pipeline.modules.validate import collect_files
 from tests.builders import module, versions, wait_for, waiting_on_locks
@@ -24,7 +24,7 @@ from tests.conftest import CLI, ROOT, Database, Postgres, Repo
 
 
 def deploy_in_thread(
-    db: Database, records: list[Desired], results: list[Outcome]
+    db: Database, records: list[DeployItem], results: list[DeployResult]
 ) -> threading.Thread:
     def work() -> None:
         with connect(Target(db.url, embedded=False)) as conn:
@@ -48,7 +48,7 @@ def test_two_concurrent_deploys_are_serialised(
 
     holder = psycopg.connect(db.url)
     holder.execute("SELECT pg_advisory_xact_lock(%s)", (DEPLOY_LOCK,))
-    results: list[Outcome] = []
+    results: list[DeployResult] = []
     threads = [deploy_in_thread(db, first, results), deploy_in_thread(db, second, results)]
     wait_for(lambda: waiting_on_locks(db) == 2)  # both are really inside, waiting
     holder.rollback()
@@ -73,8 +73,8 @@ def test_deploy_waits_no_longer_than_lock_timeout(repo: Repo, db: Database, cli:
     with psycopg.connect(db.url) as holder:
         holder.execute("SELECT pg_advisory_xact_lock(%s)", (DEPLOY_LOCK,))
         result = cli("deploy", "--lock-timeout", "200ms")
-    assert result.code == 1
-    assert "another deploy held the deploy lock" in result.err
+    assert result.code == 4  # busy: try again later
+    assert "the deploy waited longer than the lock timeout while another run held" in result.err
     assert db.value("SELECT count(*) FROM modules") == 0
 
 
@@ -282,10 +282,10 @@ def test_unreachable_database_is_retried_and_the_password_never_shown(
     monkeypatch.setenv("PIPELINE_CONNECT_RETRIES", "3")
     repo.write(module())
     result = cli("deploy")
-    assert result.code == 2
+    assert result.code == 4  # not reachable after retries: try again later
     assert server.connections >= 3
     assert result.err.count("database not reachable yet; retrying") == 2
-    assert f"cannot connect to postgresql://app:***@127.0.0.1:{server.port}/neondb" in result.err
+    assert f"cannot connect to postgresql://***@127.0.0.1:{server.port}/neondb" in result.err
     assert "s3cret-pa55" not in result.out + result.err
 
 

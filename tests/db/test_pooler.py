@@ -22,8 +22,8 @@ import psycopg
 import pytest
 
 from pipeline.db.connect import Target, connect
-from pipeline.db.deploy import DEPLOY_LOCK, Outcome, Settings, deploy, load_records
-from pipeline.db.plan import Desired
+from pipeline.db.deploy import DEPLOY_LOCK, DeployResult, Settings, deploy, load_records
+from pipeline.db.plan import DeployItem
 from pipeline.modules.validate import collect_files
 from tests.builders import module, wait_for, waiting_on_locks
 from tests.conftest import CLI, Database, Postgres, Repo
@@ -134,9 +134,9 @@ def test_concurrent_deploys_through_the_pooler_are_serialised(
     first = load_records(collect_files([repo.modules]))
     repo.write(module(module_id="a", title="Other"))
     second = load_records(collect_files([repo.modules]))
-    results: list[Outcome] = []
+    results: list[DeployResult] = []
 
-    def work(records: list[Desired]) -> None:
+    def work(records: list[DeployItem]) -> None:
         with connect(Target(pooler(db), embedded=False)) as conn:
             results.append(deploy(conn, records, Settings()))
 
@@ -165,5 +165,5 @@ def test_pooled_url_names_the_pooler_not_the_password(
     result = cli("deploy")
     assert result.code == 2, result.err  # a usage error: the settings are wrong
     assert "s3cret-pw" not in result.out + result.err
-    masked = url.replace("s3cret-pw", "***")
+    masked = "postgresql://***@" + url.split("@", 1)[1]
     assert f"cannot connect to {masked}" in result.err, result.err

@@ -114,9 +114,9 @@ def test_a_notion_failure_leaves_postgres_alone(
 ) -> None:
     cli("sync", "push")
     edit(rows_of(notion, repo, "teams")["1"], "status", "select", "on_hold")
-    notion.state.faults.extend([(r"POST /v1/data_sources", 400)])
+    notion.state.faults.extend([(r"POST /v1/data_sources", 409)])  # not safe to repeat
     result = cli("sync", "pull", "teams")
-    assert result.code == 1
+    assert result.code == 4, result.err
     assert db.value("SELECT status FROM teams") == "active"
     assert db.rows(
         "SELECT status, error_message IS NOT NULL FROM sync_log ORDER BY started_at DESC LIMIT 1"

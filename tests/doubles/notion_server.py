@@ -39,6 +39,21 @@ def _iso(at: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(at))
 
 
+# The error code Notion sends with each status (developers.notion.com/reference/status-codes).
+ERROR_CODES = {
+    400: "validation_error",
+    401: "unauthorized",
+    403: "restricted_resource",
+    404: "object_not_found",
+    409: "conflict_error",
+    429: "rate_limited",
+    500: "internal_server_error",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "gateway_timeout",
+}
+
+
 @dataclass
 class Bucket:
     """Notion-like limit: `rate` requests/s on average, bursts up to `burst`."""
@@ -210,9 +225,7 @@ class Handler(BaseHTTPRequestHandler):
                 if re.search(pattern, f"{self.command} {path}"):
                     del state.faults[index]
                     self._error(
-                        status,
-                        "internal_server_error" if status == 500 else "service_unavailable",
-                        "Injected fault.",
+                        status, ERROR_CODES.get(status, "internal_server_error"), "Injected fault."
                     )
                     return False
         return True

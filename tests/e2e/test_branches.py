@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.propose.branches import Git, GitError, build_commit, module_paths, push_branch
+from pipeline.errors import ServiceError
+from pipeline.git import Git
+from pipeline.propose.branches import (
+    build_commit,
+    fetch,
+    module_paths,
+    push_branch,
+    remote_branches,
+    tree_of,
+)
 from tests.builders import git
 
 
@@ -36,7 +45,7 @@ def test_commit_has_only_the_module_and_leaves_the_work_tree_alone(clone: Path) 
     status_before = git(clone, "status", "--porcelain")
 
     repo = Git(clone)
-    repo.fetch("main")
+    fetch(repo, "main")
     _tree, commit = build_commit(repo, "origin/main", "a", "Module a")
     push_branch(repo, "a", commit, None)
 
@@ -48,15 +57,15 @@ def test_commit_has_only_the_module_and_leaves_the_work_tree_alone(clone: Path) 
     assert git(clone, "log", "-1", "--format=%an <%ae>", commit) == (
         "module-pipeline <module-pipeline@users.noreply.github.com>"
     )
-    repo.fetch("main")
-    assert repo.remote_branches() == {"a": commit}
+    fetch(repo, "main")
+    assert remote_branches(repo) == {"a": commit}
 
 
 def _changed_a(clone: Path) -> Git:
     """The clone with module a edited and main fetched."""
     (clone / "data" / "modules" / "a.json").write_text('{"v": 2}\n')
     repo = Git(clone)
-    repo.fetch("main")
+    fetch(repo, "main")
     return repo
 
 
@@ -64,9 +73,9 @@ def test_same_files_give_the_same_tree(clone: Path) -> None:
     repo = _changed_a(clone)
     first_tree, first = build_commit(repo, "origin/main", "a", "Module a")
     push_branch(repo, "a", first, None)
-    repo.fetch("main")
+    fetch(repo, "main")
     second_tree, _ = build_commit(repo, "origin/main", "a", "Module a")
-    assert second_tree == first_tree == repo.tree_of("origin/notion/a")
+    assert second_tree == first_tree == tree_of(repo, "origin/notion/a")
 
 
 def test_a_branch_moved_by_someone_else_is_not_overwritten(clone: Path) -> None:
@@ -74,13 +83,13 @@ def test_a_branch_moved_by_someone_else_is_not_overwritten(clone: Path) -> None:
     _, first = build_commit(repo, "origin/main", "a", "Module a")
     push_branch(repo, "a", first, None)
     _, second = build_commit(repo, "origin/main", "a", "Module a again")
-    with pytest.raises(GitError, match="push failed"):
+    with pytest.raises(ServiceError, match="git push was refused"):
         push_branch(repo, "a", second, "0" * 40)  # we think it is somewhere else
-    repo.fetch("main")
-    assert repo.remote_branches()["a"] == first
+    fetch(repo, "main")
+    assert remote_branches(repo)["a"] == first
     push_branch(repo, "a", second, first)  # with the right lease it updates in place
-    repo.fetch("main")
-    assert repo.remote_branches()["a"] == second
+    fetch(repo, "main")
+    assert remote_branches(repo)["a"] == second
 
 
 def test_module_paths(clone: Path) -> None:
@@ -91,7 +100,7 @@ def test_module_paths(clone: Path) -> None:
 def test_removed_module_file_is_removed_on_the_branch(clone: Path) -> None:
     (clone / "data" / "modules" / "b.json").unlink()
     repo = Git(clone)
-    repo.fetch("main")
+    fetch(repo, "main")
     _, commit = build_commit(repo, "origin/main", "b", "Remove b")
     files = git(clone, "ls-tree", "-r", "--name-only", commit).splitlines()
     assert "data/modules/b.json" not in files

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.errors import UsageError
-from pipeline.notion.api import NotionAPI, ServiceError
+from pipeline.errors import ServiceError, UsageError
+from pipeline.notion.api import NotionAPI
 from tests.builders import block, para, rt
 from tests.doubles.notion_server import TOKEN, Bucket, NotionServer, NotionState, serve
 
@@ -116,13 +116,15 @@ def test_a_comment_is_not_posted_twice(notion: NotionServer) -> None:
 
 def test_errors_are_clear_and_carry_no_token(notion: NotionServer) -> None:
     api = api_for(notion)
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(UsageError) as missing:  # waiting will not help: the operator acts
         api.data_source_id("00000000-0000-4000-8000-000000000000")
-    assert "HTTP 404 object_not_found: Could not find database" in str(caught.value)
+    assert "HTTP 404 object_not_found: Could not find database" in str(missing.value)
+    assert "Share it with the integration" in str(missing.value)
     wrong = NotionAPI("secret_wrong_token", base_url=notion.url)
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(UsageError) as caught:
         wrong.children(notion.state.add_page({}, [])["id"])
     assert "HTTP 401 unauthorized" in str(caught.value)
+    assert "NOTION_TOKEN" in str(caught.value)
     assert "secret_wrong_token" not in str(caught.value)
 
 

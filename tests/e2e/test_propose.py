@@ -123,7 +123,7 @@ def test_crash_after_push_is_finished_by_the_next_run(world: World, cli: CLI) ->
     state.fail_create_once = 403
     world.write(revised(1))
     result = cli("propose")
-    assert result.code == 1
+    assert result.code == 4  # GitHub refused: a service failure
     assert "GitHub refused the pull request for notion/lab: HTTP 403" in result.err
     assert world.branch("lab") is not None and state.pulls == []
     pushed = world.branch("lab")

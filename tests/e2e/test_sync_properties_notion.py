@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pipeline.notion.api import NotionAPI
-from pipeline.sync.plan import ENTITIES, canonical
+from pipeline.sync.entities import ENTITIES, canonical
 from pipeline.sync.properties import (
     database_properties,
     page_properties,

@@ -30,8 +30,8 @@ def test_internal_error_has_no_traceback(repo: Repo) -> None:
             sys.executable,
             "-c",
             "import sys; from pipeline.cli import main;"
-            "import pipeline.cli as c;"
-            "c.validate_paths = lambda *a, **k: 1/0; main(['validate'])",
+            "import pipeline.modules.validate as v;"
+            "v.validate_paths = lambda *a, **k: 1/0; main(['validate'])",
         ],
         cwd=repo.root,
         capture_output=True,

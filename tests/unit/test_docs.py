@@ -13,7 +13,7 @@ from tests.conftest import CLI, ROOT
 
 # Commands missing from README's Commands table today. Each is an expected failure
 # (strict: the test fails once the README has it, so the entry gets removed).
-README_GAPS = {"notion mark-live": "README gap: notion mark-live, fixed in pipeline work"}
+README_GAPS: dict[str, str] = {}  # command -> why the README does not list it yet
 
 
 def cli_commands() -> list[str]:

@@ -8,18 +8,8 @@ import re
 import pytest
 
 from pipeline.db.migrate import available
-from pipeline.sync.plan import (
-    ENTITIES,
-    NEVER_SYNCED,
-    Direction,
-    NotionRow,
-    Step,
-    SyncState,
-    canonical,
-    entities,
-    plan,
-    values_hash,
-)
+from pipeline.sync.entities import ENTITIES, NEVER_SYNCED, canonical, entities, values_hash
+from pipeline.sync.plan import Direction, NotionRow, SyncState, SyncStep, plan
 
 TEAMS = ENTITIES["teams"]
 
@@ -32,7 +22,7 @@ def synced(values: dict[str, object]) -> dict[str, SyncState]:
     return {"1": SyncState("1", "page-1", values_hash(values))}
 
 
-def actions(steps: list[Step]) -> list[tuple[str, str | None]]:
+def actions(steps: list[SyncStep]) -> list[tuple[str, str | None]]:
     return [(s.action, s.postgres_id or s.notion_page_id) for s in steps]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.sync.plan import ENTITIES
+from pipeline.sync.entities import ENTITIES
 from pipeline.sync.properties import (
     KEY,
     LAST_SYNCED,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,22 @@ class SyncSettings:
 class Config:
     notion: NotionSettings = field(default_factory=NotionSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
+
+
+def env_int(name: str, default: int, *, minimum: int = 1) -> int:
+    """A whole-number setting from the environment; a wrong one is a usage error (exit 2)
+    named at once, not a crash later."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        message = f"{name}={raw!r} is not a whole number; unset it or use e.g. {default}"
+        raise UsageError(message) from None
+    if value < minimum:
+        raise UsageError(f"{name}={raw!r} must be at least {minimum}")
+    return value
 
 
 def load_config(path: Path = CONFIG_FILE) -> Config:

@@ -50,11 +50,23 @@ class Git:
         except subprocess.TimeoutExpired:
             raise ServiceError("git", f"git {args[0]} took longer than 5 minutes") from None
         if check and done.returncode != 0:
-            words = redact(done.stderr.strip() or done.stdout.strip())
+            words = _words(done.stderr or done.stdout)
             if args[0] in _REMOTE_COMMANDS:
                 raise ServiceError("git", f"git {args[0]} was refused or failed: {words}")
             raise UsageError(f"git {args[0]} failed in {self.root}: {words}")
         return done.stdout
+
+
+def _words(output: str) -> str:
+    """git's own explanation on one line: without hints or the remote's address, and
+    with any credentials redacted."""
+    lines = [line.strip() for line in output.splitlines()]
+    kept = [
+        line.removeprefix("error: ").removeprefix("fatal: ")
+        for line in lines
+        if line and not line.startswith(("hint:", "To "))
+    ]
+    return redact("; ".join(kept)) or "no message"
 
 
 def known_blob_ids(directory: Path) -> dict[str, str]:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import typer
+
 if TYPE_CHECKING:
     from tests.conftest import Database, Repo
 
@@ -228,3 +230,25 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
     ).stdout.strip()
+
+
+# -- the command line ----------------------------------------------------------------------
+
+
+def cli_commands() -> list[str]:
+    """Every command a user can run, as words after `pipeline` ("db migrate")."""
+    found: list[str] = []
+
+    def walk(command: Any, path: list[str]) -> None:
+        subcommands = getattr(command, "commands", None)  # a group, whichever click it uses
+        if subcommands is None:
+            found.append(" ".join(path))
+            return
+        for name, sub in sorted(subcommands.items()):
+            if not sub.hidden:
+                walk(sub, [*path, name])
+
+    from pipeline.cli import app
+
+    walk(typer.main.get_command(app), [])
+    return found

@@ -26,6 +26,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from pipeline.config import env_int
 from pipeline.errors import DatabaseError, ServiceError, UsageError, redact
 from pipeline.layout import EMBEDDED_DIR
 
@@ -117,7 +118,7 @@ def connect(
     target: Target, *, attempts: int | None = None, on_retry: Callable[[str], None] | None = None
 ) -> psycopg.Connection:
     """An autocommit connection (transactions are explicit), retried while the server wakes."""
-    attempts = attempts or int(os.environ.get(RETRIES_VARIABLE, "6"))
+    attempts = attempts or env_int(RETRIES_VARIABLE, 6)
 
     def before_sleep(state: RetryCallState) -> None:
         if on_retry is not None and state.next_action is not None:

@@ -31,11 +31,13 @@ from notion_client.errors import HTTPResponseError, RequestTimeoutError
 from notion_client.helpers import iterate_paginated_api
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from pipeline.config import env_int
 from pipeline.errors import ServiceError, UsageError
 
 NOTION_VERSION = "2025-09-03"
 TOKEN_VARIABLE = "NOTION_TOKEN"  # noqa: S105 - the name of the variable, not a secret
 BASE_URL_VARIABLE = "NOTION_API_BASE_URL"
+ATTEMPTS_VARIABLE = "PIPELINE_NOTION_ATTEMPTS"
 DEFAULT_BASE_URL = "https://api.notion.com"
 _RETRYABLE = {500, 502, 503, 504, 529}
 # notion-client logs each failed request and, left to itself, adds a handler that
@@ -121,6 +123,7 @@ class NotionAPI:
                 f"{TOKEN_VARIABLE} is not set; create an internal integration in "
                 "Notion, share the Module Library with it and export its token"
             )
+        kwargs.setdefault("attempts", env_int(ATTEMPTS_VARIABLE, 6))
         return cls(token, base_url=os.environ.get(BASE_URL_VARIABLE) or None, **kwargs)
 
     def _before_request(self, _request: httpx.Request) -> None:

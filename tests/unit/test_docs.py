@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
-import typer
 
-from pipeline.cli import app
+from tests.builders import cli_commands
 from tests.conftest import CLI, ROOT
 
 # Commands missing from README's Commands table today. Each is an expected failure
 # (strict: the test fails once the README has it, so the entry gets removed).
 README_GAPS: dict[str, str] = {}  # command -> why the README does not list it yet
-
-
-def cli_commands() -> list[str]:
-    """Every command a user can run, as words after `pipeline` ("db migrate")."""
-    found: list[str] = []
-
-    def walk(command: Any, path: list[str]) -> None:
-        subcommands = getattr(command, "commands", None)  # a group, whichever click it uses
-        if subcommands is None:
-            found.append(" ".join(path))
-            return
-        for name, sub in sorted(subcommands.items()):
-            if not sub.hidden:
-                walk(sub, [*path, name])
-
-    walk(typer.main.get_command(app), [])
-    return found
 
 
 def commands_table() -> str:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
 
 import typer
 
@@ -43,6 +43,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+T = TypeVar("T")
 Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON, for tools.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")]
 
@@ -64,6 +65,14 @@ def _print_json(value: Any) -> None:
     from pipeline.render import to_json
 
     print(to_json(value))
+
+
+def _output(result: T, as_json: bool, render: Callable[[T, TextIO], None]) -> None:
+    """The result as JSON for tools, or rendered for people."""
+    if as_json:
+        _print_json(result)
+    else:
+        render(result, sys.stdout)
 
 
 def _version(show: bool) -> None:
@@ -131,10 +140,7 @@ def export(
             page_id=page,
             progress=progress,
         )
-    if as_json:
-        _print_json(report)
-    else:
-        render_export(report, sys.stdout, dry_run=dry_run)
+    _output(report, as_json, partial(render_export, dry_run=dry_run))
     write_step_summary(report, dry_run=dry_run)
     require_success(report)
 
@@ -153,10 +159,7 @@ def propose(dry_run: DryRun = False, as_json: Json = False) -> None:
     from pipeline.render import render_proposals
 
     report = propose_modules(Path.cwd(), load_config().notion, dry_run=dry_run)
-    if as_json:
-        _print_json(report)
-    else:
-        render_proposals(report, sys.stdout, dry_run=dry_run)
+    _output(report, as_json, partial(render_proposals, dry_run=dry_run))
 
 
 # -- 2. Review ------------------------------------------------------------------------------
@@ -271,10 +274,7 @@ def notion_mark_live(
     settings = load_config().notion
     with _database("mark-live") as conn:
         report = mark_deploy_live(conn, settings, deploy_id)
-    if as_json:
-        _print_json(report)
-    else:
-        render_mark_live(report, sys.stdout)
+    _output(report, as_json, render_mark_live)
     if report.failed:
         raise ContentError("some Notion rows could not be marked live; see above")
 
@@ -293,10 +293,7 @@ def status(as_json: Json = False) -> None:
 
     with _database("pipeline status") as conn:
         modules = live_status(conn)
-    if as_json:
-        _print_json(modules)
-    else:
-        render_status(modules, sys.stdout)
+    _output(modules, as_json, render_status)
 
 
 @app.command(rich_help_panel=_INSPECT)
@@ -313,10 +310,7 @@ def show(
 
     with _database("pipeline show") as conn:
         module = show_module(conn, module_id)
-    if as_json:
-        _print_json(module)
-    else:
-        render_module(module, sys.stdout)
+    _output(module, as_json, render_module)
 
 
 # -- Set-up and reference data --------------------------------------------------------------
@@ -355,10 +349,7 @@ def db_status(as_json: Json = False) -> None:
 
     with _database("pipeline db status") as conn:
         state = migration_status(conn)
-    if as_json:
-        _print_json(state)
-    else:
-        render_migration_status(state, sys.stdout)
+    _output(state, as_json, render_migration_status)
     state.require_no_drift()
 
 
@@ -425,10 +416,7 @@ def sync_setup(
     from pipeline.sync.run import setup_databases
 
     databases = setup_databases(load_config(), parent_page)
-    if as_json:
-        _print_json(databases)
-    else:
-        render_sync_setup(databases, sys.stdout)
+    _output(databases, as_json, render_sync_setup)
 
 
 SyncNames = Annotated[
@@ -444,10 +432,7 @@ def _sync(direction: str, names: list[str] | None, as_json: bool) -> None:
 
     with _database(f"sync {direction}") as conn:
         results = sync(conn, load_config(), "push" if direction == "push" else "pull", names)
-    if as_json:
-        _print_json(results)
-    else:
-        render_sync(results, sys.stdout)
+    _output(results, as_json, render_sync)
     require_no_conflicts(results)
 
 

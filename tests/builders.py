@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from tests.doubles.notion_server import PLAIN
+
 if TYPE_CHECKING:
     from tests.conftest import Database, Repo
 
@@ -78,14 +80,7 @@ _ids = itertools.count(1)
 
 def rt(text: str, href: str | None = None, **annotations: Any) -> dict[str, Any]:
     """A rich text object as Notion returns it."""
-    base = {
-        "bold": False,
-        "italic": False,
-        "strikethrough": False,
-        "underline": False,
-        "code": False,
-        "color": "default",
-    }
+    base = dict(PLAIN)
     return {
         "type": "text",
         "text": {"content": text, "link": {"url": href} if href else None},

@@ -39,6 +39,26 @@ def _iso(at: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(at))
 
 
+# Annotations of unformatted rich text, and each property type's value when empty.
+PLAIN: dict[str, Any] = {
+    "bold": False,
+    "italic": False,
+    "strikethrough": False,
+    "underline": False,
+    "code": False,
+    "color": "default",
+}
+EMPTY_VALUES: dict[str, Any] = {
+    "title": [],
+    "rich_text": [],
+    "select": None,
+    "number": None,
+    "date": None,
+    "email": None,
+    "checkbox": False,
+    "url": None,
+}
+
 # The error code Notion sends with each status (developers.notion.com/reference/status-codes).
 ERROR_CODES = {
     400: "validation_error",
@@ -379,16 +399,7 @@ class Handler(BaseHTTPRequestHandler):
         source = state.source(source_id)
         if source is None:
             return self._error(404, "object_not_found", f"Could not find data source {source_id}.")
-        empty: dict[str, Any] = {
-            "title": [],
-            "rich_text": [],
-            "select": None,
-            "number": None,
-            "date": None,
-            "email": None,
-            "checkbox": False,
-            "url": None,
-        }
+        empty = EMPTY_VALUES
         properties = {}
         for name, spec in source["properties"].items():
             kind = spec["type"]
@@ -430,15 +441,7 @@ def _full_rich_text(item: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "text",
         "text": {"content": text.get("content", ""), "link": link},
-        "annotations": {
-            "bold": False,
-            "italic": False,
-            "strikethrough": False,
-            "underline": False,
-            "code": False,
-            "color": "default",
-            **item.get("annotations", {}),
-        },
+        "annotations": {**PLAIN, **item.get("annotations", {})},
         "plain_text": text.get("content", ""),
         "href": link["url"] if link else None,
     }

@@ -14,7 +14,7 @@ from pipeline.sync.properties import (
     page_properties,
     row_from_page,
 )
-from tests.doubles.notion_server import TOKEN, NotionState, serve
+from tests.doubles.notion_server import EMPTY_VALUES, TOKEN, NotionState, serve
 
 ROWS: dict[str, dict[str, Any]] = {
     "interfaces": {
@@ -45,15 +45,7 @@ ROWS: dict[str, dict[str, Any]] = {
 
 
 def blank_page(schema: dict[str, Any]) -> dict[str, Any]:
-    empty: dict[str, Any] = {
-        "title": [],
-        "rich_text": [],
-        "select": None,
-        "number": None,
-        "date": None,
-        "email": None,
-        "checkbox": False,
-    }
+    empty = EMPTY_VALUES
     return {
         name: {"id": name[:4], "type": kind, kind: empty[kind]}
         for name, spec in schema.items()

@@ -11,7 +11,9 @@ errors become messages and exit codes (see `errors.py` and the README):
 from __future__ import annotations
 
 import os
+import re
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -57,7 +59,7 @@ def _database(what: str) -> Iterator[psycopg.Connection]:
     """A connection for one command (DATABASE_URL or the embedded server)."""
     from pipeline.db.connect import session
 
-    with session(what, on_retry=_say) as conn:
+    with session(what, on_retry=_say, on_connect=_say) as conn:
         yield conn
 
 
@@ -216,32 +218,80 @@ def validate(
 # -- 3. Release -----------------------------------------------------------------------------
 
 
+def _interval(value: str) -> str:
+    """A Postgres interval as the timeouts take it ("60s", "500ms", "2min"), checked now."""
+    if not _INTERVAL.match(value.strip()):
+        raise typer.BadParameter(f"{value!r} is not a duration; write e.g. 60s, 500ms or 2min")
+    return value.strip()
+
+
+_INTERVAL = re.compile(r"^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$")
+
+
 @app.command(rich_help_panel=_RELEASE)
 def deploy(
-    path: Annotated[Path, typer.Argument(help="Directory of module files.")] = MODULES_DIR,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="The module tree (default: data/modules/), or module files to deploy just "
+            "those (they archive nothing).",
+            show_default=False,
+        ),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    allow_archive: Annotated[
+        bool,
+        typer.Option(
+            "--allow-archive",
+            help="Archive modules whose files are gone even beyond the archive limit.",
+        ),
+    ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Also write again modules whose rows were changed outside the pipeline.",
+        ),
+    ] = False,
     lock_timeout: Annotated[
-        str, typer.Option(help="How long to wait for another deploy (Postgres interval).")
+        str,
+        typer.Option(
+            callback=_interval, help="How long to wait for another deploy (Postgres interval)."
+        ),
     ] = "60s",
     statement_timeout: Annotated[
-        str, typer.Option(help="Longest any one statement may run (Postgres interval).")
+        str,
+        typer.Option(
+            callback=_interval, help="Longest any one statement may run (Postgres interval)."
+        ),
     ] = "300s",
 ) -> None:
     """Validate module files, then deploy them to Postgres in one transaction.
 
-    Unchanged modules are not written; changed ones get revision + 1; modules whose
-    file is gone are archived, never deleted. Exit 1 when files are invalid or refer
-    to missing rows: then nothing is written.
+    Unchanged modules are not written; changed ones get revision + 1. Deploying the
+    whole tree archives (never deletes) modules whose file is gone, and refuses to
+    archive more than the limit without --allow-archive; naming files deploys just
+    those. Exit 1 when files are invalid or refer to missing rows: then nothing is
+    written.
 
     Example: [bold]pipeline deploy --dry-run[/bold]
     """
+    from pipeline.config import load_config
     from pipeline.db.deploy import Settings, deploy_tree
+    from pipeline.db.plan import ArchiveLimit
     from pipeline.render import outcome_json, render_outcome, to_json, write_deploy_summary
 
-    settings = Settings.from_environment(lock_timeout, statement_timeout)
+    limits = load_config().deploy
+    settings = Settings.from_environment(
+        lock_timeout,
+        statement_timeout,
+        allow_archive=allow_archive,
+        archive_limit=ArchiveLimit(limits.archive_limit, limits.archive_limit_percent),
+        verify=verify,
+    )
     with _database("the deploy") as conn:
-        outcome = deploy_tree(conn, path, settings, dry_run=dry_run)
+        outcome = deploy_tree(conn, paths or [MODULES_DIR], settings, dry_run=dry_run)
     write_deploy_summary(outcome, dry_run=dry_run)
     if as_json:
         print(to_json(outcome_json(outcome, dry_run=dry_run)))
@@ -340,7 +390,7 @@ def db_migrate(as_json: Json = False) -> None:
 
 @db_app.command("status")
 def db_status(as_json: Json = False) -> None:
-    """Show applied and pending migrations.
+    """Show applied and pending migrations; exit 1 when some are pending.
 
     Example: [bold]pipeline db status[/bold]
     """
@@ -350,7 +400,7 @@ def db_status(as_json: Json = False) -> None:
     with _database("pipeline db status") as conn:
         state = migration_status(conn)
     _output(state, as_json, render_migration_status)
-    state.require_no_drift()
+    state.require_current()
 
 
 @db_app.command("seed")
@@ -468,7 +518,8 @@ def main(argv: list[str] | None = None) -> None:
         _fail("interrupted", 130)
     except Exception as exc:
         if os.environ.get("PIPELINE_DEBUG"):
-            raise
+            # The traceback, with anything that may hold a password redacted.
+            print(_redacted("".join(traceback.format_exception(exc))), file=sys.stderr)
         _fail(
             f"internal error ({type(exc).__name__}); this is a bug in the pipeline. Run again "
             "with PIPELINE_DEBUG=1 to see the traceback and report it",
@@ -476,6 +527,15 @@ def main(argv: list[str] | None = None) -> None:
         )
 
 
+def _redacted(text: str) -> str:
+    """`text` without credentials: URLs' and also DATABASE_URL's, however it is written."""
+    secret = os.environ.get("DATABASE_URL", "")
+    secret = secret.split("://", 1)[1].rsplit("@", 1)[0] if "://" in secret else ""
+    if secret and "@" in os.environ.get("DATABASE_URL", ""):
+        text = text.replace(secret, "***")
+    return redact(text)
+
+
 def _fail(message: str, code: int) -> None:
-    print(f"error: {redact(message)}", file=sys.stderr)
+    print(f"error: {_redacted(message)}", file=sys.stderr)
     sys.exit(code)

@@ -58,9 +58,16 @@ class SyncSettings:
 
 
 @dataclass(frozen=True)
+class DeploySettings:
+    archive_limit: int = 3
+    archive_limit_percent: float = 10.0
+
+
+@dataclass(frozen=True)
 class Config:
     notion: NotionSettings = field(default_factory=NotionSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    deploy: DeploySettings = field(default_factory=DeploySettings)
 
 
 def env_int(name: str, default: int, *, minimum: int = 1) -> int:
@@ -94,7 +101,9 @@ def load_config(path: Path = CONFIG_FILE) -> Config:
     notion["properties"] = {**DEFAULT_PROPERTIES, **notion.get("properties", {})}
     students = (data.get("sync") or {}).get("students")
     return Config(
-        NotionSettings(**notion), SyncSettings(tuple(students) if students is not None else None)
+        NotionSettings(**notion),
+        SyncSettings(tuple(students) if students is not None else None),
+        DeploySettings(**(data.get("deploy") or {})),
     )
 
 

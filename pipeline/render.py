@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # annotations only: keeps every command's start-up light
 
     from pipeline.db.deploy import DeployResult
     from pipeline.db.migrate import Migration, MigrationStatus
+    from pipeline.db.plan import DeployAction, Plan
     from pipeline.db.status import ModuleStatus
     from pipeline.modules.validate import Report
     from pipeline.notion.export import ExportReport
@@ -105,7 +106,22 @@ RENDERERS = {"text": render_text, "github": render_github, "json": render_json}
 
 # -- deploy, status, export, propose -----------------------------------------------------
 
-_STYLE = {"insert": "green", "update": "yellow", "archive": "red", "unchanged": "dim"}
+_STYLE = {
+    "insert": "green",
+    "update": "yellow",
+    "repair": "magenta",
+    "archive": "red",
+    "unchanged": "dim",
+}
+
+
+def _counts(plan: Plan) -> str:
+    """'1 insert, 2 update, 7 unchanged, 0 archived' (and repaired ones, if any)."""
+    actions: tuple[DeployAction, ...] = ("insert", "update", "unchanged", "archive")
+    if plan.count("repair"):
+        actions = ("insert", "update", "repair", "unchanged", "archive")
+    names = {"archive": "archived", "repair": "repaired"}
+    return ", ".join(f"{plan.count(a)} {names.get(a, a)}" for a in actions)
 
 
 def escape(text: str) -> str:
@@ -139,7 +155,7 @@ def _revision(before: int | None, after: int | None) -> str:
 
 
 def _sections(step: Any) -> str:
-    if step.action == "update":
+    if step.action in ("update", "repair"):
         return (
             f"{step.sections} (+{step.sections_added} ~{step.sections_changed} "
             f"-{step.sections_removed})"
@@ -164,10 +180,9 @@ def render_outcome(outcome: DeployResult, out: TextIO, *, dry_run: bool) -> None
         )
     console = _console(out)
     console.print(table)
-    counts = ", ".join(
-        f"{plan.count(a)} {a if a != 'archive' else 'archived'}"
-        for a in ("insert", "update", "unchanged", "archive")
-    )
+    for note in plan.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    counts = _counts(plan)
     if dry_run:
         console.print(f"dry run: {counts}; nothing written")
     elif outcome.applied:
@@ -186,7 +201,10 @@ def outcome_json(outcome: DeployResult, *, dry_run: bool) -> dict[str, Any]:
         "dry_run": dry_run,
         "applied": outcome.applied,
         "deploy_id": outcome.deploy_id,
-        "counts": {a: plan.count(a) for a in ("insert", "update", "unchanged", "archive")},
+        "counts": {
+            a: plan.count(a) for a in ("insert", "update", "repair", "unchanged", "archive")
+        },
+        "notes": plan.notes,
         "sections_written": outcome.sections_written,
         "sections_removed": outcome.sections_removed,
         "duration_ms": outcome.duration_ms,
@@ -195,7 +213,7 @@ def outcome_json(outcome: DeployResult, *, dry_run: bool) -> dict[str, Any]:
 
 
 def render_status(modules: list[ModuleStatus], out: TextIO) -> None:
-    columns = ("module", "revision", "status", "sections", "deployed (UTC)", "git sha")
+    columns = ("module", "revision", "status", "sections", "deployed (UTC)", "git sha", "drift")
     table = _table("Live modules", columns, no_wrap=columns[1:])
     for m in modules:
         deployed = m.updated_at.strftime("%Y-%m-%d %H:%M") if m.updated_at else ""
@@ -206,9 +224,16 @@ def render_status(modules: list[ModuleStatus], out: TextIO) -> None:
             str(m.sections),
             deployed,
             (m.git_sha or "")[:10],
+            "[red]changed outside the pipeline[/red]" if m.drifted else "",
         )
     console = _console(out)
     console.print(table if modules else "no modules in the database yet; run `pipeline deploy`")
+    drifted = sum(m.drifted for m in modules)
+    if drifted:
+        console.print(
+            f"[red]{drifted} modules' rows were changed outside the pipeline[/red]; "
+            "`pipeline deploy --verify` writes them again from the files"
+        )
 
 
 def render_module(module: dict[str, Any], out: TextIO) -> None:
@@ -341,7 +366,7 @@ def write_deploy_summary(outcome: DeployResult, *, dry_run: bool) -> None:
     if not target:
         return
     plan = outcome.plan
-    counts = ", ".join(f"{plan.count(a)} {a}" for a in ("insert", "update", "unchanged", "archive"))
+    counts = _counts(plan)
     state = (
         "dry run, nothing written"
         if dry_run

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 URL_VARIABLE = "DATABASE_URL"
 EMBEDDED_VARIABLE = "PIPELINE_EMBEDDED_DIR"
 RETRIES_VARIABLE = "PIPELINE_CONNECT_RETRIES"
+CHOICE_VARIABLE = "PIPELINE_DATABASE"  # "embedded": use the embedded server, even in CI
+CI_VARIABLES = ("CI", "GITHUB_ACTIONS")
 # Errors that waiting will not fix.
 _PERMANENT = (
     "authentication failed",
@@ -50,10 +53,21 @@ _PERMANENT = (
 class Target:
     url: str
     embedded: bool
+    directory: Path | None = None  # the embedded server's data directory
 
     @property
     def label(self) -> str:
-        return redact(self.url) if not self.embedded else f"embedded Postgres ({self.url})"
+        """The database, for people: host/database or where the embedded one lives; never
+        a password, whatever the URL looks like."""
+        if self.embedded:
+            return f"embedded Postgres at {self.directory}"
+        try:
+            params = conninfo_to_dict(self.url)
+        except psycopg.ProgrammingError:
+            return redact(self.url)
+        host = str(params.get("host") or "localhost")
+        port = f":{params['port']}" if params.get("port") else ""
+        return f"{host}{port}/{params.get('dbname') or params.get('user') or ''}"
 
 
 def _scrub(message: str, url: str) -> str:
@@ -66,14 +80,54 @@ def _scrub(message: str, url: str) -> str:
     return redact(message).strip()
 
 
-def resolve_target() -> Target:
-    url = os.environ.get(URL_VARIABLE, "").strip()
-    if url:
-        return Target(url, embedded=False)
-    return Target(
-        _start_embedded(Path(os.environ.get(EMBEDDED_VARIABLE) or EMBEDDED_DIR)),
-        embedded=True,
+def normalise_url(raw: str) -> str:
+    """DATABASE_URL as people paste it: in quotes, or as Neon's `psql '...'` snippet."""
+    url = raw.strip()
+    if url.startswith("psql "):
+        url = url[len("psql ") :].strip()
+    if len(url) >= 2 and url[0] == url[-1] and url[0] in "'\"":
+        url = url[1:-1].strip()
+    return url
+
+
+def _in_ci() -> bool:
+    return any(
+        os.environ.get(name, "").strip().lower() not in ("", "0", "false") for name in CI_VARIABLES
     )
+
+
+def resolve_target() -> Target:
+    """DATABASE_URL, or the embedded Postgres; never a throwaway one by accident in CI."""
+    raw = os.environ.get(URL_VARIABLE)
+    if raw is not None:
+        url = normalise_url(raw)
+        if not url:
+            raise UsageError(
+                f"{URL_VARIABLE} is set but empty; set it to the database's URL (in Actions: "
+                f"the environment's secret), or unset it to use the embedded Postgres"
+            )
+        try:
+            conninfo_to_dict(url)
+        except psycopg.Error:
+            raise UsageError(
+                f"{URL_VARIABLE} ({redact(url)}) is not a connection URL libpq can read. "
+                "Copy it again from the database's console; characters in the password that "
+                "mean something in a URL must be percent-encoded (@ as %40, # as %23, / as "
+                "%2F, ? as %3F, : as %3A)"
+            ) from None
+        return Target(url, embedded=False)
+    choice = os.environ.get(CHOICE_VARIABLE, "").strip().lower()
+    if choice not in ("", "embedded"):
+        raise UsageError(f"{CHOICE_VARIABLE}={choice!r} is not known; the only value is 'embedded'")
+    if choice != "embedded" and _in_ci():
+        raise UsageError(
+            f"{URL_VARIABLE} is not set, and in CI the pipeline does not fall back to a "
+            "throwaway embedded Postgres: work done there would be lost while the run reports "
+            f"success. Set {URL_VARIABLE} (the environment's secret), or "
+            f"{CHOICE_VARIABLE}=embedded to use the embedded one on purpose"
+        )
+    directory = Path(os.environ.get(EMBEDDED_VARIABLE) or EMBEDDED_DIR)
+    return Target(_start_embedded(directory), embedded=True, directory=directory)
 
 
 def _start_embedded(directory: Path) -> str:
@@ -189,9 +243,16 @@ def translated(what: str, target: Target | None = None) -> Iterator[None]:
 
 @contextmanager
 def session(
-    what: str, *, target: Target | None = None, on_retry: Callable[[str], None] | None = None
+    what: str,
+    *,
+    target: Target | None = None,
+    on_retry: Callable[[str], None] | None = None,
+    on_connect: Callable[[str], None] | None = None,
 ) -> Iterator[psycopg.Connection]:
-    """A connection for one command, closed after it; psycopg's errors translated."""
+    """A connection for one command, closed after it; psycopg's errors translated.
+    `on_connect` hears which database it is, before anything is done there."""
     target = target or resolve_target()
+    if on_connect is not None:
+        on_connect(f"database: {target.label}")
     with translated(what, target), connect(target, on_retry=on_retry) as conn:
         yield conn

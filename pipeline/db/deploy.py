@@ -16,7 +16,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,9 +27,17 @@ from psycopg import sql
 
 from pipeline.db.connect import translated
 from pipeline.db.migrate import require_current
-from pipeline.db.plan import CurrentModule, DeployItem, Plan, make_plan, needs_record
+from pipeline.db.plan import (
+    ArchiveLimit,
+    CurrentModule,
+    DeployItem,
+    Plan,
+    archive_refusal,
+    make_plan,
+    needs_record,
+)
 from pipeline.db.trust import read_trusted, record_for, validate_for_deploy
-from pipeline.errors import ContentError
+from pipeline.errors import ContentError, UsageError
 from pipeline.git import blob_id, head_sha
 from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRows
 from pipeline.render import render_text
@@ -44,12 +52,17 @@ class Settings:
     statement_timeout: str = "300s"
     git_sha: str | None = None
     actor: str | None = None
+    # Scope: a whole tree archives what has no file (within the limit); files do not.
+    archive_missing: bool = True
+    allow_archive: bool = False
+    archive_limit: ArchiveLimit = field(default_factory=ArchiveLimit)
+    verify: bool = False  # also repair rows changed behind the pipeline's back
 
     @classmethod
-    def from_environment(cls, lock_timeout: str, statement_timeout: str) -> Settings:
+    def from_environment(cls, lock_timeout: str, statement_timeout: str, **scope: Any) -> Settings:
         """Who deploys what: GITHUB_SHA and GITHUB_ACTOR in Actions, else HEAD and the user."""
         actor = os.environ.get("GITHUB_ACTOR") or getpass.getuser()
-        return cls(lock_timeout, statement_timeout, head_sha(), actor)
+        return cls(lock_timeout, statement_timeout, head_sha(), actor, **scope)
 
 
 @dataclass
@@ -63,22 +76,31 @@ class DeployResult:
 
 
 def deploy_tree(
-    conn: psycopg.Connection, path: Path, settings: Settings, *, dry_run: bool = False
+    conn: psycopg.Connection,
+    paths: Path | Sequence[Path],
+    settings: Settings,
+    *,
+    dry_run: bool = False,
 ) -> DeployResult:
-    """What `pipeline deploy` does: validate the tree, then deploy it.
+    """What `pipeline deploy` does: validate, then deploy.
 
-    Files whose bytes the database already holds, passed by this same
+    Directories are whole trees: a live module without a file there is archived
+    (within the archive limit). Files deploy just those modules and archive
+    nothing. Files whose bytes the database already holds, passed by this same
     validator, are not parsed again (their assets and references are still
-    checked). An invalid tree deploys nothing.
+    checked). An invalid file deploys nothing.
     """
+    paths = [paths] if isinstance(paths, Path) else list(paths)
+    whole_tree = all(path.is_dir() for path in paths)
+    settings = replace(settings, archive_missing=settings.archive_missing and whole_tree)
     require_current(conn)
-    return deploy(conn, check_tree(conn, path), settings, dry_run=dry_run)
+    return deploy(conn, check_tree(conn, paths), settings, dry_run=dry_run)
 
 
-def check_tree(conn: psycopg.Connection, path: Path) -> list[DeployItem]:
-    """Validate the module files under `path`: what to deploy, or ContentError naming
+def check_tree(conn: psycopg.Connection, paths: Path | Sequence[Path]) -> list[DeployItem]:
+    """Validate the module files at `paths`: what to deploy, or ContentError naming
     every problem. Files the database trusts are not parsed."""
-    report = validate_for_deploy(path, read_trusted(conn))
+    report = validate_for_deploy(paths, read_trusted(conn))
     if not report.valid:
         text = io.StringIO()
         render_text(report, text)
@@ -120,8 +142,8 @@ def _deploy(
         )
         if not dry_run:
             _lock(conn)
-        plan, desired = _plan(conn, desired)
-        writing = set(plan.ids("insert", "update"))
+        plan, desired = _plan(conn, desired, settings)
+        writing = set(plan.ids("insert", "update", "repair"))
         changed = {
             d.module_id: d.record
             for d in desired
@@ -156,7 +178,9 @@ def _lock(conn: psycopg.Connection) -> None:
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (DEPLOY_LOCK,))
 
 
-def _plan(conn: psycopg.Connection, desired: list[DeployItem]) -> tuple[Plan, list[DeployItem]]:
+def _plan(
+    conn: psycopg.Connection, desired: list[DeployItem], settings: Settings
+) -> tuple[Plan, list[DeployItem]]:
     """The plan, made under the lock; also returns `desired` with every needed record."""
     live = {
         row[1]: CurrentModule(*row)
@@ -166,15 +190,22 @@ def _plan(conn: psycopg.Connection, desired: list[DeployItem]) -> tuple[Plan, li
             "FROM modules m"
         )
     }
+    drifted = _drifted(conn, [d.module_id for d in desired]) if settings.verify else set()
     # Another deploy may have changed a row since validation trusted its file.
-    desired = [_load(d) if needs_record(d, live) else d for d in desired]
+    desired = [
+        _load(d) if needs_record(d, live) or (d.record is None and d.module_id in drifted) else d
+        for d in desired
+    ]
     differing = [
         d.module_id
         for d in desired
         if d.record is not None
         and d.module_id in live
-        and (live[d.module_id].content_hash, live[d.module_id].status)
-        != (d.record.content_hash, d.record.status)
+        and (
+            d.module_id in drifted
+            or (live[d.module_id].content_hash, live[d.module_id].status)
+            != (d.record.content_hash, d.record.status)
+        )
     ]
     sections: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     if differing:
@@ -187,7 +218,24 @@ def _plan(conn: psycopg.Connection, desired: list[DeployItem]) -> tuple[Plan, li
         )
         for module_id, *section in rows:
             sections[module_id].append(tuple(section))
-    return make_plan(desired, live, sections), desired
+    archive_missing = settings.archive_missing and bool(desired)
+    plan = make_plan(desired, live, sections, archive_missing=archive_missing, drifted=drifted)
+    if settings.archive_missing and not desired:
+        plan.notes.append("no module files there: nothing deployed, nothing archived")
+    refusal = "" if settings.allow_archive else archive_refusal(plan, live, settings.archive_limit)
+    if refusal:
+        raise UsageError(refusal)
+    return plan, desired
+
+
+def _drifted(conn: psycopg.Connection, module_ids: list[str]) -> set[str]:
+    """Modules whose live rows no longer hash as the pipeline wrote them."""
+    rows = conn.execute(
+        "SELECT module_id FROM modules WHERE module_id = ANY(%s) AND status <> 'archived' "
+        "AND rows_hash IS DISTINCT FROM pipeline_rows_hash(id)",
+        (module_ids,),
+    )
+    return {row[0] for row in rows}
 
 
 def _check_references(conn: psycopg.Connection, records: list[ModuleRows]) -> None:
@@ -239,6 +287,12 @@ def _apply(
             ).format(now=_NOW),
             (deploy_id, archive),
         )
+    touched = [*changed, *archive]
+    if touched:  # remember what the rows hash to now, to see later changes behind our back
+        conn.execute(
+            "UPDATE modules SET rows_hash = pipeline_rows_hash(id) WHERE module_id = ANY(%s)",
+            (touched,),
+        )
 
 
 def _stage_modules(conn: psycopg.Connection, changed: dict[str, ModuleRows]) -> None:
@@ -285,7 +339,10 @@ def _upsert_modules(conn: psycopg.Connection, deploy_id: int) -> dict[str, int]:
                CASE WHEN status = 'published' THEN {now} END, %s
         FROM pipeline_stage_modules
         ON CONFLICT (module_id) DO UPDATE SET {updates},
-            revision = modules.revision + 1,
+            -- a repair writes the same content again: the revision stays
+            revision = modules.revision
+                + CASE WHEN modules.content_hash = EXCLUDED.content_hash
+                        AND modules.status = EXCLUDED.status THEN 0 ELSE 1 END,
             updated_at = EXCLUDED.updated_at,
             published_at = COALESCE(modules.published_at, EXCLUDED.published_at),
             last_deploy_id = EXCLUDED.last_deploy_id

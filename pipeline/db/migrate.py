@@ -17,7 +17,7 @@ from importlib import resources
 
 import psycopg
 
-from pipeline.errors import UsageError
+from pipeline.errors import PipelineError, UsageError
 
 MIGRATE_LOCK = 0x6D6F645F6D6967  # "mod_mig"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -96,9 +96,14 @@ class MigrationStatus:
     pending: list[Migration]
     problems: list[str]
 
-    def require_no_drift(self) -> None:
+    def require_current(self) -> None:
+        """Exit 2 when applied migrations no longer match their files; 1 when some are
+        pending, so a script can ask `pipeline db status` whether to migrate."""
         if self.problems:
             raise UsageError("; ".join(self.problems))
+        if self.pending:
+            names = ", ".join(f"{m.version:04d}_{m.name}" for m in self.pending)
+            raise PipelineError(f"migrations pending ({names}); run `pipeline db migrate`")
 
 
 def migration_status(conn: psycopg.Connection) -> MigrationStatus:

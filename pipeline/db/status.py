@@ -22,13 +22,16 @@ class ModuleStatus:
     updated_at: datetime | None
     git_sha: str | None
     sections: int
+    # Its rows no longer hash as the pipeline wrote them: changed behind its back.
+    drifted: bool = False
 
 
 def status(conn: psycopg.Connection) -> list[ModuleStatus]:
     require_current(conn)
     rows = conn.execute("""
         SELECT m.module_id, m.title, m.revision, m.status, m.updated_at, d.git_sha,
-               (SELECT count(*) FROM module_sections s WHERE s.module_id = m.id)
+               (SELECT count(*) FROM module_sections s WHERE s.module_id = m.id),
+               m.status <> 'archived' AND m.rows_hash IS DISTINCT FROM pipeline_rows_hash(m.id)
         FROM modules m LEFT JOIN pipeline_deploys d ON d.id = m.last_deploy_id
         ORDER BY m.module_id""").fetchall()
     return [ModuleStatus(*row) for row in rows]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache, partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -127,10 +127,10 @@ def _check_chunk(items: list[Item]) -> list[FileResult]:
     return [check_for_deploy(item, root_of, present) for item in items]
 
 
-def validate_for_deploy(path: Path, trusted: Mapping[str, Trusted]) -> Report:
-    """`pipeline validate` of the tree at `path`, with each valid file's rows and blob id,
+def validate_for_deploy(paths: Path | Sequence[Path], trusted: Mapping[str, Trusted]) -> Report:
+    """`pipeline validate` of the files at `paths`, with each valid file's rows and blob id,
     trusting what the database vouches for."""
-    files = validate.collect([path])
+    files = validate.collect([paths] if isinstance(paths, Path) else paths)
     blobs: dict[str, str] = {}
     if trusted:
         for directory in {os.path.dirname(file) for file, _ in files}:

@@ -314,11 +314,17 @@ def test_a_row_changed_since_validation_is_read_in_full(repo: Repo, db: Database
 
 def test_archived_then_restored_file_is_checked_in_full(repo: Repo, db: Database) -> None:
     path = repo.write(module(module_id="a"))
+    repo.write(module(module_id="b"))  # an empty tree would archive nothing
     run_deploy(repo, db)
     data = path.read_bytes()
     path.unlink()
     run_deploy(repo, db)
-    assert db.rows("SELECT status, file_hash FROM modules") == [("archived", None)]
+    assert db.rows("SELECT status, file_hash FROM modules WHERE module_id = 'a'") == [
+        ("archived", None)
+    ]
     path.write_bytes(data)
     outcome = run_deploy(repo, db)
-    assert [s.action for s in outcome.plan.steps] == ["update"]
+    assert [(s.module_id, s.action) for s in outcome.plan.steps] == [
+        ("a", "update"),
+        ("b", "unchanged"),
+    ]

@@ -36,7 +36,13 @@ def test_deploy_json_and_dry_run(repo: Repo, db: Database, cli: CLI) -> None:
     payload = json.loads(result.out)
     assert payload["dry_run"] is True
     assert payload["applied"] is False
-    assert payload["counts"] == {"insert": 1, "update": 0, "unchanged": 0, "archive": 0}
+    assert payload["counts"] == {
+        "insert": 1,
+        "update": 0,
+        "repair": 0,
+        "unchanged": 0,
+        "archive": 0,
+    }
     assert payload["modules"][0]["module_id"] == "a"
     assert db.value("SELECT count(*) FROM modules") == 0
 
@@ -131,8 +137,11 @@ def test_readme_main_job_on_the_embedded_database(
     import subprocess
 
     repo.copy_samples()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["PIPELINE_EMBEDDED_DIR"] = str(tmp_path_factory.mktemp("embedded") / "postgres")
+    # A fresh machine: no database configured, not in CI.
+    unset = ("DATABASE_URL", "PIPELINE_DATABASE", "CI", "GITHUB_ACTIONS")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    embedded = tmp_path_factory.mktemp("embedded") / "postgres"
+    env["PIPELINE_EMBEDDED_DIR"] = str(embedded)
     job = "pipeline db migrate && pipeline db seed && pipeline deploy"
     try:
         first = subprocess.run(
@@ -140,7 +149,8 @@ def test_readme_main_job_on_the_embedded_database(
         )
         assert first.returncode == 0, first.stderr
         assert "deployed (3 insert" in first.stdout
-        assert first.stderr == ""
+        # Each command names its database first, and says nothing else.
+        assert first.stderr == f"database: embedded Postgres at {embedded}\n" * 3
         again = subprocess.run(
             "pipeline deploy",
             shell=True,

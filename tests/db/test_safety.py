@@ -1,0 +1,293 @@
+"""Operator safety (issue #12, items 1-5 and 8): a deploy touches only what it was asked
+to, the database is always named and never a throwaway one by accident, no password is
+printed, rows changed behind the pipeline's back are seen and repaired, TRUNCATE cannot
+wipe students' data, and wrong settings are refused before any work."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.builders import module
+from tests.conftest import CLI, Database, Repo
+
+
+def live(db: Database) -> dict[str, str]:
+    return dict(db.rows("SELECT module_id, status FROM modules ORDER BY 1"))
+
+
+def modules(repo: Repo, *ids: str) -> None:
+    for module_id in ids:
+        repo.write(module(module_id=module_id))
+
+
+# -- 1. deploy scope ----------------------------------------------------------------------
+
+
+def test_deploying_files_deploys_just_those_and_archives_nothing(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    modules(repo, "a", "b", "c")
+    assert cli("deploy").code == 0
+    changed = module(module_id="a", title="A, changed")
+    repo.write(changed)
+    repo.write(module(module_id="d"))
+    result = cli("deploy", "data/modules/a.json", "data/modules/d.json")  # seed 000's form
+    assert result.code == 0, result.err
+    assert live(db) == dict.fromkeys("abcd", "published")
+    assert db.value("SELECT title FROM modules WHERE module_id = 'a'") == "A, changed"
+    assert "0 archived" in result.out
+
+
+def test_an_empty_tree_archives_nothing(repo: Repo, db: Database, cli: CLI) -> None:
+    modules(repo, "a", "b")
+    assert cli("deploy").code == 0
+    empty = repo.root / "elsewhere"
+    empty.mkdir()
+    result = cli("deploy", str(empty))
+    assert result.code == 0, result.err
+    assert "nothing deployed, nothing archived" in result.out
+    assert live(db) == {"a": "published", "b": "published"}
+
+
+def test_a_mass_archive_is_refused_without_allow_archive(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    modules(repo, *"abcdefgh")
+    assert cli("deploy").code == 0
+    for gone in "bcdefgh":
+        (repo.modules / f"{gone}.json").unlink()
+    refused = cli("deploy")
+    assert refused.code == 2
+    assert "would archive 7 of the 8 live modules" in refused.err
+    assert "--allow-archive" in refused.err
+    assert set(live(db).values()) == {"published"}  # nothing written
+    allowed = cli("deploy", "--allow-archive")
+    assert allowed.code == 0, allowed.err
+    assert list(live(db).values()).count("archived") == 7
+
+
+def test_retiring_a_few_modules_needs_no_flag_and_the_limit_is_configurable(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    modules(repo, "a", "b", "c", "d")
+    assert cli("deploy").code == 0
+    (repo.modules / "d.json").unlink()
+    (repo.root / "pipeline.yaml").write_text("deploy:\n  archive_limit: 0\n")
+    assert cli("deploy").code == 2  # limit 0 and 1 of 4 is more than 10%
+    (repo.root / "pipeline.yaml").write_text("deploy:\n  archive_limit: 1\n")
+    result = cli("deploy")
+    assert result.code == 0, result.err
+    assert live(db)["d"] == "archived"
+
+
+# -- 2. which database --------------------------------------------------------------------
+
+
+def test_in_ci_there_is_no_silent_embedded_fallback(
+    repo: Repo, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    modules(repo, "a")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("PIPELINE_DATABASE", raising=False)
+    monkeypatch.setenv("PIPELINE_EMBEDDED_DIR", str(repo.root / "must-not-start"))
+    for variable in ("CI", "GITHUB_ACTIONS"):
+        monkeypatch.setenv(variable, "true")
+        result = cli("deploy")
+        assert result.code == 2
+        assert "does not fall back to a throwaway embedded Postgres" in result.err
+        assert "PIPELINE_DATABASE=embedded" in result.err
+        monkeypatch.delenv(variable)
+    assert not (repo.root / "must-not-start").exists()
+
+
+def test_an_empty_database_url_is_an_error_everywhere(
+    repo: Repo, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "  ")
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    result = cli("status")
+    assert result.code == 2
+    assert "DATABASE_URL is set but empty" in result.err
+
+
+def test_embedded_in_ci_when_asked_for(repo: Repo, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    directory = tmp_path / "pg"
+    env.update(CI="true", PIPELINE_DATABASE="embedded", PIPELINE_EMBEDDED_DIR=str(directory))
+    try:
+        done = subprocess.run(
+            ["pipeline", "db", "migrate"],
+            cwd=repo.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.startswith(f"database: embedded Postgres at {directory}\n")
+    finally:
+        subprocess.run(["pipeline", "db", "stop"], cwd=repo.root, env=env, check=False)
+
+
+def test_every_database_command_names_its_database_first(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    modules(repo, "a")
+    host = db.url.split("host=", 1)[1]
+    name = db.url.split("/")[3].split("?", 1)[0]
+    for args in (("db", "migrate"), ("db", "status"), ("deploy",), ("status",), ("show", "a")):
+        result = cli(*args)
+        assert result.err.startswith(f"database: {host}/{name}\n"), (args, result.err)
+
+
+# -- 3. no password, however the URL is written -------------------------------------------
+
+SECRET = "pa#ss?wo/rd@1"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://app:{SECRET}@127.0.0.1:1/db",
+        f"'postgresql://app:{SECRET}@127.0.0.1:1/db'",
+        f"psql 'postgresql://neondb_owner:{SECRET}@ep-x.eu-central-1.aws.neon.tech/neondb'",
+        f"postgresql://app:{SECRET}@not a host:5432/db",
+        f"postgresql://app:{SECRET}@127.0.0.1:99999/db",
+    ],
+)
+@pytest.mark.parametrize("debug", ["", "1"])
+def test_passwords_are_never_printed(
+    repo: Repo, cli: CLI, monkeypatch: pytest.MonkeyPatch, url: str, debug: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("PIPELINE_CONNECT_RETRIES", "1")
+    monkeypatch.setenv("PIPELINE_DEBUG", debug)
+    result = cli("status")
+    assert result.code in (2, 4)
+    for part in (SECRET, "pa#ss", "wo/rd", "rd@1", "ss?wo"):
+        assert part not in result.out + result.err
+
+
+def test_a_neon_snippet_is_accepted_as_the_url(
+    repo: Repo, db: Database, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"psql '{db.url}'")
+    result = cli("status")
+    assert result.code == 0, result.err
+
+
+# -- 4. drift -----------------------------------------------------------------------------
+
+
+def test_rows_changed_behind_the_pipelines_back_are_seen_and_repaired(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    modules(repo, "a", "b")
+    assert cli("deploy").code == 0
+    db.conn.execute(
+        "DELETE FROM module_sections WHERE section_number = 2 AND module_id = "
+        "(SELECT id FROM modules WHERE module_id = 'a')"
+    )
+    db.conn.execute("UPDATE module_sections SET content = 'vandalised' WHERE content = 'World'")
+    assert "nothing to deploy" in cli("deploy").out  # the files did not change
+
+    status = json.loads(cli("status", "--json").out)
+    assert {m["module_id"]: m["drifted"] for m in status} == {"a": True, "b": True}
+    assert "changed outside the pipeline" in cli("status").out
+
+    repaired = cli("deploy", "--verify")
+    assert repaired.code == 0, repaired.err
+    assert "2 repaired" in repaired.out
+    rows = db.rows(
+        "SELECT m.module_id, s.section_number, s.content FROM module_sections s "
+        "JOIN modules m ON m.id = s.module_id ORDER BY 1, 2"
+    )
+    assert rows == [("a", 1, "Hello"), ("a", 2, "World"), ("b", 1, "Hello"), ("b", 2, "World")]
+    assert db.rows("SELECT DISTINCT revision FROM modules") == [(1,)]  # a repair: same revision
+    assert not any(m["drifted"] for m in json.loads(cli("status", "--json").out))
+    assert "nothing to deploy" in cli("deploy", "--verify").out
+
+
+def test_a_module_row_edited_by_sql_is_repaired(repo: Repo, db: Database, cli: CLI) -> None:
+    modules(repo, "a")
+    assert cli("deploy").code == 0
+    db.conn.execute("UPDATE modules SET title = 'Hacked', status = 'draft'")
+    assert json.loads(cli("status", "--json").out)[0]["drifted"] is True
+    assert cli("deploy", "--verify").code == 0
+    assert db.rows("SELECT title, status FROM modules") == [("Demo", "published")]
+
+
+# -- 5. TRUNCATE --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "TRUNCATE modules CASCADE",
+        "TRUNCATE module_progress",
+        "TRUNCATE module_feedback, module_assignments",
+        "TRUNCATE module_analytics_events",
+    ],
+)
+def test_truncate_cannot_wipe_students_data(
+    repo: Repo, db: Database, cli: CLI, statement: str
+) -> None:
+    modules(repo, "a")
+    assert cli("deploy").code == 0
+    db.conn.execute("INSERT INTO universities (id, name) VALUES ('u', 'U')")
+    db.conn.execute(
+        "INSERT INTO students (id, name, email, university_id) "
+        "VALUES ('s', 'S', 's@example.org', 'u')"
+    )
+    db.conn.execute(
+        "INSERT INTO module_progress (module_id, student_id, status) "
+        "SELECT id, 's', 'in_progress' FROM modules"
+    )
+    with pytest.raises(psycopg.errors.RaiseException, match=r"TRUNCATE \w+ refused"):
+        db.conn.execute(statement)
+    assert db.value("SELECT count(*) FROM module_progress") == 1
+    assert db.value("SELECT count(*) FROM modules") == 1
+
+
+def test_truncate_with_the_explicit_switch(db: Database) -> None:
+    with db.conn.transaction():
+        db.conn.execute("SET LOCAL pipeline.allow_module_delete = on")
+        db.conn.execute("TRUNCATE modules CASCADE")
+    assert db.value("SELECT count(*) FROM modules") == 0
+
+
+# -- 8. wrong settings are refused before any work -----------------------------------------
+
+
+def test_wrong_timeouts_and_retries_are_usage_errors_at_once(
+    repo: Repo, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app:pw@127.0.0.1:1/db")
+    result = cli("deploy", "--lock-timeout", "abc")
+    assert result.code == 2
+    assert "'abc' is not a duration" in result.err
+    assert "database:" not in result.err  # refused before connecting
+    assert cli("deploy", "--statement-timeout", "5 parsecs").code == 2
+    monkeypatch.setenv("PIPELINE_CONNECT_RETRIES", "abc")
+    result = cli("status")
+    assert result.code == 2
+    assert "PIPELINE_CONNECT_RETRIES='abc' is not a whole number" in result.err
+
+
+def test_db_status_exits_1_when_migrations_are_pending(empty_db: Database, cli: CLI) -> None:
+    pending = cli("db", "status", "--json")
+    assert pending.code == 1
+    state = json.loads(pending.out)
+    assert state["applied"] == [] and len(state["pending"]) >= 5
+    assert "migrations pending" in pending.err
+    assert cli("db", "migrate").code == 0
+    current = cli("db", "status", "--json")
+    assert current.code == 0
+    assert json.loads(current.out)["pending"] == []

@@ -290,8 +290,8 @@ def deploy(
         archive_limit=ArchiveLimit(limits.archive_limit, limits.archive_limit_percent),
         verify=verify,
     )
-    with _database("the deploy") as conn:
-        outcome = deploy_tree(conn, paths or [MODULES_DIR], settings, dry_run=dry_run)
+    session = partial(_database, "the deploy")
+    outcome = deploy_tree(session, paths or [MODULES_DIR], settings, dry_run=dry_run)
     write_deploy_summary(outcome, dry_run=dry_run)
     if as_json:
         print(to_json(outcome_json(outcome, dry_run=dry_run)))

@@ -15,7 +15,8 @@ import io
 import os
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,7 @@ from pipeline.db.trust import read_trusted, record_for, validate_for_deploy
 from pipeline.errors import ContentError, UsageError
 from pipeline.git import blob_id, head_sha
 from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRows
+from pipeline.modules.validate import Report, collect, workers
 from pipeline.render import render_text
 
 DEPLOY_LOCK = 0x6D6F645F646570  # "mod_dep"
@@ -76,7 +78,7 @@ class DeployResult:
 
 
 def deploy_tree(
-    conn: psycopg.Connection,
+    session: Callable[[], AbstractContextManager[psycopg.Connection]],
     paths: Path | Sequence[Path],
     settings: Settings,
     *,
@@ -88,19 +90,27 @@ def deploy_tree(
     (within the archive limit). Files deploy just those modules and archive
     nothing. Files whose bytes the database already holds, passed by this same
     validator, are not parsed again (their assets and references are still
-    checked). An invalid file deploys nothing.
+    checked). An invalid file deploys nothing. Worker processes for validation
+    start before `session()` connects, so none of them holds the connection.
     """
     paths = [paths] if isinstance(paths, Path) else list(paths)
     whole_tree = all(path.is_dir() for path in paths)
     settings = replace(settings, archive_missing=settings.archive_missing and whole_tree)
-    require_current(conn)
-    return deploy(conn, check_tree(conn, paths), settings, dry_run=dry_run)
+    files = collect(paths)
+    with workers(len(files)) as pool, session() as conn:
+        require_current(conn)
+        items = _checked(validate_for_deploy(files, read_trusted(conn), pool))
+        return deploy(conn, items, settings, dry_run=dry_run)
 
 
 def check_tree(conn: psycopg.Connection, paths: Path | Sequence[Path]) -> list[DeployItem]:
     """Validate the module files at `paths`: what to deploy, or ContentError naming
     every problem. Files the database trusts are not parsed."""
-    report = validate_for_deploy(paths, read_trusted(conn))
+    files = collect([paths] if isinstance(paths, Path) else paths)
+    return _checked(validate_for_deploy(files, read_trusted(conn)))
+
+
+def _checked(report: Report) -> list[DeployItem]:
     if not report.valid:
         text = io.StringIO()
         render_text(report, text)

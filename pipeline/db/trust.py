@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from functools import cache, partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -127,10 +128,13 @@ def _check_chunk(items: list[Item]) -> list[FileResult]:
     return [check_for_deploy(item, root_of, present) for item in items]
 
 
-def validate_for_deploy(paths: Path | Sequence[Path], trusted: Mapping[str, Trusted]) -> Report:
-    """`pipeline validate` of the files at `paths`, with each valid file's rows and blob id,
-    trusting what the database vouches for."""
-    files = validate.collect([paths] if isinstance(paths, Path) else paths)
+def validate_for_deploy(
+    files: list[tuple[str, str]],
+    trusted: Mapping[str, Trusted],
+    pool: ProcessPoolExecutor | None = None,
+) -> Report:
+    """`pipeline validate` of `files` (path, display: validate.collect), with each valid
+    file's rows and blob id, trusting what the database vouches for."""
     blobs: dict[str, str] = {}
     if trusted:
         for directory in {os.path.dirname(file) for file, _ in files}:
@@ -143,5 +147,5 @@ def validate_for_deploy(paths: Path | Sequence[Path], trusted: Mapping[str, Trus
         for file, display in files
     ]
     to_read = sum(not _is_known(item) for item in items)
-    results = validate.in_parallel(items, _check_chunk, to_read=to_read)
+    results = validate.in_parallel(items, _check_chunk, to_read=to_read, pool=pool)
     return validate.cross_checked(files, results)

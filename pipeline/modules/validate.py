@@ -8,11 +8,15 @@ cross-file checks (unique ids, references, cycles) need the whole set.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
@@ -29,6 +33,7 @@ from pipeline.modules.schema import schema_problems
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 400
 _CHUNK = 250
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 UrlChecker = Callable[[Sequence[str]], dict[str, str | None]]
 AssetCheck = Callable[[str, str], bool]  # (repo root, asset's repo path) -> the file is there
@@ -231,24 +236,66 @@ def _check_chunk(items: list[tuple[str, str]], urls: bool) -> list[FileResult]:
     return [check_file(path, display, root_of, present, urls=urls) for path, display in items]
 
 
+def _cores() -> int:
+    return (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    )
+
+
+def _die_with_parent(parent: int) -> None:
+    """Runs first in each worker: a worker whose parent is gone (kill -9) exits at once
+    instead of finishing its chunk and waiting for work that will never come."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+@contextmanager
+def workers(files: int) -> Iterator[ProcessPoolExecutor | None]:
+    """Worker processes (one per core) for checking `files` files, started now; None when
+    they would cost more than they save.
+
+    Start them before connecting to anything: a forked worker inherits every open
+    socket, and would keep a database connection open after its parent was killed.
+    """
+    if files < PARALLEL_MIN_FILES or _cores() < 2:
+        yield None
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(
+        max_workers=_cores(),
+        mp_context=context,
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
+        pool.submit(int).result()  # forks every worker now (fork starts them all at once)
+        yield pool
+
+
 def in_parallel(
-    items: list[Item], check_chunk: Callable[[list[Item]], list[FileResult]], *, to_read: int
+    items: list[Item],
+    check_chunk: Callable[[list[Item]], list[FileResult]],
+    *,
+    to_read: int,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[FileResult]:
-    """check_chunk over `items`, in worker processes (one per core) when `to_read` files
-    are many enough to pay for starting them; results in the order of `items`.
+    """check_chunk over `items`, in `pool` (or worker processes of its own) when `to_read`
+    files are many enough to pay for it; results in the order of `items`.
 
     `check_chunk` must be picklable: a module-level function or a partial of one.
     """
-    workers = (
-        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    )
-    if to_read < PARALLEL_MIN_FILES or workers < 2:
+    if to_read < PARALLEL_MIN_FILES:
         return check_chunk(items)
+    if pool is None:
+        with workers(to_read) as own:
+            if own is None:
+                return check_chunk(items)
+            return in_parallel(items, check_chunk, to_read=to_read, pool=own)
     chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return [result for chunk in pool.map(check_chunk, chunks) for result in chunk]
+    return [result for chunk in pool.map(check_chunk, chunks) for result in chunk]
 
 
 def validate_paths(paths: Sequence[Path], *, url_checker: UrlChecker | None = None) -> Report:

@@ -18,10 +18,12 @@ from tests.conftest import Database, Repo
 
 def run_deploy(repo: Repo, db: Database, *, dry_run: bool = False) -> DeployResult:
     """Deploy as `pipeline deploy` does (validation, trusted files and all)."""
-    with connect(Target(db.url, embedded=False)) as conn:
-        return deploy_tree(
-            conn, repo.modules, Settings(git_sha="abc123", actor="tester"), dry_run=dry_run
-        )
+    return deploy_tree(
+        lambda: connect(Target(db.url, embedded=False)),
+        repo.modules,
+        Settings(git_sha="abc123", actor="tester"),
+        dry_run=dry_run,
+    )
 
 
 def sections(db: Database, module_id: str) -> list[tuple[int, str, str]]:

@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
+import psutil
 import psycopg
 import pytest
 
@@ -291,3 +293,45 @@ def test_db_status_exits_1_when_migrations_are_pending(empty_db: Database, cli: 
     current = cli("db", "status", "--json")
     assert current.code == 0
     assert json.loads(current.out)["pending"] == []
+
+
+# -- 6. kill -9 during validation -----------------------------------------------------------
+
+
+def test_kill_9_during_validation_leaves_no_worker_nor_connection(repo: Repo, db: Database) -> None:
+    sections = [
+        {"section_number": n, "section_type": "text", "title": f"S{n}", "content": "x " * 400}
+        for n in range(1, 21)
+    ]
+    for n in range(1200):
+        repo.write(module(module_id=f"m{n:04d}", sections=sections))
+    env = {**os.environ, "DATABASE_URL": db.url}
+    process = psutil.Popen(
+        ["pipeline", "deploy", "--dry-run"],
+        cwd=repo.root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    workers: list[psutil.Process] = []
+    while time.monotonic() < deadline and len(workers) < 2 and process.poll() is None:
+        workers = process.children(recursive=True)
+        time.sleep(0.005)
+    assert len(workers) >= 2, "the deploy finished before its workers could be seen"
+    time.sleep(0.1)  # well into validation, connected
+    process.kill()
+    process.wait()
+    _gone, alive = psutil.wait_procs(workers, timeout=5)
+    assert alive == [], "workers outlived their parent"
+    name = db.url.split("/")[3].split("?", 1)[0]
+    for _ in range(50):
+        held = db.value(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+            "AND application_name = 'module-pipeline'",
+            name,
+        )
+        if held == 0:
+            break
+        time.sleep(0.1)
+    assert held == 0, "a connection outlived the killed deploy"

@@ -400,6 +400,7 @@ def render_mark_live(report: MarkLiveReport, out: TextIO) -> None:
         line = {
             "live": f"Live (revision {r.revision})",
             "not-from-notion": "not from Notion, nothing to mark",
+            "not-published": "not published (draft), so not marked Live",
             "failed": f"NOT marked live: {r.error}",
         }[r.state]
         console.print(f"{escape(r.module_id)}: {escape(line)}")

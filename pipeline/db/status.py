@@ -62,6 +62,7 @@ class Deployed:
     module_id: str
     notion_page_id: str | None
     revision: int
+    status: str
 
 
 def deployed_modules(conn: psycopg.Connection, deploy_id: int | None) -> tuple[int, list[Deployed]]:
@@ -73,7 +74,7 @@ def deployed_modules(conn: psycopg.Connection, deploy_id: int | None) -> tuple[i
             raise UsageError("no deploy has been logged yet; run `pipeline deploy` first")
         deploy_id = int(row[0])
     rows = conn.execute(
-        "SELECT module_id, notion_page_id, revision FROM modules "
+        "SELECT module_id, notion_page_id, revision, status FROM modules "
         "WHERE last_deploy_id = %s AND status <> 'archived' ORDER BY module_id",
         (deploy_id,),
     ).fetchall()

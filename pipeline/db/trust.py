@@ -38,6 +38,7 @@ class Trusted(NamedTuple):
     prerequisites: tuple[str, ...]
     related_modules: tuple[str, ...]
     assets: tuple[str, ...]
+    notion_page_id: str | None
 
 
 @cache
@@ -53,8 +54,8 @@ def read_trusted(conn: psycopg.Connection) -> dict[str, Trusted]:
     """What the database vouches for, by module id."""
     rows = conn.execute(
         "SELECT module_id, file_hash, prerequisites::text, related_modules::text, "
-        "asset_paths::text FROM modules WHERE validated_with = %s AND file_hash IS NOT NULL "
-        "AND status <> 'archived'",
+        "asset_paths::text, notion_page_id FROM modules WHERE validated_with = %s "
+        "AND file_hash IS NOT NULL AND status <> 'archived'",
         (validator_fingerprint(),),
     )
     return {
@@ -63,8 +64,9 @@ def read_trusted(conn: psycopg.Connection) -> dict[str, Trusted]:
             tuple(orjson.loads(prerequisites or "[]")),
             tuple(orjson.loads(related or "[]")),
             tuple(orjson.loads(assets or "[]")),
+            page,
         )
-        for module_id, file_hash, prerequisites, related, assets in rows
+        for module_id, file_hash, prerequisites, related, assets, page in rows
     }
 
 
@@ -117,7 +119,9 @@ def _trusted_result(
     stem = os.path.basename(path)[: -len(".json")]
     assets = [("", a) for a in trusted.assets]
     missing = validate.missing_assets(display, assets, root, present)
-    known = checks.ModuleRefs(display, stem, trusted.prerequisites, trusted.related_modules)
+    known = checks.ModuleRefs(
+        display, stem, trusted.prerequisites, trusted.related_modules, trusted.notion_page_id
+    )
     return FileResult(path, display, missing, known, stem, [], trusted.file_hash)
 
 

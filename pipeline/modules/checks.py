@@ -491,11 +491,13 @@ class ModuleRefs(NamedTuple):
     module_id: str
     prerequisites: tuple[str, ...]
     related_modules: tuple[str, ...]
+    notion_page_id: str | None = None
 
 
 def cross_file_checks(modules: list[ModuleRefs], known_ids: set[str]) -> list[Problem]:
     return [
         *check_unique_ids(modules),
+        *check_unique_pages(modules),
         *check_reference_targets(modules, known_ids),
         *check_prerequisite_cycles(modules),
     ]
@@ -516,6 +518,27 @@ def check_unique_ids(modules: list[ModuleRefs]) -> list[Problem]:
         )
         for module in modules
         if len(files_by_id[module.module_id]) > 1
+    ]
+
+
+def check_unique_pages(modules: list[ModuleRefs]) -> list[Problem]:
+    """One Notion page is one module: mark-live would otherwise tell it of both."""
+    by_page: dict[str, list[ModuleRefs]] = defaultdict(list)
+    for module in modules:
+        if module.notion_page_id:
+            by_page[module.notion_page_id.replace("-", "").lower()].append(module)
+    return [
+        Problem(
+            module.display,
+            f"notion_page_id {json.dumps(module.notion_page_id)} is also the page of "
+            f"{', '.join(o.module_id for o in same if o is not module)}; each module comes "
+            "from its own Notion page. Fix the id (the page's URL ends with it)",
+            "unique-page",
+            "/notion_page_id",
+        )
+        for same in by_page.values()
+        if len(same) > 1
+        for module in same
     ]
 
 

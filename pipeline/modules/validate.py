@@ -223,6 +223,7 @@ def summarise(data: dict[str, Any], display: str) -> checks.ModuleRefs:
         data["module_id"],
         tuple(data.get("prerequisites", [])),
         tuple(data.get("related_modules", [])),
+        data.get("notion_page_id"),
     )
 
 

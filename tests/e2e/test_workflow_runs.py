@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.builders import body, git, module, properties, schema
+from tests.builders import body, git, module, prop, properties, rt, schema
 from tests.conftest import ROOT, Database
 from tests.doubles.github_server import GITHUB_TOKEN, GitHubServer, GitHubState
 from tests.doubles.github_server import serve as serve_github
@@ -218,6 +218,7 @@ def test_push_to_main_deploys_and_marks_live(org: Org, db: Database) -> None:
         {
             "Status": {"id": "s", "type": "status", "status": {"name": "Ready"}},
             "Last Updated": {"id": "l", "type": "date", "date": None},
+            "Module ID": prop("rich_text", [rt("lab")]),
         },
         [],
     )

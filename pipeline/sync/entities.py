@@ -151,5 +151,33 @@ def canonical(entity: Entity, values: Mapping[str, Any]) -> Values:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Column:
+    """What a Postgres column holds: only whole numbers; at most so many characters."""
+
+    integer: bool = False
+    max_length: int | None = None
+
+
+def misfits(entity: Entity, values: Mapping[str, Any], columns: Mapping[str, Column]) -> list[str]:
+    """What of `values` the entity's table cannot hold as it is, named as Notion shows it.
+
+    Postgres would round 1.5 into an integer column without a word, so it is caught here;
+    what Postgres refuses by itself (a key, a CHECK) is caught when the row is written.
+    """
+    problems: list[str] = []
+    for f in entity.fields:
+        value, column = values.get(f.column), columns.get(f.column, Column())
+        if column.integer and isinstance(value, float) and not value.is_integer():
+            problems.append(f"{f.notion} is {value}, but Postgres holds whole numbers there")
+        limit = column.max_length
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            problems.append(
+                f"{f.notion} is {len(value):,} characters long; Postgres holds at most "
+                f"{limit:,} there"
+            )
+    return problems
+
+
 def values_hash(values: Values) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()

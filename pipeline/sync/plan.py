@@ -7,12 +7,15 @@ side wins (last write wins). Both changed to different values: nothing is
 overwritten, the row is marked conflict for a person to resolve. Student
 progress, analytics, feedback and assignments are never synced; students only
 when configured, and then only the fields listed.
+
+Two Notion pages with one postgres_id (Notion's "Duplicate" copies it) are a
+conflict too: neither page is written or pulled until a person removes one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pipeline.sync.entities import Entity, Values, values_hash
@@ -29,13 +32,21 @@ SyncAction = Literal[
 ]
 
 
+# Pushes before issue #12 cut text at this many characters; see _whole.
+OLD_CUT = 2000
+
+
 @dataclass(frozen=True, slots=True)
 class NotionRow:
-    """A Notion row; values None: not edited since the last sync (not fetched)."""
+    """A Notion row; values None: not edited since the last sync (not fetched).
+
+    sync_status is the mark the page shows (synced, pending, conflict), when fetched.
+    """
 
     page_id: str
     postgres_id: str | None
     values: Values | None
+    sync_status: str | None = "synced"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +63,7 @@ class SyncStep:
     notion_page_id: str | None
     values: Values  # what to write (or, for a conflict, the Postgres side)
     reason: str = ""
+    also: tuple[str, ...] = ()  # a conflict's further pages of the row (duplicates)
 
 
 def plan(
@@ -62,12 +74,19 @@ def plan(
     direction: Direction,
 ) -> list[SyncStep]:
     """The steps of one sync run in `direction` for one entity (rows in canonical form)."""
-    by_pg = {row.postgres_id: row for row in notion if row.postgres_id}
+    by_pg: dict[str, list[NotionRow]] = {}
+    for page in notion:
+        if page.postgres_id:
+            by_pg.setdefault(page.postgres_id, []).append(page)
     by_page = {row.page_id: row for row in notion}
     steps: list[SyncStep] = []
     for pg_id in sorted(postgres):
         state = states.get(pg_id)
-        row = by_pg.get(pg_id) or (by_page.get(state.notion_page_id) if state else None)
+        pages = by_pg.get(pg_id, [])
+        if len(pages) > 1:
+            steps.append(_duplicated(pg_id, postgres[pg_id], pages, state))
+            continue
+        row = pages[0] if pages else (by_page.get(state.notion_page_id) if state else None)
         steps += _pair(entity, pg_id, postgres[pg_id], row, state, direction=direction)
     if direction == "pull" and entity.pull:
         steps += [
@@ -78,6 +97,24 @@ def plan(
             and not any(s.notion_page_id == row.page_id for s in states.values())
         ]
     return steps
+
+
+def _duplicated(
+    pg_id: str, pg_values: Values, rows: Sequence[NotionRow], state: SyncState | None
+) -> SyncStep:
+    """One row, several pages: a person decides which one is the row (the known one first)."""
+    known = state.notion_page_id if state else None
+    pages = sorted((row.page_id for row in rows), key=lambda page: (page != known, page))
+    return SyncStep(
+        "conflict",
+        pg_id,
+        pages[0],
+        pg_values,
+        f"{len(pages)} Notion pages have postgres_id {pg_id} ({', '.join(pages)}), one "
+        "probably made with Duplicate; delete the copy in Notion, or clear its postgres_id "
+        "(then add its row in Postgres and push), and sync again",
+        also=tuple(pages[1:]),
+    )
 
 
 def _pair(
@@ -95,10 +132,17 @@ def _pair(
             if direction == "push"
             else []
         )
+    row, cut = _whole(entity, row, pg_values)
     pg_hash = values_hash(pg_values)
     if pg_hash == _notion_hash(row, state):
+        if cut and direction == "push":
+            reason = "Notion holds text an older push cut at 2,000 characters"
+            return [SyncStep("update_notion", pg_id, row.page_id, pg_values, reason)]
         fresh = state is None or (state.synced_hash, state.notion_page_id) != (pg_hash, row.page_id)
-        return [SyncStep("mark_synced", pg_id, row.page_id, pg_values)] if fresh else []
+        marked = row.values is None or row.sync_status == "synced"  # e.g. a conflict resolved
+        return (
+            [SyncStep("mark_synced", pg_id, row.page_id, pg_values)] if fresh or not marked else []
+        )
     if state is None:  # linked for the first time and different: Postgres is authoritative
         if direction == "push":
             return [SyncStep("update_notion", pg_id, row.page_id, pg_values, "first sync")]
@@ -151,6 +195,21 @@ def _since_last_sync(
     if direction == "pull":
         return [SyncStep("update_postgres", pg_id, row.page_id, edited, "changed in Notion")]
     return [SyncStep("mark_pending", pg_id, row.page_id, edited, "changed in Notion")]
+
+
+def _whole(entity: Entity, row: NotionRow, pg_values: Values) -> tuple[NotionRow, bool]:
+    """The row with text that an older push cut at OLD_CUT characters taken as the whole
+    Postgres text it was cut from (a cut is no edit), and whether there was such text."""
+    if row.values is None:
+        return row, False
+    whole = dict(row.values)
+    for f in entity.fields:
+        full = pg_values.get(f.column)
+        if not (f.kind in ("title", "rich_text") and isinstance(full, str)):
+            continue
+        if len(full) > OLD_CUT and row.values.get(f.column) == (full[:OLD_CUT].strip() or None):
+            whole[f.column] = full
+    return (replace(row, values=whole), True) if whole != row.values else (row, False)
 
 
 def _notion_hash(row: NotionRow, state: SyncState | None) -> str:

@@ -3,12 +3,20 @@
 `setup` creates one database per synced entity under a Notion page and keeps
 their ids in notion-sync.json (commit it); rerunning reuses what exists, found
 by the saved ids or, failing that, by title under the page.
+
+A run reads every entity (Postgres and Notion) before it writes anything. A
+pull then writes Postgres, sync_state included, in one transaction, each row
+in a savepoint of its own; only then does it mark the pages in Notion. One
+row that cannot be written (Postgres refuses it, Notion cannot hold it whole,
+its page is in the trash) is that row's failure, listed with what to do; the
+rest goes on. A Notion or connection failure ends the run (nothing of a pull
+written).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,10 +32,21 @@ from pipeline.errors import ContentError, PipelineError, UsageError
 from pipeline.files import atomic_write
 from pipeline.layout import SYNC_CONFIG
 from pipeline.notion.api import NotionAPI
-from pipeline.sync.entities import Entity, Values, canonical, entities, values_hash
+from pipeline.sync.entities import (
+    Column,
+    Entity,
+    Values,
+    canonical,
+    entities,
+    misfits,
+    values_hash,
+)
 from pipeline.sync.plan import Direction, NotionRow, SyncState, SyncStep, plan
 from pipeline.sync.properties import (
+    SyncStatus,
+    TooLarge,
     database_properties,
+    in_trash,
     page_properties,
     row_from_page,
     status_properties,
@@ -128,6 +147,18 @@ def _postgres_rows(conn: psycopg.Connection, entity: Entity) -> dict[str, Values
     }
 
 
+def _columns(conn: psycopg.Connection, table: str) -> dict[str, Column]:
+    rows = conn.execute(
+        "SELECT column_name, data_type, character_maximum_length FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = %s",
+        (table,),
+    )
+    return {
+        name: Column(integer=kind in ("smallint", "integer", "bigint"), max_length=length)
+        for name, kind, length in rows
+    }
+
+
 def _states(conn: psycopg.Connection, key: str) -> dict[str, SyncState]:
     rows = conn.execute(
         "SELECT postgres_id, notion_page_id, synced_hash FROM sync_state WHERE entity = %s", (key,)
@@ -150,20 +181,36 @@ def _last_sync(conn: psycopg.Connection, key: str) -> str | None:
 def _notion_rows(
     api: NotionAPI, source_id: str, entity: Entity, since: str | None, states: dict[str, SyncState]
 ) -> list[NotionRow]:
-    """Rows edited since the last sync, and the others as 'unchanged' (values None)."""
+    """Rows edited since the last sync, and the others as 'unchanged' (values None).
+
+    A known page that was not fetched while another page claims its row (a copy made
+    with Duplicate) is looked at: in the trash, the copy takes its place; else both
+    pages are there, and the planner makes that a conflict.
+    """
     body: dict[str, Any] = {}
     if since:
         body["filter"] = {
             "timestamp": "last_edited_time",
             "last_edited_time": {"on_or_after": since},
         }
-    fetched = [row_from_page(entity, page) for page in api.query(source_id, **body)]
+    pages = api.query(source_id, what=f"the {entity.name} database", **body)
+    fetched = [row_from_page(entity, page) for page in pages]
     seen = {row.page_id for row in fetched}
-    return fetched + [
-        NotionRow(s.notion_page_id, s.postgres_id, None)
-        for s in states.values()
-        if s.notion_page_id not in seen
-    ]
+    claimed = {row.postgres_id for row in fetched}
+    rest: list[NotionRow] = []
+    for state in states.values():
+        if state.notion_page_id in seen:
+            continue
+        if state.postgres_id not in claimed:
+            rest.append(NotionRow(state.notion_page_id, state.postgres_id, None))
+            continue
+        try:
+            page = api.page(state.notion_page_id)
+        except UsageError:  # the query worked, so this page alone is gone (deleted for good)
+            continue
+        if not in_trash(page):
+            rest.append(row_from_page(entity, page))
+    return fetched + rest
 
 
 def sync(
@@ -198,11 +245,25 @@ def run_sync(
     assert log is not None
     results: list[SyncResult] = []
     try:
-        for key, entity in chosen.items():
-            if key not in databases:
-                raise UsageError(f"no Notion database for {key}; run `pipeline sync setup`")
-            part = _EntitySync(conn, api, key, entity, databases[key]["data_source_id"])
-            results.append(part.run(direction))
+        missing = [key for key in chosen if key not in databases]
+        if missing:
+            raise UsageError(f"no Notion database for {missing[0]}; run `pipeline sync setup`")
+        parts = [
+            _EntitySync(conn, api, key, entity, databases[key]["data_source_id"])
+            for key, entity in chosen.items()
+        ]
+        # Every read first: a failure on a later entity leaves every entity unwritten.
+        plans = [part.plan(direction) for part in parts]
+        if direction == "pull":
+            with translated("the pull from Notion"), conn.transaction():
+                plans = [
+                    part.write_postgres(steps) for part, steps in zip(parts, plans, strict=True)
+                ]
+        results = [part.result for part in parts]  # a rolled-back pull counts nothing
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        for part, steps in zip(parts, plans, strict=True):
+            for step in steps:
+                part.tell_notion(step, now, direction)
     except PipelineError as exc:
         _finish(conn, log[0], results, error=str(exc))
         raise
@@ -230,33 +291,117 @@ def _finish(
     )
 
 
+class _Trashed(ContentError):
+    """The row's Notion page is in the trash: it takes no update until restored."""
+
+
 @dataclass
 class _EntitySync:
-    """One entity's part of a run: its connection, API, database and tally."""
+    """One entity's part of a run: its connection, API, database, what it read, its tally."""
 
     conn: psycopg.Connection
     api: NotionAPI
     key: str
     entity: Entity
     source_id: str
+    postgres: dict[str, Values] = field(default_factory=dict)
+    result: SyncResult = field(init=False)
 
-    def run(self, direction: Direction) -> SyncResult:
+    def __post_init__(self) -> None:
+        self.result = SyncResult(self.key)
+
+    def plan(self, direction: Direction) -> list[SyncStep]:
+        """Read Postgres and Notion (nothing written) and decide."""
         states = _states(self.conn, self.key)
-        postgres = _postgres_rows(self.conn, self.entity)
+        self.postgres = _postgres_rows(self.conn, self.entity)
         notion = _notion_rows(
             self.api, self.source_id, self.entity, _last_sync(self.conn, self.key), states
         )
-        steps = plan(self.entity, postgres, notion, states, direction)
-        result = SyncResult(self.key)
-        if direction == "pull":
-            _pull_into_postgres(self.conn, self.key, self.entity, steps, result)
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        for step in steps:
-            self.tell_notion(step, now, result)
-        return result
+        return plan(self.entity, self.postgres, notion, states, direction)
 
-    def tell_notion(self, step: SyncStep, now: str, result: SyncResult) -> None:
-        pg_id, page_id = str(step.postgres_id), str(step.notion_page_id)
+    # -- a pull's Postgres side: inside the run's one transaction --------------------------
+
+    def write_postgres(self, steps: list[SyncStep]) -> list[SyncStep]:
+        """Write the pulled rows and their sync_state; the steps to tell Notion about."""
+        columns = _columns(self.conn, self.entity.table)
+        told: list[SyncStep] = []
+        for step in steps:
+            if step.action == "mark_synced":
+                _save_state(self.conn, self.key, *self._ids(step), step.values)
+            told.append(
+                self._write_row(step, columns) if step.action == "update_postgres" else step
+            )
+        return told
+
+    def _write_row(self, step: SyncStep, columns: dict[str, Column]) -> SyncStep:
+        """One pulled row in a savepoint of its own: refused, it alone is rolled back."""
+        pg_id, page_id = self._ids(step)
+        problems = misfits(self.entity, step.values, columns)
+        if problems:
+            return self._refused(step, "; ".join(problems))
+        try:
+            with self.conn.transaction():
+                if self._read_for_update(pg_id) != self.postgres.get(pg_id):
+                    return replace(
+                        step,
+                        action="conflict",
+                        reason="changed in Postgres while this pull ran; nothing was "
+                        "overwritten; pull again",
+                    )
+                names = [f.column for f in self.entity.fields if f.column in step.values]
+                self.conn.execute(
+                    sql.SQL("UPDATE {t} SET {sets} WHERE id::text = %s").format(
+                        t=sql.Identifier(self.entity.table),
+                        sets=sql.SQL(", ").join(
+                            sql.SQL("{} = %s").format(sql.Identifier(c)) for c in names
+                        ),
+                    ),
+                    [step.values[c] for c in names] + [pg_id],
+                )
+                _save_state(self.conn, self.key, pg_id, page_id, step.values)
+        except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
+            return self._refused(step, f"Postgres refused it: {_refusal(exc)}")
+        self.result.updated += 1
+        return step
+
+    def _read_for_update(self, pg_id: str) -> Values | None:
+        columns = [f.column for f in self.entity.fields]
+        row = self.conn.execute(
+            sql.SQL("SELECT {cols} FROM {table} WHERE id::text = %s FOR UPDATE").format(
+                cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
+                table=sql.Identifier(self.entity.table),
+            ),
+            (pg_id,),
+        ).fetchone()
+        return None if row is None else canonical(self.entity, dict(zip(columns, row, strict=True)))
+
+    def _refused(self, step: SyncStep, problem: str) -> SyncStep:
+        """The row's failure; its page is marked pending (edited, not in Postgres yet)."""
+        pg_id, page_id = self._ids(step)
+        self.result.failed.append(
+            f"{self.key} {pg_id}: {problem} (Notion page {page_id}); correct it in Notion "
+            "and pull again"
+        )
+        return replace(step, action="mark_pending")
+
+    # -- Notion's side ---------------------------------------------------------------------
+
+    def tell_notion(self, step: SyncStep, now: str, direction: Direction) -> None:
+        """One step's Notion writes; a row Notion cannot take is that row's failure."""
+        pg_id = str(step.postgres_id)
+        try:
+            self._tell(step, now, direction)
+        except TooLarge as exc:
+            self.result.failed.append(
+                f"{self.key} {pg_id}: {exc}; shorten it in Postgres and push again "
+                "(nothing of this row was written to Notion)"
+            )
+        except _Trashed as exc:
+            self.result.failed.append(str(exc))
+
+    def _tell(self, step: SyncStep, now: str, direction: Direction) -> None:
+        pg_id, page_id = self._ids(step)
+        result = self.result
         if step.action == "create_in_notion":
             page_id = self.api.create_page(
                 self.source_id, page_properties(self.entity, step.values, pg_id, "synced", now)
@@ -264,49 +409,54 @@ class _EntitySync:
             _save_state(self.conn, self.key, pg_id, page_id, step.values)
             result.added += 1
         elif step.action == "update_notion":
-            self.api.update_page(
-                page_id, page_properties(self.entity, step.values, pg_id, "synced", now)
-            )
+            properties = page_properties(self.entity, step.values, pg_id, "synced", now)
+            self._update(step, page_id, properties)
             _save_state(self.conn, self.key, pg_id, page_id, step.values)
             result.updated += 1
         elif step.action in ("mark_synced", "update_postgres"):
-            self.api.update_page(page_id, status_properties("synced", now))
-            if step.action == "mark_synced":
+            self._mark(step, "synced", now)
+            if step.action == "mark_synced" and direction == "push":  # a pull saved it already
                 _save_state(self.conn, self.key, pg_id, page_id, step.values)
         elif step.action == "mark_pending":
-            self.api.update_page(page_id, status_properties("pending"))
+            self._mark(step, "pending")
         elif step.action == "conflict":
-            self.api.update_page(page_id, status_properties("conflict"))
+            # Listed first: a page in the trash among a duplicate's pages is listed as well.
             result.conflicts.append(f"{self.key} {pg_id}: {step.reason}")
+            self._mark(step, "conflict")
         elif step.action == "create_in_postgres":
             result.failed.append(
                 f"{self.key}: a row added in Notion ({page_id}) has no "
                 "postgres_id; add the row in Postgres and push"
             )
 
+    def _mark(self, step: SyncStep, status: SyncStatus, now: str | None = None) -> None:
+        for page_id in (str(step.notion_page_id), *step.also):
+            self._update(step, page_id, status_properties(status, now))
 
-def _pull_into_postgres(
-    conn: psycopg.Connection, key: str, entity: Entity, steps: list[SyncStep], result: SyncResult
-) -> None:
-    """All of a pull's Postgres writes, in one transaction (all or nothing)."""
-    writes = [s for s in steps if s.action in ("update_postgres", "create_in_postgres")]
-    if not writes:
-        return
-    with translated(f"the pull of {key} from Notion"), conn.transaction():
-        for step in writes:
-            columns = [c for c in step.values if c in {f.column for f in entity.fields}]
-            if step.action == "update_postgres":
-                conn.execute(
-                    sql.SQL("UPDATE {t} SET {sets} WHERE id::text = %s").format(
-                        t=sql.Identifier(entity.table),
-                        sets=sql.SQL(", ").join(
-                            sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns
-                        ),
-                    ),
-                    [step.values[c] for c in columns] + [step.postgres_id],
-                )
-                result.updated += 1
-                _save_state(conn, key, str(step.postgres_id), str(step.notion_page_id), step.values)
+    def _update(self, step: SyncStep, page_id: str, properties: dict[str, Any]) -> None:
+        """Update a page; refused because it is in the trash, that row's failure."""
+        try:
+            self.api.update_page(page_id, properties)
+        except UsageError:
+            if not in_trash(self.api.page(page_id)):
+                raise
+            raise _Trashed(
+                f"{self.key} {step.postgres_id}: the Notion page of {self.key} "
+                f"{step.postgres_id} is in the trash ({page_id}); restore it in Notion, or, "
+                "for a new page at the next push, delete its sync_state row (entity "
+                f"{self.key!r}, postgres_id {step.postgres_id!r})"
+            ) from None
+
+    def _ids(self, step: SyncStep) -> tuple[str, str]:
+        return str(step.postgres_id), str(step.notion_page_id)
+
+
+def _refusal(exc: psycopg.Error) -> str:
+    """What Postgres said, with the key when it names one ("Key (x)=(y) is not present")."""
+    diag = exc.diag
+    message = diag.message_primary or str(exc).strip()
+    detail = diag.message_detail or ""
+    return f"{message} ({detail.rstrip('.')})" if detail.startswith("Key ") else message
 
 
 def _save_state(

@@ -6,10 +6,24 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 
+from pipeline.notion.api import NotionAPI
+from pipeline.sync.entities import entities
+from pipeline.sync.run import read_sync_config, run_sync
+from tests.builders import rt
 from tests.conftest import CLI, Database, Repo
-from tests.doubles.notion_server import NotionServer, NotionState, edit_time, point_cli_at, serve
+from tests.doubles.notion_server import (
+    TOKEN,
+    NotionServer,
+    NotionState,
+    duplicate,
+    edit_time,
+    point_cli_at,
+    serve,
+    trash,
+)
 
 
 @pytest.fixture
@@ -129,3 +143,264 @@ def test_students_never_without_configuration(
     result = cli("sync", "push", "students")
     assert result.code == 2
     assert "unknown entity 'students'" in result.err
+
+
+# -- issue #12, roster sync: data loss (items 16, 17, 18) ------------------------------------
+
+LONG = " ".join(f"{i:05d}" for i in range(1000))  # 5,999 characters: three Notion pieces
+
+
+def source_of(repo: Repo, entity: str) -> str:
+    databases = json.loads((repo.root / "notion-sync.json").read_text())["databases"]
+    return str(databases[entity]["data_source_id"])
+
+
+def text_of(page: dict[str, Any], name: str) -> str:
+    prop = page["properties"][name]
+    return "".join(t["plain_text"] for t in prop[prop["type"]])
+
+
+def last_log(db: Database) -> tuple[Any, ...]:
+    return db.rows(
+        "SELECT status, items_updated, items_conflicted, items_failed FROM sync_log "
+        "ORDER BY started_at DESC LIMIT 1"
+    )[0]
+
+
+def states(db: Database) -> list[tuple[Any, ...]]:
+    return db.rows("SELECT * FROM sync_state ORDER BY entity, postgres_id")
+
+
+def test_long_text_is_pushed_whole_and_pulled_back_whole(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
+    db.conn.execute(
+        "INSERT INTO projects (id, name, description) VALUES ('p1', 'PROVES', %s)", (LONG,)
+    )
+    assert cli("sync", "push").code == 0
+    page = rows_of(notion, repo, "projects")["p1"]
+    assert len(page["properties"]["description"]["rich_text"]) == 3
+    assert text_of(page, "description") == LONG
+
+    result = cli("sync", "pull")
+    assert result.code == 0, result.out + result.err
+    assert db.value("SELECT description FROM projects") == LONG
+
+    edited = LONG.replace("00500", "fifty")  # a team lead's edit inside the second piece
+    edit(page, "description", "rich_text", [rt(edited[:1000]), rt(edited[1000:])])
+    assert cli("sync", "pull").code == 0
+    assert db.value("SELECT description FROM projects") == edited
+
+
+def test_text_beyond_notions_limit_is_that_rows_failure_never_cut(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
+    db.conn.execute(
+        "INSERT INTO projects (id, name, description) VALUES ('p1', 'PROVES', %s), "
+        "('p2', 'Other', 'short')",
+        ("x" * 200_001,),
+    )
+    result = cli("sync", "push")
+    assert result.code == 1
+    assert "projects p1: description is 200,001 characters long" in result.out
+    assert "shorten it in Postgres" in result.out
+    assert sorted(rows_of(notion, repo, "projects")) == ["p2"]  # the rest went on
+    assert "teams: 1 added" in result.out
+    assert last_log(db)[3] == 1
+    assert cli("sync", "pull").code == 0
+    assert db.value("SELECT length(description) FROM projects WHERE id = 'p1'") == 200_001
+
+    db.conn.execute("UPDATE projects SET description = %s WHERE id = 'p1'", ("y" * 200_000,))
+    assert cli("sync", "push").code == 0
+    page = rows_of(notion, repo, "projects")["p1"]
+    assert len(page["properties"]["description"]["rich_text"]) == 100
+    assert cli("sync", "pull").code == 0
+    assert db.value("SELECT description FROM projects WHERE id = 'p1'") == "y" * 200_000
+
+
+def test_text_an_older_push_cut_is_never_pulled_back(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
+    db.conn.execute(
+        "INSERT INTO projects (id, name, description) VALUES ('p1', 'PROVES', %s)", (LONG,)
+    )
+    assert cli("sync", "push").code == 0
+    page = rows_of(notion, repo, "projects")["p1"]
+    # What a push before this change left in Notion: the text cut at 2,000 characters.
+    edit(page, "description", "rich_text", [rt(LONG[:2000])])
+    result = cli("sync", "pull")
+    assert result.code == 0, result.out
+    assert db.value("SELECT description FROM projects") == LONG
+    result = cli("sync", "push", "projects")
+    assert "projects: 0 added, 1 updated" in result.out
+    assert text_of(page, "description") == LONG
+
+
+@pytest.mark.parametrize("direction", ["pull", "push"])
+def test_a_duplicated_page_is_a_conflict_and_nothing_is_written(
+    direction: str, repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
+    cli("sync", "push")
+    original = rows_of(notion, repo, "teams")["1"]
+    copy = duplicate(notion.state, original["id"])  # Notion's "Duplicate" copies postgres_id
+    if direction == "pull":  # the team lead makes the copy a new team
+        edit(copy, "Name", "title", [rt("Structures (copy)")])
+    else:  # something a push would write
+        db.conn.execute("UPDATE teams SET subsystem = 'ADCS'")
+    pg_before = db.rows("SELECT name, subsystem FROM teams")
+    result = cli("sync", direction, "teams")
+    assert result.code == 1
+    [line] = [line for line in result.out.splitlines() if "needs a person" in line]
+    assert "teams 1:" in line and original["id"] in line and copy["id"] in line
+    assert db.rows("SELECT name, subsystem FROM teams") == pg_before
+    assert text_of(original, "Name") == "Structures"
+    assert text_of(copy, "Name") == ("Structures (copy)" if direction == "pull" else "Structures")
+    for page in (original, copy):
+        assert page["properties"]["subsystem"]["rich_text"] == []
+        assert page["properties"]["sync_status"]["select"]["name"] == "conflict"
+    assert last_log(db)[1:] == (0, 1, 0)
+
+    trash(copy)  # the person resolves it
+    db.conn.execute("UPDATE teams SET subsystem = 'Frames'")
+    assert cli("sync", "push", "teams").code == 0
+    assert text_of(original, "subsystem") == "Frames"
+    assert original["properties"]["sync_status"]["select"]["name"] == "synced"
+
+
+def test_a_copy_whose_original_is_in_the_trash_takes_its_place(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
+    cli("sync", "push")
+    original = rows_of(notion, repo, "teams")["1"]
+    copy = duplicate(notion.state, original["id"])
+    trash(original)
+    edit(copy, "status", "select", "on_hold")
+    result = cli("sync", "pull", "teams")
+    assert result.code == 0, result.out
+    assert db.value("SELECT status FROM teams") == "on_hold"
+    assert db.value("SELECT notion_page_id FROM sync_state WHERE entity = 'teams'") == copy["id"]
+
+
+def test_a_pull_that_fails_part_way_writes_nothing(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
+    cli("sync", "push")
+    edit(rows_of(notion, repo, "universities")["cpp"], "location", "rich_text", [rt("Pomona")])
+    before = states(db)
+    # Teams are read after universities; their query fails (409: not retried).
+    notion.state.faults.append((rf"POST /v1/data_sources/{source_of(repo, 'teams')}/query", 409))
+    result = cli("sync", "pull")
+    assert result.code == 4, result.err
+    assert db.value("SELECT location FROM universities WHERE id = 'cpp'") is None
+    assert states(db) == before
+    assert "the query of the Teams database" in result.err
+    assert last_log(db)[0] == "failed"
+
+
+TWO_TEAMS_AND_INTERFACES = """
+INSERT INTO teams (id, name, university_id, status) VALUES (2, 'Power', 'uci', 'active');
+INSERT INTO interfaces (id, name, from_team_id, to_team_id, energy_loss) VALUES
+    ('i1', 'Structures to Power', 1, 2, 40), ('i2', 'Power to Structures', 2, 1, 60);
+"""
+
+
+@pytest.mark.parametrize(
+    ("entity", "key", "name", "kind", "bad", "words"),
+    [
+        ("teams", "1", "Name", "title", [rt("x" * 300)], "Name is 300 characters long"),
+        ("teams", "1", "university_id", "rich_text", [rt("nowhere")], "(university_id)=(nowhere)"),
+        ("interfaces", "i1", "energy_loss", "number", 150, "interfaces_energy_loss_check"),
+        ("interfaces", "i1", "energy_loss", "number", 1.5, "energy_loss is 1.5"),
+    ],
+    ids=["too-long", "foreign-key", "check", "fraction"],
+)
+def test_a_row_postgres_cannot_take_is_that_rows_failure(
+    entity: str,
+    key: str,
+    name: str,
+    kind: str,
+    bad: Any,
+    words: str,
+    repo: Repo,
+    db: Database,
+    notion: NotionServer,
+    cli: CLI,
+) -> None:
+    db.conn.execute(TWO_TEAMS_AND_INTERFACES)
+    assert cli("sync", "push").code == 0
+    before = states(db)
+    page = rows_of(notion, repo, entity)[key]
+    edit(page, name, kind, bad)
+    # The rest goes on: a later row of both entities, a later entity.
+    edit(rows_of(notion, repo, "teams")["2"], "status", "select", "on_hold")
+    edit(rows_of(notion, repo, "interfaces")["i2"], "energy_loss", "number", 55)
+    result = cli("sync", "pull")
+    assert result.code == 1
+    [line] = [line for line in result.out.splitlines() if "needs a person" in line]
+    assert f"{entity} {key}:" in line and words in line and page["id"] in line
+    assert "correct it in Notion" in line
+    assert db.value("SELECT status FROM teams WHERE id = 2") == "on_hold"
+    assert db.value("SELECT energy_loss FROM interfaces WHERE id = 'i2'") == 55
+    assert db.rows("SELECT name, university_id FROM teams WHERE id = 1") == [("Structures", "cpp")]
+    assert db.value("SELECT energy_loss FROM interfaces WHERE id = 'i1'") == 40
+    assert [s for s in states(db) if s[:2] == (entity, key)] == [
+        s for s in before if s[:2] == (entity, key)
+    ]
+    assert last_log(db) == ("completed", 2, 0, 1)
+    assert page["properties"]["sync_status"]["select"]["name"] == "pending"
+
+
+def test_a_page_in_the_trash_is_that_rows_failure(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
+    cli("sync", "push")
+    page = rows_of(notion, repo, "teams")["1"]
+    trash(page)
+    db.conn.execute("UPDATE teams SET status = 'completed'")
+    db.conn.execute("INSERT INTO projects (id, name) VALUES ('p1', 'PROVES')")  # a later entity
+    result = cli("sync", "push")
+    assert result.code == 1, result.err
+    assert "the Notion page of teams 1 is in the trash" in result.out
+    assert page["id"] in result.out
+    assert sorted(rows_of(notion, repo, "projects")) == ["p1"]
+    assert last_log(db)[3] == 1
+
+    page["in_trash"] = page["archived"] = False  # restored from the trash
+    assert cli("sync", "push").code == 0
+    assert page["properties"]["status"]["select"]["name"] == "completed"
+
+
+def test_a_row_changed_in_postgres_while_the_pull_reads_is_not_overwritten(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
+    """Every entity is read before any is written: a Postgres edit in between is kept."""
+    cli("sync", "push")
+    page = rows_of(notion, repo, "teams")["1"]
+    edit(page, "status", "select", "on_hold")
+    teams = source_of(repo, "teams")
+    before = states(db)
+
+    class Meanwhile(NotionAPI):
+        """Someone edits the team in Postgres while later entities are read from Notion."""
+
+        teams_read = False
+
+        def query(
+            self, data_source_id: str, *, what: str = "", **body: Any
+        ) -> Iterator[dict[str, Any]]:
+            if self.teams_read:
+                db.conn.execute("UPDATE teams SET status = 'completed'")
+            self.teams_read = self.teams_read or data_source_id == teams
+            yield from super().query(data_source_id, what=what, **body)
+
+    api = Meanwhile(TOKEN, base_url=notion.url, per_second=200)
+    databases = read_sync_config(repo.root / "notion-sync.json")
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        results = run_sync(conn, api, "pull", entities(None), databases)
+    assert db.value("SELECT status FROM teams") == "completed"
+    [teams_result] = [r for r in results if r.entity == "teams"]
+    assert teams_result.conflicts == [
+        "teams 1: changed in Postgres while this pull ran; nothing was overwritten; pull again"
+    ]
+    assert page["properties"]["sync_status"]["select"]["name"] == "conflict"
+    assert states(db) == before

@@ -339,6 +339,8 @@ class Handler(BaseHTTPRequestHandler):
             page = state.pages.get(m[1])
             if page is None:
                 return self._error(404, "object_not_found", f"Could not find page {m[1]}.")
+            if refused := refusal(body, page):  # Notion's limits and its trash: see below
+                return self._error(400, "validation_error", refused)
             for name, value in body.get("properties", {}).items():
                 if name not in page["properties"]:
                     return self._error(
@@ -399,6 +401,8 @@ class Handler(BaseHTTPRequestHandler):
         source = state.source(source_id)
         if source is None:
             return self._error(404, "object_not_found", f"Could not find data source {source_id}.")
+        if refused := refusal(body, None):  # Notion's limits: see below
+            return self._error(400, "validation_error", refused)
         empty = EMPTY_VALUES
         properties = {}
         for name, spec in source["properties"].items():
@@ -521,3 +525,70 @@ def point_cli_at(
     monkeypatch.setenv("NOTION_API_BASE_URL", server.url)
     source = f"  database_id: {server.state.database_id}\n" if database else ""
     (root / "pipeline.yaml").write_text(f"notion:\n{source}  requests_per_second: 200\n")
+
+
+# -- Notion's limits on a page write, and its trash ------------------------------------------
+# developers.notion.com/reference/request-limits: a rich-text item's text.content holds at
+# most 2,000 characters (JavaScript's length: UTF-16 code units), a rich-text array at most
+# 100 items, an e-mail at most 200 characters; a request beyond them is refused with 400
+# validation_error. A page in the trash (in_trash, formerly archived) refuses every update
+# but the one that restores it. Trashed pages are left out of data source queries (above).
+
+TEXT_LIMIT = 2000
+ARRAY_LIMIT = 100
+EMAIL_LIMIT = 200
+TRASHED = "Can't edit block that is archived. You must unarchive the block before editing."
+
+
+def js_length(text: str) -> int:
+    """A string's length as Notion counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def refusal(body: dict[str, Any], page: dict[str, Any] | None) -> str | None:
+    """Notion's message refusing this create (page None) or update, or None to accept it.
+
+    An accepted update that restores a page (in_trash or archived false) takes it out of
+    the trash; one that trashes it puts it there.
+    """
+    for name, value in (body.get("properties") or {}).items():
+        for kind in ("title", "rich_text"):
+            items = value.get(kind) if isinstance(value, dict) else None
+            if not isinstance(items, list):
+                continue
+            where = f"body.properties.{name}.{kind}"
+            if len(items) > ARRAY_LIMIT:
+                return _too_long(f"{where}.length", ARRAY_LIMIT, len(items))
+            for index, item in enumerate(items):
+                size = js_length(str((item.get("text") or {}).get("content", "")))
+                if size > TEXT_LIMIT:
+                    return _too_long(f"{where}[{index}].text.content.length", TEXT_LIMIT, size)
+        email = value.get("email") if isinstance(value, dict) else None
+        if isinstance(email, str) and js_length(email) > EMAIL_LIMIT:
+            return _too_long(f"body.properties.{name}.email.length", EMAIL_LIMIT, js_length(email))
+    if page is None:
+        return None
+    flags = [body[key] for key in ("in_trash", "archived") if key in body]
+    if flags:
+        page["in_trash"] = page["archived"] = bool(flags[0])
+        return None
+    return TRASHED if page.get("in_trash") or page.get("archived") else None
+
+
+def _too_long(where: str, limit: int, was: int) -> str:
+    return f"body failed validation: {where} should be \u2264 `{limit}`, instead was `{was}`."
+
+
+def trash(page: dict[str, Any]) -> None:
+    """A person moves the page to Notion's trash."""
+    page["in_trash"] = page["archived"] = True
+    page["last_edited_time"] = edit_time()
+
+
+def duplicate(state: NotionState, page_id: str) -> dict[str, Any]:
+    """A person's "Duplicate" of a database page: a new page with a copy of every property
+    (postgres_id included), in the same data source, created and edited now."""
+    original = state.pages[page_id]
+    copy = state.add_page(json.loads(json.dumps(original["properties"])), [])
+    copy["parent"] = dict(original["parent"])
+    return copy

@@ -70,3 +70,18 @@ def test_round_trip_through_notion(name: str) -> None:
         stored = server.state.pages[page["id"]]["properties"]
         assert stored["sync_status"]["select"]["name"] == "synced"
         assert stored["last_synced"]["date"]["start"] == "2026-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize("length", [2001, 6000, 200_000])
+def test_long_text_round_trips_whole_through_notion(length: int) -> None:
+    """Issue #12 item 16: the server refuses items over 2,000 characters, as Notion does."""
+    entity = ENTITIES["projects"]
+    text = ("Lorem ipsum dolor sit amet. " * (length // 28 + 1))[:length].strip()
+    values = canonical(entity, {**ROWS["projects"], "description": text})
+    for server in serve(NotionState()):
+        page = server.state.add_page(blank_page(database_properties(entity)), [])
+        api = NotionAPI(TOKEN, base_url=server.url, per_second=200)
+        api.update_page(
+            page["id"], page_properties(entity, values, "key-1", "synced", "2026-01-01T00:00:00Z")
+        )
+        assert row_from_page(entity, api.page(page["id"])).values == values

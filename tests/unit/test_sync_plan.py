@@ -8,7 +8,15 @@ import re
 import pytest
 
 from pipeline.db.migrate import available
-from pipeline.sync.entities import ENTITIES, NEVER_SYNCED, canonical, entities, values_hash
+from pipeline.sync.entities import (
+    ENTITIES,
+    NEVER_SYNCED,
+    Column,
+    canonical,
+    entities,
+    misfits,
+    values_hash,
+)
 from pipeline.sync.plan import Direction, NotionRow, SyncState, SyncStep, plan
 
 TEAMS = ENTITIES["teams"]
@@ -133,3 +141,86 @@ def test_rows_not_fetched_count_as_unchanged_in_notion() -> None:
     assert plan(TEAMS, {"1": before}, untouched, synced(before), "pull") == []
     [step] = plan(TEAMS, {"1": after}, untouched, synced(before), "push")
     assert step.action == "update_notion"
+
+
+# -- issue #12 item 17: a duplicated Notion row is a conflict, never an overwrite --------------
+
+
+@pytest.mark.parametrize("direction", ["push", "pull"])
+@pytest.mark.parametrize("original_fetched", [True, False])
+def test_two_pages_with_one_postgres_id_are_a_conflict(
+    direction: Direction, original_fetched: bool
+) -> None:
+    before = team("Structures")
+    original = NotionRow("page-1", "1", before if original_fetched else None)
+    copy = NotionRow("page-2", "1", team("Structures (copy)"))
+    pg = {"1": team("Structures", "completed")}  # something to push, too
+    [step] = plan(TEAMS, pg, [copy, original], synced(before), direction)
+    assert step.action == "conflict"
+    assert (step.notion_page_id, step.also) == ("page-1", ("page-2",))  # the known page first
+    assert "page-1" in step.reason and "page-2" in step.reason
+    assert "Duplicate" in step.reason
+
+
+def test_a_conflict_mark_is_cleared_once_the_sides_agree() -> None:
+    values = team("Structures")
+    marked = [NotionRow("page-1", "1", values, sync_status="conflict")]
+    [step] = plan(TEAMS, {"1": values}, marked, synced(values), "pull")
+    assert step.action == "mark_synced"
+    # Not fetched: its mark is not known, and nothing is asked of Notion.
+    assert (
+        plan(TEAMS, {"1": values}, [NotionRow("page-1", "1", None)], synced(values), "pull") == []
+    )
+
+
+# -- issue #12 item 16: text an older push cut at 2,000 characters is not an edit ------------
+
+PROJECTS = ENTITIES["projects"]
+LONG = " ".join(f"{i:05d}" for i in range(1000))  # 5,999 characters
+
+
+def project(description: str, status: str = "active") -> dict[str, object]:
+    return canonical(PROJECTS, {"name": "PROVES", "description": description, "status": status})
+
+
+def test_text_an_older_push_cut_is_not_pulled_but_written_whole() -> None:
+    whole = project(LONG)
+    states = {"p1": SyncState("p1", "page-1", values_hash(whole))}
+    cut = [NotionRow("page-1", "p1", project(LONG[:2000]))]
+    assert plan(PROJECTS, {"p1": whole}, cut, states, "pull") == []
+    [step] = plan(PROJECTS, {"p1": whole}, cut, states, "push")
+    assert (step.action, step.values["description"]) == ("update_notion", LONG)
+
+
+def test_an_edit_beside_cut_text_is_pulled_with_the_text_whole() -> None:
+    whole = project(LONG)
+    states = {"p1": SyncState("p1", "page-1", values_hash(whole))}
+    edited = [NotionRow("page-1", "p1", project(LONG[:2000], "on_hold"))]
+    [step] = plan(PROJECTS, {"p1": whole}, edited, states, "pull")
+    assert step.action == "update_postgres"
+    assert step.values == project(LONG, "on_hold")
+
+
+def test_text_shortened_by_a_person_is_an_edit() -> None:
+    whole = project(LONG)
+    states = {"p1": SyncState("p1", "page-1", values_hash(whole))}
+    for shorter in (LONG[:1999], LONG[:2001], "short"):
+        [step] = plan(
+            PROJECTS, {"p1": whole}, [NotionRow("page-1", "p1", project(shorter))], states, "pull"
+        )
+        assert (step.action, step.values["description"]) == ("update_postgres", shorter)
+
+
+# -- issue #12 item 18: what a column cannot hold is that row's failure ------------------------
+
+
+def test_misfits_name_the_property_and_the_limit() -> None:
+    interfaces = ENTITIES["interfaces"]
+    columns = {"energy_loss": Column(integer=True), "name": Column(max_length=255)}
+    values = canonical(interfaces, {"name": "x" * 256, "energy_loss": 1.5})
+    assert misfits(interfaces, values, columns) == [
+        "Name is 256 characters long; Postgres holds at most 255 there",
+        "energy_loss is 1.5, but Postgres holds whole numbers there",
+    ]
+    fine = canonical(interfaces, {"name": "x" * 255, "energy_loss": 40.0})
+    assert misfits(interfaces, fine, columns) == []

@@ -62,12 +62,88 @@ def file_checks(
     """
     problems = [*check_file_name(doc, display, stem), *check_section_numbers(doc, display)]
     problems += check_self_references(doc, display)
+    problems += check_database_limits(doc, display, text)
+    problems += check_markup(doc, display)
     for index, section in enumerate(doc["sections"]):
         problems += check_section_config(section, f"/sections/{index}", display)
     if might_hold_notion_urls(text):
         problems += check_notion_hosted(doc, display)
     problems += check_references(refs, display)
     return problems
+
+
+# Nesting of a module file, counted from the top object; only free-form JSON
+# (adaptive_config, a game's challenges) can go this deep.
+MAX_DEPTH = 64
+_WHOLE_NUMBERS = ("estimated_minutes", "difficulty_level")
+_SECTION_WHOLE_NUMBERS = ("section_number", "duration_seconds")
+
+
+def check_database_limits(doc: Mapping[str, Any], display: str, text: str) -> list[Problem]:
+    """What the schema lets through but Postgres would refuse at deploy: a NUL character
+    in text, 10.0 where a column holds whole numbers, JSON nested past MAX_DEPTH."""
+    problems = []
+    if "\\u0000" in text:  # JSON can hold a NUL only escaped
+        problems += [
+            Problem(
+                display,
+                "this text holds a NUL character (\\u0000), which the database cannot "
+                "store; remove it",
+                "database-limits",
+                where,
+            )
+            for where, value in _strings(doc)
+            if "\x00" in value
+        ]
+    wanted = [(pointer(name), doc.get(name)) for name in _WHOLE_NUMBERS]
+    for index, section in enumerate(doc["sections"]):
+        wanted += [(pointer("sections", index, n), section.get(n)) for n in _SECTION_WHOLE_NUMBERS]
+    problems += [
+        Problem(
+            display,
+            f"{where.rsplit('/', 1)[-1]} is {value!r}; write a whole number ({int(value)}): "
+            "the database column holds whole numbers only",
+            "database-limits",
+            where,
+        )
+        for where, value in wanted
+        if isinstance(value, float)
+    ]
+    return problems + _too_deep(doc, display)
+
+
+def _too_deep(doc: Mapping[str, Any], display: str) -> list[Problem]:
+    free = [("/adaptive_config", doc.get("adaptive_config"), 1)]
+    for index, section in enumerate(doc["sections"]):
+        config = section.get("section_config") or {}
+        for c_index, challenge in enumerate(config.get("challenges") or []):
+            free.append(
+                (pointer("sections", index, "section_config", "challenges", c_index), challenge, 5)
+            )
+    return [
+        Problem(
+            display,
+            f"this value is nested more than {MAX_DEPTH} levels deep; flatten it",
+            "database-limits",
+            where,
+        )
+        for where, value, base in free
+        if isinstance(value, dict | list) and _depth(value) + base > MAX_DEPTH
+    ]
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in `value`, without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            return deepest
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def check_file_name(doc: Mapping[str, Any], display: str, stem: str) -> list[Problem]:
@@ -369,6 +445,81 @@ def markdown_links(content: str) -> Iterator[tuple[str, bool]]:
             yield str(token.attrs["href"]), False
         if token.children:
             stack += token.children[::-1]
+
+
+# Raw HTML the LMS may render: what the exporter itself writes, without attributes.
+ALLOWED_TAGS = frozenset({"details", "summary", "u", "br"})
+SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)([^>]*)>|<[!?]", re.DOTALL)
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f]")
+
+
+def check_markup(doc: Mapping[str, Any], display: str) -> list[Problem]:
+    """Section content is Markdown: raw HTML only from ALLOWED_TAGS and without
+    attributes (no <script>, no onerror=, no comments hiding text from reviewers), and
+    links and images only to http(s), mailto or repository paths."""
+    problems = []
+    for index, section in enumerate(doc["sections"]):
+        content = section["content"]
+        if not _may_hold_markup(content):
+            continue
+        where = f"/sections/{index}/content"
+        problems += [
+            Problem(display, message, "markup", where) for message in _markup_problems(content)
+        ]
+    return problems
+
+
+def _may_hold_markup(content: str) -> bool:
+    """False means the Markdown has neither raw HTML nor a link that could be unsafe."""
+    if "<" in content:
+        return True
+    if "](" not in content and "]:" not in content:
+        return False
+    lowered = content.lower()
+    return "script" in lowered or "data:" in lowered or "file:" in lowered or "&" in content
+
+
+def _markup_problems(content: str) -> list[str]:
+    found: list[str] = []
+    stack = _markdown().parse(content)[::-1]
+    while stack:
+        token = stack.pop()
+        if token.type in ("html_inline", "html_block"):
+            found += _html_problems(token.content)
+        target = token.attrs.get("href") if token.type == "link_open" else None
+        target = token.attrs.get("src") if token.type == "image" else target
+        scheme = _SCHEME.match(_INVISIBLE.sub("", str(target or "")))
+        if scheme and scheme[1].lower() not in SAFE_SCHEMES:
+            found.append(
+                f"a link to a {scheme[1].lower()}: address is not allowed (it could run code "
+                "in the student's browser); link to an https:// page or a data/assets/ file"
+            )
+        if token.children:
+            stack += token.children[::-1]
+    return list(dict.fromkeys(found))
+
+
+def _html_problems(html: str) -> list[str]:
+    found = []
+    for match in _TAG.finditer(html):
+        if match[2] is None:
+            found.append(
+                "raw HTML comments and declarations (<!-- … -->, <!…>) are not allowed: "
+                "they hide text from reviewers; write it as Markdown or remove it"
+            )
+        elif match[2].lower() not in ALLOWED_TAGS:
+            found.append(
+                f"raw HTML <{match[2].lower()}> is not allowed in content; write it as "
+                f"Markdown (allowed tags: {', '.join(f'<{t}>' for t in sorted(ALLOWED_TAGS))})"
+            )
+        elif match[3].strip().strip("/").strip():
+            found.append(
+                f"<{match[2].lower()}> may not have attributes ({_short(match[3].strip())}); "
+                "remove them"
+            )
+    return found
 
 
 def check_references(refs: Iterable[Reference], display: str) -> list[Problem]:

@@ -9,7 +9,9 @@ instead of a stack trace.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
 from json.decoder import scanstring  # type: ignore[attr-defined]  # not in typeshed
 from pathlib import Path
@@ -47,9 +49,36 @@ def read_module_file(path: Path, display: str) -> tuple[ParsedFile | None, list[
     return parse_module_bytes(raw, path, display)
 
 
-def read_bytes(path: Path, display: str) -> tuple[bytes, Problem | None]:
+def read_bytes(path: Path, display: str, root: str | None = None) -> tuple[bytes, Problem | None]:
+    """The file's bytes, read safely: only a regular file (never a FIFO or a device,
+    which would hang or never end), not through a symlink that leads out of `root`,
+    and never more than the size limit and one byte."""
     try:
-        return path.read_bytes(), None
+        if root is not None and os.path.islink(path):
+            target = os.path.realpath(path)
+            if os.path.commonpath([target, os.path.realpath(root)]) != os.path.realpath(root):
+                return b"", Problem(
+                    display,
+                    "the file is a symbolic link to a place outside the repository; "
+                    "put the module file itself here",
+                    "read",
+                )
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        try:
+            info = os.fstat(handle)
+            if not stat.S_ISREG(info.st_mode):
+                return b"", Problem(
+                    display,
+                    "not a regular file (a pipe, device or folder); a module file is a "
+                    "plain .json file",
+                    "read",
+                )
+            if info.st_size > MAX_FILE_BYTES:
+                return b"", Problem(display, _too_big(info.st_size), "size")
+            with os.fdopen(handle, "rb", closefd=False) as stream:
+                return stream.read(MAX_FILE_BYTES + 1), None
+        finally:
+            os.close(handle)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         message = f"cannot read the file ({reason}); check that it exists and is readable"
@@ -80,11 +109,7 @@ def _decode(raw: bytes, display: str) -> tuple[str, Problem | None]:
     """The file's text, or the one Problem that says why it has none."""
     reason = None
     if len(raw) > MAX_FILE_BYTES:
-        reason = (
-            f"the file is {len(raw) / 1_048_576:.1f} MB; a module file may be at most "
-            f"{MAX_FILE_BYTES // 1_048_576} MB. Move large media into data/assets/ and refer "
-            "to it by path"
-        )
+        reason = _too_big(len(raw))
     elif raw.startswith(_UTF8_BOM):
         reason = "the file starts with a UTF-8 byte order mark (BOM); save it as UTF-8 without BOM"
     elif raw.startswith(_UTF16_BOMS):
@@ -100,6 +125,14 @@ def _decode(raw: bytes, display: str) -> tuple[str, Problem | None]:
         line, column = _byte_position(raw, exc.start)
         message = f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; save the file as UTF-8"
         return "", Problem(display, message, "encoding", line=line, column=column)
+
+
+def _too_big(size: int) -> str:
+    return (
+        f"the file is {size / 1_048_576:.1f} MB or more; a module file may be at most "
+        f"{MAX_FILE_BYTES // 1_048_576} MB. Move large media into data/assets/ and refer "
+        "to it by path"
+    )
 
 
 def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
@@ -151,10 +184,13 @@ def duplicate_key_problems(text: str, display: str) -> list[Problem]:
     try:
         # The hook is a C method: collecting each object's pairs costs little.
         json.loads(text, object_pairs_hook=objects.append)
-    except (ValueError, RecursionError):
+    except RecursionError:
+        pass  # too deep for the stdlib: the scanner below never recurses
+    except ValueError:
         return []
-    if all(len(dict(pairs)) == len(pairs) for pairs in objects):
-        return []
+    else:
+        if all(len(dict(pairs)) == len(pairs) for pairs in objects):
+            return []
     problems = []
     for key, offset in repeated_keys(text):
         line, column = _char_position(text, offset)

@@ -109,12 +109,18 @@ def test_deeply_nested_values(repo: Repo, cli: CLI, depth: int, check: str, mess
     assert (problem["check"], problem["message"]) == (check, message)
 
 
-def test_deep_free_form_config_is_fine(repo: Repo) -> None:
+@pytest.mark.parametrize(("depth", "valid"), [(60, True), (64, False), (300, False)])
+def test_deep_free_form_config_has_a_documented_limit(repo: Repo, depth: int, valid: bool) -> None:
     deep: object = {}
-    for _ in range(300):
+    for _ in range(depth - 1):
         deep = {"k": deep}
     repo.write(module(adaptive_config=deep))
-    assert validate_paths([repo.modules]).valid
+    report = validate_paths([repo.modules])
+    assert report.valid is valid
+    if not valid:
+        [problem] = report.problems
+        assert problem.pointer == "/adaptive_config"
+        assert "nested more than 64 levels deep" in problem.message
 
 
 def test_deep_free_form_config_with_an_error_elsewhere(repo: Repo) -> None:

@@ -1,0 +1,141 @@
+"""`pipeline validate` catches what deploy would refuse, and reads files safely
+(issue #12, items 9 and 10)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pytest
+
+from pipeline.modules.validate import validate_paths
+from tests.builders import module
+from tests.conftest import CLI, Repo
+
+
+def problems(repo: Repo) -> list[tuple[str, str, str]]:
+    return [(p.check, p.pointer, p.message) for p in validate_paths([repo.modules]).problems]
+
+
+def section(content: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "section_number": 1,
+        "section_type": "text",
+        "title": "S",
+        "content": content,
+        **extra,
+    }
+
+
+# -- 9. what Postgres would refuse ----------------------------------------------------------
+
+
+def test_a_nul_character_in_text_is_an_error(repo: Repo) -> None:
+    repo.write(module(title="Lab\u0000Safety"))
+    [(check, where, message)] = problems(repo)
+    assert (check, where) == ("database-limits", "/title")
+    assert "NUL character" in message
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"estimated_minutes": 10.0}, "/estimated_minutes"),
+        ({"difficulty_level": 2.0}, "/difficulty_level"),
+        ({"sections": [section("x", duration_seconds=90.0)]}, "/sections/0/duration_seconds"),
+        ({"sections": [section("x", section_number=1.0)]}, "/sections/0/section_number"),
+    ],
+)
+def test_whole_number_columns_take_whole_numbers(
+    repo: Repo, change: dict[str, Any], where: str
+) -> None:
+    repo.write(module(**change))
+    [(check, pointer, message)] = problems(repo)
+    assert (check, pointer) == ("database-limits", where)
+    assert "write a whole number" in message
+
+
+def test_a_duplicate_key_deep_in_a_file_is_still_found(repo: Repo) -> None:
+    deep = '{"k": ' * 900 + '{"a": 1, "a": 2}' + "}" * 900
+    text = json.dumps(module(adaptive_config="DEEP"), indent=1).replace('"DEEP"', deep)
+    repo.write(text, "demo")
+    found = validate_paths([repo.modules]).problems
+    assert any(p.check == "json" and "appears twice" in p.message for p in found), found
+
+
+# -- reading files safely ------------------------------------------------------------------
+
+
+def test_a_fifo_is_refused_without_hanging(repo: Repo, cli: CLI) -> None:
+    os.mkfifo(repo.modules / "pipe.json")
+    result = cli("validate", "--json")
+    assert result.code == 1
+    [problem] = json.loads(result.out)["problems"]
+    assert problem["check"] == "read"
+    assert "not a regular file" in problem["message"]
+
+
+def test_a_symlink_out_of_the_repository_is_refused(repo: Repo, tmp_path_factory: Any) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "secret.json"
+    outside.write_text(json.dumps(module(module_id="link")))
+    (repo.modules / "link.json").symlink_to(outside)
+    [(check, _where, message)] = problems(repo)
+    assert check == "read"
+    assert "symbolic link to a place outside the repository" in message
+
+
+def test_a_symlink_inside_the_repository_is_followed(repo: Repo) -> None:
+    target = repo.root / "data" / "elsewhere.json"
+    target.write_text(json.dumps(module(module_id="link")))
+    (repo.modules / "link.json").symlink_to(target)
+    assert problems(repo) == []
+
+
+def test_a_huge_file_is_not_read(repo: Repo) -> None:
+    path = repo.modules / "huge.json"
+    with path.open("wb") as out:
+        out.truncate(3 * 1024 * 1024 * 1024)  # 3 GB, sparse: reading it would take long
+    [(check, _where, message)] = problems(repo)
+    assert check == "size"
+    assert "3072.0 MB or more" in message
+
+
+# -- 10. HTML and script --------------------------------------------------------------------
+
+UNSAFE = [
+    ("<script>alert(1)</script>", "raw HTML <script> is not allowed"),
+    ("![x](https://example.org/x.png)<img src=x onerror=alert(1)>", "raw HTML <img>"),
+    ("[a](javascript:alert(1))", "a javascript: address is not allowed"),
+    ("[a](jav&#x61;script:alert(1))", "a javascript: address is not allowed"),
+    ("[a](JAVASCRIPT:alert(1))", "a javascript: address is not allowed"),
+    ("<javascript:alert(1)>", "a javascript: address is not allowed"),
+    ("[x][r]\n\n[r]: data:text/html,<b>hi</b>", "a data: address is not allowed"),
+    ("<!-- hidden from reviewers -->Text", "comments and declarations"),
+    ("<u onclick='steal()'>x</u>", "<u> may not have attributes"),
+    ("<details open><summary>x</summary>y</details>", "<details> may not have attributes"),
+]
+
+
+@pytest.mark.parametrize(("content", "words"), UNSAFE)
+def test_unsafe_markup_is_an_error(repo: Repo, content: str, words: str) -> None:
+    repo.write(module(sections=[section(content)]))
+    found = problems(repo)
+    assert ("markup", "/sections/0/content") in {(c, w) for c, w, _m in found}, found
+    assert any(words in message for _c, _w, message in found), found
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "<details>\n<summary>More</summary>\n\nText\n\n</details>",
+        "<u>underlined</u> and a<br>break and <br/>",
+        "`<script>` in code is text, and so is\n\n    <script>indented code</script>",
+        "[site](https://example.org), [mail](mailto:a@example.org), [asset](data/assets/x)",
+        "a < b and 3 > 2, R&D, [x](https://example.org/?a=1&b=2)",
+    ],
+)
+def test_what_the_exporter_writes_is_allowed(repo: Repo, content: str) -> None:
+    repo.asset("data/assets/x")
+    repo.write(module(sections=[section(content)]))
+    assert [p for p in problems(repo) if p[0] == "markup"] == []

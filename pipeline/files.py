@@ -4,10 +4,35 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system allows (Linux's
+    /proc/self/status); elsewhere set and restored at once, under a lock."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def new_file_mode() -> int:
+    """The mode a file created with open() would get: 0o666 less the umask. mkstemp's
+    files are 0600, which would hide every exported file from the rest of a team."""
+    return 0o666 & ~current_umask()
 
 
 def atomic_write(path: Path, content: bytes) -> None:
@@ -18,6 +43,7 @@ def atomic_write(path: Path, content: bytes) -> None:
         with os.fdopen(handle, "wb") as out:
             out.write(content)
             out.flush()
+            os.fchmod(out.fileno(), new_file_mode())
             os.fsync(out.fileno())
         os.replace(temporary, path)
     except BaseException:

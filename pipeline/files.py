@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -49,6 +51,32 @@ def atomic_write(path: Path, content: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def atomic_move(source: Path, path: Path) -> None:
+    """Put a finished file (a download) at `path` by a rename, so readers see the old
+    file or the new one, whole; with the mode `atomic_write` gives. Across file systems
+    it is copied next to `path` first, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.chmod(source, new_file_mode())
+        os.replace(source, path)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+            out.flush()
+            os.fchmod(out.fileno(), new_file_mode())
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    source.unlink(missing_ok=True)
 
 
 def json_object(text: str | bytes) -> dict[str, Any] | None:

@@ -3,16 +3,26 @@ failure, reported on its row; the run goes on for the others and exits 1."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import stat
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.builders import block, body, code, heading, para, properties, rt, schema
 from tests.conftest import CLI, Repo
-from tests.doubles.notion_server import NotionServer, NotionState, point_cli_at, serve
+from tests.doubles.notion_server import (
+    LazyFile,
+    NotionServer,
+    NotionState,
+    point_cli_at,
+    serve,
+)
 
 HOUR_AGO = time.time() - 3600
 
@@ -126,3 +136,120 @@ def test_a_malformed_hosted_file_url_fails_only_its_page(
     message = row_error(state, bad)
     assert f"the file of block {image['id']}" in message
     assert "upload the file again" in message
+
+
+# -- item 12: hosted files are streamed to disk, limited in size and type ----------------------
+
+MB = 1024 * 1024
+
+
+def file_section(state: NotionState, url: str, content: bytes | LazyFile, **kind: Any) -> Any:
+    """A one-section page body whose image is a Notion-hosted file, and that image block."""
+    image = block("image", type="file", caption=[], file=state.hosted_file(url, content, **kind))
+    return [heading("Section 1: Plan"), para(rt("Type: Image")), image], image
+
+
+def set_max_file_mb(repo: Repo, mb: float) -> None:
+    config = repo.root / "pipeline.yaml"
+    config.write_text(config.read_text() + f"  max_file_mb: {mb}\n")
+
+
+def nothing_partial(repo: Repo, module_id: str) -> bool:
+    folder = repo.assets / module_id
+    return not folder.exists() or not any(folder.iterdir())
+
+
+def test_a_file_over_the_default_limit_is_refused_before_it_is_read(
+    repo: Repo, notion: NotionServer, cli: CLI
+) -> None:
+    state = notion.state
+    big = LazyFile(300 * MB)  # says its size: 300 MB > the default 25 MB
+    blocks, image = file_section(state, "tour.mp4", big, base_url=notion.url)
+    bad = state.add_page(properties("bad", "Bad"), blocks, HOUR_AGO)
+    state.add_page(properties("good", "Good"), body(), HOUR_AGO)
+    result = cli("export")
+    assert result.code == 1, result.out + result.err
+    assert exported(repo) == ["good.json"]
+    assert big.sent < 30 * MB, big.sent  # not read to the end
+    assert nothing_partial(repo, "bad")
+    message = row_error(state, bad)
+    assert f"the file of block {image['id']} is 300 MB" in message
+    assert "more than the 25 MB" in message and "notion.max_file_mb" in message
+
+
+def test_a_file_that_hides_its_size_is_cut_off_at_the_limit(
+    repo: Repo, notion: NotionServer, cli: CLI
+) -> None:
+    set_max_file_mb(repo, 1)
+    state = notion.state
+    big = LazyFile(300 * MB, declare_length=False)
+    blocks, image = file_section(state, "plan.png", big, base_url=notion.url)
+    bad = state.add_page(properties("bad", "Bad"), blocks, HOUR_AGO)
+    state.add_page(properties("good", "Good"), body(), HOUR_AGO)
+    result = cli("export")
+    assert result.code == 1, result.out + result.err
+    assert exported(repo) == ["good.json"]
+    assert big.sent < 100 * MB, big.sent  # the download stopped soon after 1 MB
+    assert nothing_partial(repo, "bad")
+    message = row_error(state, bad)
+    assert f"the file of block {image['id']} is more than the 1 MB" in message
+
+
+@pytest.mark.parametrize("kind", ["text/html", "application/x-msdownload", "image/svg"])
+def test_a_file_of_a_type_modules_cannot_hold_is_refused(
+    repo: Repo, notion: NotionServer, cli: CLI, kind: str
+) -> None:
+    state = notion.state
+    blocks, image = file_section(
+        state, "plan.png", b"<script>alert(1)</script>", base_url=notion.url, content_type=kind
+    )
+    bad = state.add_page(properties("bad", "Bad"), blocks, HOUR_AGO)
+    state.add_page(properties("good", "Good"), body(), HOUR_AGO)
+    result = cli("export")
+    assert result.code == 1, result.out + result.err
+    assert exported(repo) == ["good.json"]
+    assert nothing_partial(repo, "bad")
+    message = row_error(state, bad)
+    assert f"the file of block {image['id']} is of type {kind}" in message
+    assert "PNG, JPEG" in message
+
+
+def test_a_file_within_the_limits_lands_whole_with_the_usual_mode(
+    repo: Repo, notion: NotionServer, cli: CLI
+) -> None:
+    set_max_file_mb(repo, 5)
+    state = notion.state
+    content = LazyFile(3 * MB, declare_length=False)
+    blocks, _image = file_section(
+        state, "page.html", content, base_url=notion.url, content_type="image/png; charset=binary"
+    )
+    state.add_page(properties("ok", "OK"), blocks, HOUR_AGO)
+    old = os.umask(0o022)
+    try:
+        result = cli("export")
+    finally:
+        os.umask(old)
+    assert result.code == 0, result.out + result.err
+    path = json.loads((repo.modules / "ok.json").read_text())["sections"][0]["media_url"]
+    assert path.endswith(".png")  # the type it is, not the name it came with
+    data = (repo.root / path).read_bytes()
+    assert data == b"".join(LazyFile(3 * MB).chunks())
+    assert path == f"data/assets/ok/{hashlib.sha256(data).hexdigest()[:16]}.png"
+    names = sorted(p.name for p in (repo.assets / "ok").iterdir())
+    assert names == sorted([Path(path).name, ".notion-assets.json"])  # nothing temporary
+    for written in (repo.root / path, repo.modules / "ok.json"):
+        assert stat.S_IMODE(written.stat().st_mode) == 0o644
+
+
+def test_a_generic_content_type_falls_back_to_the_file_name(
+    repo: Repo, notion: NotionServer, cli: CLI
+) -> None:
+    state = notion.state
+    blocks, _image = file_section(
+        state, "plan.jpeg", b"JPEG", base_url=notion.url, content_type="binary/octet-stream"
+    )
+    state.add_page(properties("ok", "OK"), blocks, HOUR_AGO)
+    result = cli("export")
+    assert result.code == 0, result.out + result.err
+    path = json.loads((repo.modules / "ok.json").read_text())["sections"][0]["media_url"]
+    assert path.endswith(".jpeg")  # a name that fits its type is kept, as before

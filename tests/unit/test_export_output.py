@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.files import atomic_write
+from pipeline.files import atomic_move, atomic_write
 from pipeline.notion.export import ExportReport, PageResult
 from pipeline.notion.markdown import Skipped
 from pipeline.render import escape, render_export, write_step_summary
@@ -44,6 +44,25 @@ def test_atomic_write_leaves_the_umask_as_it_was(tmp_path: Path, umask: None) ->
     os.umask(0o027)
     atomic_write(tmp_path / "x", b"x")
     assert os.umask(0o027) == 0o027
+
+
+@pytest.mark.parametrize("elsewhere", [False, True], ids=["same-file-system", "across"])
+def test_atomic_move_puts_a_download_in_place_with_the_umask_mode(
+    tmp_path: Path, umask: None, elsewhere: bool
+) -> None:
+    staging = Path("/dev/shm") if elsewhere else tmp_path
+    if elsewhere and (not staging.is_dir() or staging.stat().st_dev == tmp_path.stat().st_dev):
+        pytest.skip("no second file system to move across")
+    os.umask(0o002)
+    source = staging / f"download-{os.getpid()}-{tmp_path.name}"
+    source.write_bytes(b"PNG" * 1000)
+    source.chmod(0o600)
+    target = tmp_path / "data" / "assets" / "m" / "abc.png"
+    atomic_move(source, target)
+    assert target.read_bytes() == b"PNG" * 1000
+    assert stat.S_IMODE(target.stat().st_mode) == 0o664
+    assert not source.exists()
+    assert [p.name for p in target.parent.iterdir()] == ["abc.png"]
 
 
 HOSTILE = "Lab\x1b[2J\x1b[31mSafety\x1b]8;;https://evil.example\x07here\x1b]8;;\x07\x00\x07\x08\r\x9b1m\x85!"

@@ -51,6 +51,42 @@ LAUGHS = "".join(
 LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + LAUGHS
 
 
+# -- item 10: HTML and script in content ---------------------------------------------------------
+
+
+def test_html_and_script_in_content_are_written_as_text(
+    repo: Repo, notion: NotionServer, cli: CLI
+) -> None:
+    link = para(rt("Read "), rt("this", href="javascript:alert(document.cookie)"))
+    equation = {
+        "type": "equation",
+        "equation": {"expression": "<img src=x onerror=alert(1)>"},
+        "annotations": {},
+        "plain_text": "<img src=x onerror=alert(1)>",
+        "href": None,
+    }
+    blocks = [
+        heading("Section 1: Welcome"),
+        block("toggle", [para(rt("inside"))], rich_text=[rt("<script>alert(1)</script>")]),
+        block("paragraph", rich_text=[rt("x "), equation], color="default"),
+        link,
+    ]
+    notion.state.add_page(properties("html", "HTML"), blocks, HOUR_AGO)
+    result = cli("export", "--json")
+    assert result.code == 0, result.out + result.err
+    content = json.loads((repo.modules / "html.json").read_text())["sections"][0]["content"]
+    assert "<summary>&lt;script&gt;alert(1)&lt;/script&gt;</summary>" in content
+    assert "$\\lt img src=x onerror=alert(1)>$" in content
+    assert "Read this" in content and "javascript:" not in content
+    assert "<script" not in content and "<img" not in content
+    # the dropped link is in the report, with its block
+    [page] = json.loads(result.out)["results"]
+    [skipped] = page["skipped"]
+    assert skipped["block_id"] == link["id"]
+    assert "javascript:alert(document.cookie)" in skipped["reason"]
+    assert cli("validate").code == 0
+
+
 # -- item 11: settings blocks and bugs ---------------------------------------------------------
 
 

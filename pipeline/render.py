@@ -113,7 +113,8 @@ _STYLE = {"insert": "green", "update": "yellow", "archive": "red", "unchanged": 
 # BEL or ST; e.g. hyperlinks and window titles), DCS/SOS/PM/APC strings, other ESC pairs.
 _TERMINAL_SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
-    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
+    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c\x9d\x90\x98\x9e\x9f]*"
+    r"(?:\x07|\x1b\\|\x9c)"
     r"|\x1b[ -/]*[0-~]"
 )
 # What is left of C0 (but newline and tab), DEL and C1.

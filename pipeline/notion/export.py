@@ -52,8 +52,7 @@ from pipeline.notion.page import (
 
 PageOutcome = Literal["exported", "unchanged", "failed"]
 _LOG = logging.getLogger(__name__)
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?|[0-9a-fA-F:.]+")  # a name, or an IP address
+_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9a-fA-F:.]{2,45}")  # a name or an IP
 
 
 @dataclass

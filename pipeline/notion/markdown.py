@@ -35,16 +35,19 @@ _ESCAPE = re.compile(r"([\\`*_\[\]<>~|])")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _SAFE_SCHEMES = ("http", "https", "mailto")
 _NOTION_PAGE_PATH = re.compile(r"/[0-9a-fA-F]{32}(?:[?#].*)?")  # Notion's links between pages
-_URL_CHARACTERS = {
-    " ": "%20",
-    "(": "%28",
-    ")": "%29",
-    "<": "%3C",
-    ">": "%3E",
-    "\\": "%5C",
-    "|": "%7C",  # would end a table cell
-    "`": "%60",  # would pair with a code span's backticks
-}
+_URL_CHARACTERS = str.maketrans(
+    {
+        " ": "%20",
+        "(": "%28",
+        ")": "%29",
+        "<": "%3C",
+        ">": "%3E",
+        "\\": "%5C",
+        "|": "%7C",  # would end a table cell
+        "`": "%60",  # would pair with a code span's backticks
+    }
+)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CODE_LANGUAGE = re.compile(r"[^A-Za-z0-9+#._-]")
 _LINE_START = re.compile(r"^(\s*)(\d*)(#{1,6}|[>+.)-])(?=\s|$)")
 _MEDIA = ("image", "video", "file", "pdf", "audio")
@@ -106,7 +109,7 @@ def safe_url(url: str) -> str | None:
     file of the module (data/assets/...); None for anything else (javascript:, data:,
     file:, other hosts' paths, ...). Notion's own page paths become notion.so URLs."""
     text = url.strip()
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):  # browsers drop them: java\tscript:
+    if _CONTROL.search(text):  # browsers drop them: java\tscript: is javascript:
         return None
     if _NOTION_PAGE_PATH.fullmatch(text):
         text = "https://www.notion.so" + text
@@ -204,18 +207,30 @@ def _mention(mention: Mapping[str, Any], text: str, href: str | None) -> tuple[s
     return escape(text), href  # date, template_mention, link_mention: their text says it
 
 
-# Whitespace at either end of an annotated run, including a hard break ("\\" newline),
-# stays outside the markers, or Markdown would not see them (and "\\" would escape them).
-_LEAD = re.compile(r"^(?:\s|\\\n)*")
-_TRAIL = re.compile(r"(?:\s|\\\n)*$")
+def _core(body: str) -> tuple[int, int]:
+    """Where the text of an annotated run starts and ends: whitespace at either end,
+    a hard break ("\\" newline) included, stays outside the markers, or Markdown would
+    not see them (and the "\\" would escape them)."""
+    start, end = 0, len(body)
+    while start < end:
+        if body.startswith("\\\n", start):
+            start += 2
+        elif body[start].isspace():
+            start += 1
+        else:
+            break
+    while end > start:
+        if body.endswith("\\\n", start, end):
+            end -= 2
+        elif body[end - 1].isspace():
+            end -= 1
+        else:
+            break
+    return start, end
 
 
 def _annotate(body: str, annotations: Mapping[str, Any]) -> str:
-    if not body.strip():
-        return body
-    lead = _LEAD.match(body)
-    trail = _TRAIL.search(body)
-    start, end = (lead.end() if lead else 0), (trail.start() if trail else len(body))
+    start, end = _core(body)
     if start >= end:
         return body
     core = body[start:end]
@@ -239,7 +254,7 @@ def _inline_code(text: str) -> str:
 
 
 def _url(url: str) -> str:
-    return "".join(_URL_CHARACTERS.get(c, c) for c in url)
+    return url.translate(_URL_CHARACTERS)
 
 
 def _html(text: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from pipeline.files import atomic_move, atomic_write
 from pipeline.notion.export import ExportReport, PageResult
 from pipeline.notion.markdown import Skipped
-from pipeline.render import escape, render_export, write_step_summary
+from pipeline.render import escape, printable, render_export, write_step_summary
 
 
 @pytest.fixture
@@ -117,3 +118,10 @@ def test_step_summary_shows_no_control_characters(
 def test_escape_keeps_newlines_and_tabs_and_drops_other_controls() -> None:
     assert escape("a\nb\tc") == "a\nb\tc"
     assert escape("[bold]x\x1b[0m\x7f\x9d") == "\\[bold]x"
+
+
+def test_stripping_takes_linear_time() -> None:
+    started = time.perf_counter()
+    for text in ("\x9d" * 100_000, "\x1b]" * 50_000, "\x1b[" + "0" * 100_000):
+        assert printable(text) == "" or printable(text).isprintable()
+    assert time.perf_counter() - started < 2

@@ -6,6 +6,7 @@ with its block."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -177,6 +178,13 @@ def test_a_code_block_language_cannot_break_its_fence() -> None:
     )
     assert rendered.markdown.startswith("```py")
     assert problems(rendered.markdown) == []
+
+
+def test_long_runs_of_spaces_take_linear_time() -> None:
+    started = time.perf_counter()
+    text = rich_text([rt("a" + " " * 200_000 + "b\n", bold=True, underline=True)])
+    assert text.startswith("<u>**a ") and text.endswith("b**</u>\\\n")
+    assert time.perf_counter() - started < 2  # quadratic would take minutes
 
 
 # -- links -------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ class NotionSettings:
     live_status: str = "Live"
     exported_by: str = "notion_sync_bot"
     requests_per_second: float = 2.9
+    max_file_mb: float = 25  # the largest Notion-hosted file an export downloads, in MiB
     properties: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PROPERTIES))
     universities: dict[str, str] = field(default_factory=dict)
     people: dict[str, str] = field(default_factory=dict)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -124,11 +125,33 @@ def _counts(plan: Plan) -> str:
     return ", ".join(f"{plan.count(a)} {names.get(a, a)}" for a in actions)
 
 
+# Terminal control sequences: CSI (ESC [ or its 8-bit form), OSC (ESC ] or 8-bit, ended by
+# BEL or ST; e.g. hyperlinks and window titles), DCS/SOS/PM/APC strings, other ESC pairs.
+_TERMINAL_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c\x9d\x90\x98\x9e\x9f]*"
+    r"(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[ -/]*[0-~]"
+)
+# What is left of C0 (but newline and tab), DEL and C1.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` without terminal control sequences or control characters (newline and tab
+    stay): Notion text (titles, messages, reasons) can hold them, and a terminal or log
+    viewer would obey them (clear the screen, hide text, fake a link)."""
+    if text.isprintable():  # the usual case, and fast
+        return text
+    return _CONTROL.sub("", _TERMINAL_SEQUENCE.sub("", text))
+
+
 def escape(text: str) -> str:
-    """Text shown through rich, with its markup characters made literal."""
+    """Text shown through rich: control characters dropped (`printable`), its markup
+    characters made literal."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape(text)
+    return rich_escape(printable(text))
 
 
 def _console(out: TextIO, *, wide: bool = True) -> Console:
@@ -302,7 +325,9 @@ def _export_rows(report: ExportReport) -> list[tuple[str, str, str, str]]:
             notes = (notes + "; " if notes else "") + "; ".join(
                 f"block {s.block_id}: {s.reason}" for s in r.skipped
             )
-        rows.append((r.module_id or "?", r.title, r.outcome, notes))
+        rows.append(
+            (printable(r.module_id or "?"), printable(r.title), r.outcome, printable(notes))
+        )
     return rows
 
 
@@ -341,7 +366,11 @@ def write_step_summary(report: ExportReport, *, dry_run: bool) -> None:
     if report.results:
         lines += ["| module | page | result | notes |", "| --- | --- | --- | --- |"]
         lines += [
-            "| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in row) + " |"
+            "| "
+            + " | ".join(
+                cell.replace("|", "\\|").replace("\n", " ").replace("\t", " ") for cell in row
+            )
+            + " |"
             for row in _export_rows(report)
         ]
     with open(target, "a", encoding="utf-8") as out:

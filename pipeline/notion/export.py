@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
+import re
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,7 +27,7 @@ import httpx
 
 from pipeline.config import NotionSettings
 from pipeline.errors import ContentError, PipelineError, UsageError
-from pipeline.files import atomic_write, read_json_object
+from pipeline.files import atomic_move, atomic_write, read_json_object
 from pipeline.layout import (
     ASSET_MANIFEST,
     EXPORT_CURSOR,
@@ -47,6 +51,8 @@ from pipeline.notion.page import (
 )
 
 PageOutcome = Literal["exported", "unchanged", "failed"]
+_LOG = logging.getLogger(__name__)
+_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9a-fA-F:.]{2,45}")  # a name or an IP
 
 
 @dataclass
@@ -75,7 +81,7 @@ class _Candidate:
     module_id: str
     text: str
     module: dict[str, Any]
-    assets: dict[str, bytes]  # repo path -> content, to write
+    assets: dict[str, Path]  # repo path -> the downloaded file (in the staging folder)
     manifest: dict[str, dict[str, str]]
     skipped: list[Skipped]
 
@@ -106,19 +112,28 @@ class Exporter:
         root: Path,
         *,
         dry_run: bool = False,
-        download: Callable[[str], bytes] | None = None,
+        download: Callable[[str, Path, int], Download] | None = None,
         progress: Callable[[str, int, int], None] | None = None,
     ) -> None:
         self.api, self.settings, self.root, self.dry_run = api, settings, root, dry_run
         self.modules_dir = root / MODULES_DIR
-        self.download = download or _download
+        self.download = download or download_file
+        self.max_file_bytes = int(settings.max_file_mb * MIB)
         self.progress = progress or (lambda _title, _done, _total: None)
+        self.staging = Path(tempfile.gettempdir())  # a folder of the run's own, in run()
 
     # -- the run ---------------------------------------------------------------------------
 
     def run(
         self, *, full: bool = False, module_id: str | None = None, page_id: str | None = None
     ) -> ExportReport:
+        # Downloads wait here, on disk, until their page is written; whatever is left
+        # (refused, or of a page that failed) goes with the folder.
+        with tempfile.TemporaryDirectory(prefix="pipeline-export-") as staging:
+            self.staging = Path(staging)
+            return self._run(full=full, module_id=module_id, page_id=page_id)
+
+    def _run(self, *, full: bool, module_id: str | None, page_id: str | None) -> ExportReport:
         started = datetime.now(UTC)
         source_id = self.settings.data_source_id or self.api.data_source_id(self._database_id())
         schema = self.api.data_source(source_id).get("properties", {})
@@ -206,32 +221,31 @@ class Exporter:
         for page in pages:
             try:
                 module_id = module_id_of(page, self.settings)
-            except PageError:
+            except Exception:  # noqa: S112 - reported when the page itself is converted
                 continue
             ids_by_page[page["id"]] = module_id
             owners.setdefault(module_id, []).append(page["id"])
         candidates: dict[str, _Candidate] = {}
         for done, page in enumerate(pages, 1):
-            self.progress(page_title(page) or page["id"], done, len(pages))
+            title = _title(page)
+            self.progress(title or page["id"], done, len(pages))
             try:
                 candidate = self._convert(page, ids_by_page, owners, existing)
             except PipelineError as exc:
-                report.results.append(
-                    PageResult(
-                        page["id"],
-                        page_title(page),
-                        ids_by_page.get(page["id"]),
-                        "failed",
-                        str(exc),
-                    )
-                )
-                continue
-            if candidate is None:
-                report.results.append(
-                    PageResult(page["id"], page_title(page), ids_by_page[page["id"]], "unchanged")
-                )
+                message = str(exc)
+            except Exception as exc:  # a bug: this page's failure, not the run's
+                message = _internal_error(page["id"], exc)
             else:
-                candidates[candidate.module_id] = candidate
+                if candidate is None:
+                    report.results.append(
+                        PageResult(page["id"], title, ids_by_page[page["id"]], "unchanged")
+                    )
+                else:
+                    candidates[candidate.module_id] = candidate
+                continue
+            report.results.append(
+                PageResult(page["id"], title, ids_by_page.get(page["id"]), "failed", message)
+            )
         return candidates
 
     def _existing_page_ids(self) -> dict[str, str]:
@@ -337,8 +351,8 @@ class Exporter:
     def _write(self, candidate: _Candidate) -> None:
         if self.dry_run:
             return
-        for relative, content in candidate.assets.items():
-            atomic_write(self.root / relative, content)
+        for relative, downloaded in candidate.assets.items():
+            atomic_move(downloaded, self.root / relative)
         if candidate.manifest:
             manifest = self.root / asset_dir(candidate.module_id) / ASSET_MANIFEST
             atomic_write(
@@ -401,7 +415,7 @@ class _AssetResolver:
         self.manifest: dict[str, dict[str, str]] = (
             read_json_object(exporter.root / self.directory / ASSET_MANIFEST) or {}
         )
-        self.pending: dict[str, bytes] = {}
+        self.pending: dict[str, Path] = {}
 
     def __call__(self, block: Block) -> str:
         payload = block[block["type"]]
@@ -414,18 +428,28 @@ class _AssetResolver:
             and (self.exporter.root / known["path"]).is_file()
         ):
             return known["path"]
-        url = payload["file"]["url"]
+        block_id = str(block.get("id", "?"))
+        url = str((payload.get("file") or {}).get("url") or "")
+        problem = _hosted_url_problem(url)
+        if problem:
+            raise PageError(
+                block_id,
+                f"the file of block {block_id} has a link from Notion that cannot "
+                f"be downloaded ({problem}); upload the file again in Notion, then export again",
+            )
         try:
-            content = self.exporter.download(url)
+            downloaded = self.exporter.download(
+                url, self.exporter.staging, self.exporter.max_file_bytes
+            )
+        except FileRefused as exc:
+            raise PageError(block_id, f"the file of block {block_id} {exc}") from None
         except (httpx.HTTPError, OSError) as exc:
             raise PageError(
-                block.get("id", "?"),
-                f"could not download the file of block "
-                f"{block.get('id')} ({exc}); try the export again",
+                block_id,
+                f"could not download the file of block {block_id} ({exc}); try the export again",
             ) from None
-        suffix = Path(urlsplit(url).path).suffix.lower()[:10]
-        path = f"{self.directory}/{hashlib.sha256(content).hexdigest()[:16]}{suffix}"
-        self.pending[path] = content
+        path = f"{self.directory}/{downloaded.digest[:16]}{_suffix(url, downloaded.content_type)}"
+        self.pending[path] = downloaded.path
         self.manifest[block["id"]] = {
             "last_edited_time": str(block.get("last_edited_time")),
             "path": path,
@@ -433,10 +457,156 @@ class _AssetResolver:
         return path
 
 
-def _download(url: str) -> bytes:
-    response = httpx.get(url, timeout=60, follow_redirects=True)
-    response.raise_for_status()
-    return response.content
+# -- downloading Notion-hosted files ------------------------------------------------------------
+
+MIB = 1024 * 1024
+# The types a module's files may have, each with the file name endings that fit it (the
+# first is the one given to a file whose name does not fit).
+FILE_TYPES: dict[str, tuple[str, ...]] = {
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg", ".jpe"),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "image/svg+xml": (".svg",),
+    "video/mp4": (".mp4", ".m4v"),
+    "video/webm": (".webm",),
+    "audio/mpeg": (".mp3", ".mpga"),
+    "audio/ogg": (".ogg", ".oga", ".opus"),
+    "audio/wav": (".wav",),
+    "audio/wave": (".wav",),
+    "audio/x-wav": (".wav",),
+    "application/pdf": (".pdf",),
+    "text/vtt": (".vtt",),
+    "text/plain": (".txt", ".text"),
+}
+_TYPE_OF_SUFFIX = {
+    suffix: kind for kind, suffixes in reversed(FILE_TYPES.items()) for suffix in suffixes
+}
+# What a server says when it does not know: then the file's name tells.
+_GENERIC_TYPES = ("", "application/octet-stream", "binary/octet-stream")
+_ALLOWED_IN_WORDS = (
+    "images (PNG, JPEG, GIF, WebP, SVG), video (MP4, WebM), audio (MP3, OGG, WAV), PDF, "
+    "subtitles (VTT) and plain text"
+)
+
+
+class FileRefused(Exception):
+    """A hosted file the export will not take; the message continues "the file of block
+    X ..." and says what to do."""
+
+
+@dataclass(frozen=True)
+class Download:
+    path: Path  # a temporary file, whole
+    digest: str  # sha256, hex
+    size: int
+    content_type: str
+
+
+def download_file(url: str, into: Path, max_bytes: int) -> Download:
+    """Stream `url` to a new file in `into`, hashing it on the way; refuse (FileRefused)
+    a type outside FILE_TYPES, or more than `max_bytes`, before or while it comes.
+    Nothing of a refused or failed download is left behind."""
+    limit = f"{max_bytes / MIB:g} MB"
+    with httpx.stream("GET", url, timeout=60, follow_redirects=True) as response:
+        response.raise_for_status()
+        kind = _content_type(response.headers.get("content-type", ""), url)
+        if kind not in FILE_TYPES:
+            raise FileRefused(
+                f"is of type {kind or 'unknown'}, which a module cannot hold; it can hold "
+                f"{_ALLOWED_IN_WORDS}. Save the file as one of those, upload it again in "
+                "Notion, then export again"
+            )
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise FileRefused(
+                f"is {_megabytes(int(declared))}, more than the {limit} a file may have "
+                f"(notion.max_file_mb in pipeline.yaml); {_TOO_BIG}"
+            )
+        handle, temporary = tempfile.mkstemp(dir=into, prefix="download-")
+        digest, size = hashlib.sha256(), 0
+        try:
+            with os.fdopen(handle, "wb") as out:
+                for chunk in response.iter_bytes(1 << 16):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise FileRefused(
+                            f"is more than the {limit} a file may have (notion.max_file_mb "
+                            f"in pipeline.yaml); {_TOO_BIG}"
+                        )
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    return Download(Path(temporary), digest.hexdigest(), size, kind)
+
+
+_TOO_BIG = (
+    "make it smaller (compress the video or image) or put it on a video or file site and "
+    "link to it (an embed or an external link), then export again"
+)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MIB:.0f} MB" if size >= 10 * MIB else f"{size / MIB:.1f} MB"
+
+
+def _content_type(header: str, url: str) -> str:
+    kind = header.split(";", 1)[0].strip().lower()
+    if kind in _GENERIC_TYPES:
+        return _TYPE_OF_SUFFIX.get(Path(urlsplit(url).path).suffix.lower(), kind)
+    return kind
+
+
+def _suffix(url: str, kind: str) -> str:
+    """The file's name ending in data/assets: the URL's when it fits the type (as before),
+    else the type's own; never one a web server would treat as a page or a program."""
+    suffix = Path(urlsplit(url).path).suffix.lower()
+    fitting = FILE_TYPES.get(kind, ("",))
+    return suffix if suffix in fitting else fitting[0]
+
+
+def _hosted_url_problem(url: str) -> str | None:
+    """Why a Notion-hosted file URL cannot be fetched, or None when it looks right."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        return str(exc) or "malformed"
+    if parts.scheme not in ("http", "https"):
+        return f"its scheme is {parts.scheme or 'missing'!r}, not https"
+    if not host or not _HOST.fullmatch(host):
+        return "its host name is not valid"
+    return None
+
+
+def _title(page: dict[str, Any]) -> str:
+    """The page's title; "" for a page too odd to have one (it fails on its own later)."""
+    try:
+        return page_title(page)
+    except Exception:
+        return ""
+
+
+def _internal_error(page_id: str, exc: Exception) -> str:
+    """A bug met on one page, in words for the team lead; its type for the operator, and
+    the traceback only with PIPELINE_DEBUG=1 (never for a team lead)."""
+    kind = type(exc).__name__
+    _LOG.warning(
+        "page %s: internal error (%s) while exporting; this is a bug in the pipeline",
+        page_id,
+        kind,
+        exc_info=bool(os.environ.get("PIPELINE_DEBUG")),
+    )
+    return (
+        f"the pipeline hit an internal error ({kind}) on this page: this is a bug in the "
+        "pipeline, not a mistake on the page. Other pages export as usual; the pipeline's "
+        "maintainers must fix it (run with PIPELINE_DEBUG=1 to see where)"
+    )
 
 
 def _normal_id(page_id: str) -> str:

@@ -1,4 +1,4 @@
-"""Notion blocks -> Markdown, as pure functions.
+r"""Notion blocks -> Markdown, as pure functions.
 
 Input is a list of block objects exactly as the Notion API returns them,
 each with an extra key "children" holding its child blocks (fetched by the
@@ -10,10 +10,18 @@ underline becomes <u>; toggles become <details>; callouts become quotes led by
 their icon; columns are laid out one after another; a table without a header
 row gets an empty one (GFM requires it); a synced block's content is written
 once per page, the first time it appears.
+
+Safety, for whoever renders the Markdown: the only HTML written is <details>,
+<summary>, <u> and <br>, without attributes; text in an HTML context (a toggle's
+title) is HTML-escaped; an equation's `<` is written `\lt`; adjacent code spans
+are one span, and a code span or inline equation never holds a line break; a
+link keeps its target only when that is http, https, mailto or a file of the
+module (data/assets/...), otherwise its text stays and the link is reported.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +32,23 @@ Block = Mapping[str, Any]
 FileResolver = Callable[[Block], str]
 
 _ESCAPE = re.compile(r"([\\`*_\[\]<>~|])")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+_SAFE_SCHEMES = ("http", "https", "mailto")
+_NOTION_PAGE_PATH = re.compile(r"/[0-9a-fA-F]{32}(?:[?#].*)?")  # Notion's links between pages
+_URL_CHARACTERS = str.maketrans(
+    {
+        " ": "%20",
+        "(": "%28",
+        ")": "%29",
+        "<": "%3C",
+        ">": "%3E",
+        "\\": "%5C",
+        "|": "%7C",  # would end a table cell
+        "`": "%60",  # would pair with a code span's backticks
+    }
+)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CODE_LANGUAGE = re.compile(r"[^A-Za-z0-9+#._-]")
 _LINE_START = re.compile(r"^(\s*)(\d*)(#{1,6}|[>+.)-])(?=\s|$)")
 _MEDIA = ("image", "video", "file", "pdf", "audio")
 _LINKS = ("bookmark", "embed", "link_preview")
@@ -61,31 +86,112 @@ def escape(text: str) -> str:
     return _ESCAPE.sub(r"\\\1", text)
 
 
-def rich_text(items: list[Mapping[str, Any]]) -> str:
-    return "".join(_segment(item) for item in items)
+def rich_text(
+    items: Sequence[Mapping[str, Any]], dropped: list[str] | None = None, *, in_table: bool = False
+) -> str:
+    """Markdown for rich text; why each link it could not keep was dropped goes to
+    `dropped`. In a table cell a `|` must not end the cell, even in code or maths."""
+    parts: list[str] = []
+    for item in _join_code(items):
+        part = _segment(item, dropped if dropped is not None else [], in_table)
+        if parts and parts[-1].endswith("`") and part.startswith("`"):
+            part = " " + part  # two code spans side by side would pair the wrong backticks
+        parts.append(part)
+    return "".join(parts)
 
 
 def plain_text(items: list[Mapping[str, Any]]) -> str:
     return "".join(str(item.get("plain_text", "")) for item in items)
 
 
-def _segment(item: Mapping[str, Any]) -> str:
+def safe_url(url: str) -> str | None:
+    """`url` as a Markdown link destination when it may be one: http, https, mailto, or a
+    file of the module (data/assets/...); None for anything else (javascript:, data:,
+    file:, other hosts' paths, ...). Notion's own page paths become notion.so URLs."""
+    text = url.strip()
+    if _CONTROL.search(text):  # browsers drop them: java\tscript: is javascript:
+        return None
+    if _NOTION_PAGE_PATH.fullmatch(text):
+        text = "https://www.notion.so" + text
+    scheme = _SCHEME.match(text)
+    if scheme:
+        return _url(text) if scheme[1].lower() in _SAFE_SCHEMES else None
+    parts = text.split("/")
+    if text.startswith("data/assets/") and ".." not in parts and "\\" not in text:
+        return _url(text)
+    return None
+
+
+def _dropped(url: str) -> str:
+    shown = url if len(url) <= 80 else url[:77] + "..."
+    return (
+        f"the link to {shown!r} was removed (only http, https and mailto links, and the "
+        "module's own files, are kept); its text stays"
+    )
+
+
+def _join_code(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Consecutive code runs with the same formatting and link as one run: Notion splits a
+    run where only its colour changes."""
+    joined: list[Mapping[str, Any]] = []
+    for item in items:
+        previous = joined[-1] if joined else None
+        if (
+            previous is not None
+            and _code_key(previous) is not None
+            and _code_key(previous) == _code_key(item)
+        ):
+            joined[-1] = {
+                **previous,
+                "plain_text": str(previous.get("plain_text", "")) + str(item["plain_text"]),
+            }
+        else:
+            joined.append(item)
+    return joined
+
+
+def _code_key(item: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    annotations = item.get("annotations") or {}
+    if item.get("type") != "text" or not annotations.get("code"):
+        return None
+    marks = ("bold", "italic", "strikethrough", "underline")
+    return (item.get("href"), *(bool(annotations.get(m)) for m in marks))
+
+
+def _segment(item: Mapping[str, Any], dropped: list[str], in_table: bool = False) -> str:
     kind = item.get("type")
     text = str(item.get("plain_text", ""))
     href = item.get("href")
     if kind == "equation":
-        return f"${item['equation']['expression']}$"
+        tex = _tex(str(item["equation"]["expression"])).replace("\n", " ")
+        return "$" + (tex.replace("|", "\\vert ") if in_table else tex) + "$"
     annotations = item.get("annotations", {})
     if kind == "mention":
         body, href = _mention(item["mention"], text, href)
     elif annotations.get("code") and text.strip():
         body = _inline_code(text)  # code spans show text as it is: no escaping
+        body = body.replace("|", "\\|") if in_table else body  # GFM: \| is | in a cell
     else:
         body = escape(text).replace("\n", "\\\n")  # a line break inside a block: hard break
     body = _annotate(body, annotations)
     if href:
-        body = f"[{body}]({_url(href)})"
+        target = safe_url(str(href))
+        if target is None:
+            dropped.append(_dropped(str(href)))
+        else:
+            body = f"[{body}]({target})"
     return body
+
+
+def _tex(expression: str) -> str:
+    r"""An equation's TeX, safe to read as Markdown too (a renderer without maths does):
+    `<` becomes `\lt`, so it starts no HTML tag; `](`, `][` and `]:` get an empty group
+    between (`]{}(`, the same maths), so they make no link; a backtick (not maths) becomes
+    `\grave{}`, so it pairs with no code span's; blank lines (not TeX in maths either)
+    go, so the equation stays one block."""
+    lines = [line for line in expression.split("\n") if line.strip()]
+    tex = re.sub(r"<(?=([A-Za-z])?)", lambda m: "\\lt " if m[1] else "\\lt", "\n".join(lines))
+    return re.sub(r"\](?=[(\[:])", "]{}", tex).replace("`", "\\grave{}")
 
 
 def _mention(mention: Mapping[str, Any], text: str, href: str | None) -> tuple[str, str | None]:
@@ -101,12 +207,33 @@ def _mention(mention: Mapping[str, Any], text: str, href: str | None) -> tuple[s
     return escape(text), href  # date, template_mention, link_mention: their text says it
 
 
+def _core(body: str) -> tuple[int, int]:
+    """Where the text of an annotated run starts and ends: whitespace at either end,
+    a hard break ("\\" newline) included, stays outside the markers, or Markdown would
+    not see them (and the "\\" would escape them)."""
+    start, end = 0, len(body)
+    while start < end:
+        if body.startswith("\\\n", start):
+            start += 2
+        elif body[start].isspace():
+            start += 1
+        else:
+            break
+    while end > start:
+        if body.endswith("\\\n", start, end):
+            end -= 2
+        elif body[end - 1].isspace():
+            end -= 1
+        else:
+            break
+    return start, end
+
+
 def _annotate(body: str, annotations: Mapping[str, Any]) -> str:
-    if not body.strip():
+    start, end = _core(body)
+    if start >= end:
         return body
-    lead = body[: len(body) - len(body.lstrip())]
-    trail = body[len(body.rstrip()) :]
-    core = body.strip()
+    core = body[start:end]
     if annotations.get("bold"):
         core = f"**{core}**"
     if annotations.get("italic"):
@@ -115,10 +242,11 @@ def _annotate(body: str, annotations: Mapping[str, Any]) -> str:
         core = f"~~{core}~~"
     if annotations.get("underline"):
         core = f"<u>{core}</u>"
-    return f"{lead}{core}{trail}"
+    return f"{body[:start]}{core}{body[end:]}"
 
 
 def _inline_code(text: str) -> str:
+    text = text.replace("\r", " ").replace("\n", " ")  # as Markdown shows it; never a new block
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -126,7 +254,31 @@ def _inline_code(text: str) -> str:
 
 
 def _url(url: str) -> str:
-    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    return url.translate(_URL_CHARACTERS)
+
+
+def _html(text: str) -> str:
+    """Text for an HTML context: escaped, line breaks as <br>."""
+    return html.escape(text, quote=False).replace("\r", "").replace("\n", "<br>")
+
+
+def _summary(items: list[Mapping[str, Any]], dropped: list[str]) -> str:
+    """A toggle's title: HTML (GitHub does not read Markdown inside <summary>), so plain
+    escaped text, underlined runs in <u>; a link cannot be kept there."""
+    parts = []
+    for item in items:
+        text = _html(str(item.get("plain_text", "")))
+        core = text.strip()
+        if (item.get("annotations") or {}).get("underline") and core:
+            start = text.index(core)
+            text = f"{text[:start]}<u>{core}</u>{text[start + len(core) :]}"
+        if item.get("href"):
+            dropped.append(
+                f"the link to {str(item['href'])[:80]!r} in a toggle's title was removed (a "
+                "title cannot hold a link); its text stays: put the link in the toggle's content"
+            )
+        parts.append(text)
+    return "".join(parts)
 
 
 # -- blocks ---------------------------------------------------------------------------------
@@ -138,6 +290,27 @@ class _Writer:
         self.skipped: list[Skipped] = []
         self.synced_seen: set[str] = set()
         self.headings = headings
+
+    def rich(
+        self, items: list[Mapping[str, Any]] | None, block: Block, *, in_table: bool = False
+    ) -> str:
+        """rich_text, each link it drops reported against `block`."""
+        dropped: list[str] = []
+        text = rich_text(items or [], dropped, in_table=in_table)
+        self.report(block, dropped)
+        return text
+
+    def report(self, block: Block, reasons: list[str]) -> None:
+        for reason in reasons:
+            self.skipped.append(Skipped(str(block.get("id", "?")), block.get("type", ""), reason))
+
+    def link(self, text: str, url: str, block: Block, *, image: bool = False) -> str:
+        """[text](url), or just the text (reported) when the URL may not be a link."""
+        target = safe_url(url)
+        if target is None:
+            self.report(block, [_dropped(url)])
+            return text
+        return f"{'!' if image else ''}[{text}]({target})"
 
     def blocks(self, blocks: Sequence[Block]) -> str:
         """Blocks separated by blank lines; items of one list by single newlines."""
@@ -170,7 +343,7 @@ class _Writer:
         if kind in _MEDIA:
             return self._media(block, payload)
         if kind in _LINKS:
-            return self._link(payload)
+            return self._link(block, payload)
         if handler is not None:
             result: str | None = handler(block, payload, children, number)
             return result
@@ -188,73 +361,78 @@ class _Writer:
     # Text blocks
 
     def _paragraph(self, block: Block, payload: Any, children: list[Block], _: int) -> str | None:
-        text = _guard_line_start(rich_text(payload.get("rich_text", [])))
+        text = _guard_line_start(self.rich(payload.get("rich_text"), block))
         nested = self.blocks(children)
         return "\n\n".join(part for part in (text, nested) if part) or None
 
-    def _heading(self, level: int, payload: Any, children: list[Block]) -> str:
-        text = f"{'#' * level} {rich_text(payload.get('rich_text', []))}".rstrip()
+    def _heading(self, level: int, block: Block, payload: Any, children: list[Block]) -> str:
+        text = f"{'#' * level} {self.rich(payload.get('rich_text'), block)}".rstrip()
         nested = self.blocks(children)
         return f"{text}\n\n{nested}" if nested else text
 
-    def _heading_1(self, _b: Block, payload: Any, children: list[Block], _: int) -> str:
-        return self._heading(1, payload, children)
+    def _heading_1(self, block: Block, payload: Any, children: list[Block], _: int) -> str:
+        return self._heading(1, block, payload, children)
 
-    def _heading_2(self, _b: Block, payload: Any, children: list[Block], _: int) -> str:
-        return self._heading(2, payload, children)
+    def _heading_2(self, block: Block, payload: Any, children: list[Block], _: int) -> str:
+        return self._heading(2, block, payload, children)
 
-    def _heading_3(self, _b: Block, payload: Any, children: list[Block], _: int) -> str:
-        return self._heading(3, payload, children)
+    def _heading_3(self, block: Block, payload: Any, children: list[Block], _: int) -> str:
+        return self._heading(3, block, payload, children)
 
-    def _item(self, marker: str, payload: Any, children: list[Block]) -> str:
-        text = _indent(rich_text(payload.get("rich_text", [])), " " * len(marker))
+    def _item(self, marker: str, block: Block, payload: Any, children: list[Block]) -> str:
+        text = _indent(self.rich(payload.get("rich_text"), block), " " * len(marker))
         nested = self.blocks(children)
         body = f"{marker}{text[len(marker) :]}"
         if nested:
             body += "\n" + _indent(nested, " " * len(marker))
         return body
 
-    def _bulleted_list_item(self, _b: Block, payload: Any, children: list[Block], _: int) -> str:
-        return self._item("- ", payload, children)
+    def _bulleted_list_item(self, block: Block, payload: Any, children: list[Block], _: int) -> str:
+        return self._item("- ", block, payload, children)
 
     def _numbered_list_item(
-        self, _b: Block, payload: Any, children: list[Block], number: int
+        self, block: Block, payload: Any, children: list[Block], number: int
     ) -> str:
-        return self._item(f"{number}. ", payload, children)
+        return self._item(f"{number}. ", block, payload, children)
 
-    def _to_do(self, _b: Block, payload: Any, children: list[Block], _: int) -> str:
-        return self._item(f"- [{'x' if payload.get('checked') else ' '}] ", payload, children)
+    def _to_do(self, block: Block, payload: Any, children: list[Block], _: int) -> str:
+        marker = f"- [{'x' if payload.get('checked') else ' '}] "
+        return self._item(marker, block, payload, children)
 
-    def _quote(self, _b: Block, payload: Any, children: list[Block], _: int) -> str:
-        text = rich_text(payload.get("rich_text", []))
+    def _quote(self, block: Block, payload: Any, children: list[Block], _: int) -> str:
+        text = self.rich(payload.get("rich_text"), block)
         nested = self.blocks(children)
         return _indent("\n\n".join(p for p in (text, nested) if p), "> ", blank=">")
 
-    def _callout(self, _b: Block, payload: Any, children: list[Block], _: int) -> str:
+    def _callout(self, block: Block, payload: Any, children: list[Block], _: int) -> str:
         icon = payload.get("icon") or {}
-        lead = icon.get("emoji", "") if icon.get("type") == "emoji" else ""
-        text = rich_text(payload.get("rich_text", []))
+        lead = escape(str(icon.get("emoji", ""))) if icon.get("type") == "emoji" else ""
+        text = self.rich(payload.get("rich_text"), block)
         first = f"{lead} {text}".strip()
         nested = self.blocks(children)
         return _indent("\n\n".join(p for p in (first, nested) if p), "> ", blank=">")
 
-    def _toggle(self, _b: Block, payload: Any, children: list[Block], _: int) -> str:
-        summary = rich_text(payload.get("rich_text", []))
+    def _toggle(self, block: Block, payload: Any, children: list[Block], _: int) -> str:
+        dropped: list[str] = []
+        summary = _summary(payload.get("rich_text") or [], dropped)
+        self.report(block, dropped)
         nested = self.blocks(children)
         return f"<details>\n<summary>{summary}</summary>\n\n{nested}\n\n</details>"
 
-    def _code(self, _b: Block, payload: Any, _c: list[Block], _: int) -> str:
+    def _code(self, block: Block, payload: Any, _c: list[Block], _: int) -> str:
         code = plain_text(payload.get("rich_text", []))
-        language = payload.get("language", "")
-        language = "" if language in ("plain text", None) else language.replace(" ", "-")
+        language = str(payload.get("language") or "")
+        language = (
+            "" if language == "plain text" else _CODE_LANGUAGE.sub("", language.replace(" ", "-"))
+        )
         longest = max((len(run) for run in re.findall(r"`{3,}", code)), default=2)
         fence = "`" * (longest + 1)
-        caption = rich_text(payload.get("caption", []))
-        block = f"{fence}{language}\n{code}\n{fence}"
-        return f"{block}\n\n_{caption}_" if caption else block
+        caption = self.rich(payload.get("caption"), block)
+        fenced = f"{fence}{language}\n{code}\n{fence}"
+        return f"{fenced}\n\n_{caption}_" if caption else fenced
 
     def _equation(self, _b: Block, payload: Any, _c: list[Block], _: int) -> str:
-        return f"$$\n{payload.get('expression', '')}\n$$"
+        return f"$$\n{_tex(str(payload.get('expression', '')))}\n$$"
 
     def _divider(self, _b: Block, _p: Any, _c: list[Block], _: int) -> str:
         return "---"
@@ -281,7 +459,7 @@ class _Writer:
 
     def _table(self, _b: Block, payload: Any, children: list[Block], _: int) -> str:
         rows = [
-            [_cell(cell) for cell in row.get("table_row", {}).get("cells", [])]
+            [self._cell(cell, row) for cell in row.get("table_row", {}).get("cells", [])]
             for row in children
             if row.get("type") == "table_row"
         ]
@@ -297,14 +475,16 @@ class _Writer:
     # Links to other pages
 
     def _child_page(self, block: Block, payload: Any, _c: list[Block], _: int) -> str:
-        return f"[{escape(payload.get('title') or 'Untitled')}]({notion_url(block['id'])})"
+        title = escape(payload.get("title") or "Untitled")
+        return self.link(title, notion_url(str(block["id"])), block)
 
     def _child_database(self, block: Block, payload: Any, _c: list[Block], _: int) -> str:
-        return f"[{escape(payload.get('title') or 'Untitled')}]({notion_url(block['id'])})"
+        title = escape(payload.get("title") or "Untitled")
+        return self.link(title, notion_url(str(block["id"])), block)
 
-    def _link_to_page(self, _b: Block, payload: Any, _c: list[Block], _: int) -> str:
+    def _link_to_page(self, block: Block, payload: Any, _c: list[Block], _: int) -> str:
         target = payload.get(payload.get("type", ""), "")
-        return f"[Linked page]({notion_url(str(target))})"
+        return self.link("Linked page", notion_url(str(target)), block)
 
     def _table_of_contents(self, _b: Block, _p: Any, _c: list[Block], _: int) -> str | None:
         lines = []
@@ -317,21 +497,22 @@ class _Writer:
     # Media and links
 
     def _media(self, block: Block, payload: Any) -> str:
-        url = _url(self.resolve_file(block))
-        caption = rich_text(payload.get("caption", []))
+        url = self.resolve_file(block)
+        caption = self.rich(payload.get("caption"), block)
         if block["type"] == "image":
-            return f"![{caption}]({url})"
-        label = caption or escape(payload.get("name") or url.rsplit("/", 1)[-1] or url)
-        return f"[{label}]({url})"
+            return self.link(caption, url, block, image=True)
+        shown = _url(url)
+        label = caption or escape(payload.get("name") or shown.rsplit("/", 1)[-1] or shown)
+        return self.link(label, url, block)
 
-    def _link(self, payload: Any) -> str:
+    def _link(self, block: Block, payload: Any) -> str:
         url = str(payload.get("url", ""))
-        caption = rich_text(payload.get("caption", []))
-        return f"[{caption or escape(url)}]({_url(url)})"
+        caption = self.rich(payload.get("caption"), block)
+        return self.link(caption or escape(url), url, block)
 
-
-def _cell(cell: list[Mapping[str, Any]]) -> str:
-    return rich_text(cell).replace("\n", "<br>")
+    def _cell(self, cell: list[Mapping[str, Any]], row: Block) -> str:
+        """A table cell: one line; its line breaks (hard breaks) as <br>."""
+        return self.rich(cell, row, in_table=True).replace("\\\n", "<br>").replace("\n", " ")
 
 
 def _row(cells: list[str]) -> str:

@@ -20,12 +20,11 @@ list, the "Sections" label) and an "Export Notes" part are not content.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import yaml
 
 from pipeline.config import NotionSettings
 from pipeline.errors import ContentError
@@ -250,19 +249,276 @@ def _config(block: Block, page_id: str, where: str) -> dict[str, Any]:
     payload = block["code"]
     source = plain_text(payload.get("rich_text", []))
     try:
-        data = json.loads(source) if payload.get("language") == "json" else yaml.safe_load(source)
-    except (ValueError, yaml.YAMLError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise PageError(
-            page_id,
-            f"{where}: the settings code block is not valid "
-            f"{payload.get('language', 'YAML').upper()} ({first})",
-        ) from None
+        data = read_settings(source, "json" if payload.get("language") == "json" else "yaml")
+    except SettingsRefused as exc:
+        raise PageError(page_id, f"{where}: the settings code block {exc}") from None
     if not isinstance(data, dict):
         raise PageError(
             page_id, f"{where}: the settings code block must be a mapping of names to values"
         )
     return data
+
+
+# -- settings code blocks -------------------------------------------------------------------
+#
+# A settings block becomes JSON in the module file, so it may hold JSON values only: text,
+# whole numbers within 64 bits, finite numbers, true/false, null, lists and mappings with
+# text keys. YAML is read as YAML 1.2 (`No` stays the word) from ruamel.yaml's parse
+# events, so an alias is refused before anything is built: no "billion laughs", no
+# self-referring value. Values are built here, without recursion, to a bounded depth.
+
+SETTINGS_MAX_DEPTH = 32
+SETTINGS_MAX_BYTES = 64 * 1024
+_INT64 = (-(2**63), 2**63 - 1)
+_CORE = "tag:yaml.org,2002:"
+_WHAT_SETTINGS_HOLD = "settings hold only text, numbers, true/false, null, lists and mappings"
+
+
+class SettingsRefused(ValueError):
+    """A settings block that cannot be read; the message continues "the settings code
+    block ..." and says what to change."""
+
+
+def read_settings(source: str, language: str) -> Any:
+    """The value of a settings code block written in `language` ("yaml" or "json")."""
+    size = len(source.encode("utf-8"))
+    if size > SETTINGS_MAX_BYTES:
+        raise SettingsRefused(
+            f"is {round(size / 1024)} KiB; settings may be at most "
+            f"{SETTINGS_MAX_BYTES // 1024} KiB. Move long text into the section's content"
+        )
+    return _json_settings(source) if language == "json" else _yaml_settings(source)
+
+
+def _too_deep(line: int | None = None) -> SettingsRefused:
+    at = f" (line {line})" if line else ""
+    return SettingsRefused(
+        f"is nested more than {SETTINGS_MAX_DEPTH} levels deep{at}; flatten the settings"
+    )
+
+
+def _checked_int(number: int, text: str, line: int | None = None) -> int:
+    if not _INT64[0] <= number <= _INT64[1]:
+        at = f" (line {line})" if line else ""
+        raise SettingsRefused(
+            f"has the number {text[:30]}{'…' if len(text) > 30 else ''}{at}, which is too "
+            f"large: whole numbers must lie between {_INT64[0]} and {_INT64[1]}. Put it in "
+            "quotes to keep it as text"
+        )
+    return number
+
+
+def _json_settings(source: str) -> Any:
+    """JSON through orjson first (it stops at a fixed depth instead of recursing without
+    end), then, once the depth is known to be small, the standard parser for exact whole
+    numbers and duplicate names."""
+    import json
+
+    import orjson
+
+    try:
+        shape = orjson.loads(source)
+    except orjson.JSONDecodeError as exc:
+        if "depth" in str(exc) or "recursion" in str(exc).lower():
+            raise _too_deep() from None
+        raise SettingsRefused(f"is not valid JSON ({exc})") from None
+    stack: list[tuple[Any, int]] = [(shape, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > SETTINGS_MAX_DEPTH:
+                raise _too_deep()
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in found:
+                raise SettingsRefused(f"names {key!r} twice; keep one")
+            found[key] = value
+        return found
+
+    return json.loads(
+        source, object_pairs_hook=unique, parse_int=lambda text: _checked_int(int(text), text)
+    )
+
+
+def _yaml_settings(source: str) -> Any:
+    from ruamel.yaml import YAML, events
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    builder = _YAMLBuilder()
+    try:
+        for event in YAML(typ="safe", pure=True).parse(source):
+            line = event.start_mark.line + 1 if event.start_mark else 0
+            builder.refuse_anchors(event, line)
+            if isinstance(event, events.DocumentStartEvent):
+                builder.document(line)
+            elif isinstance(event, events.ScalarEvent):
+                builder.add(_yaml_scalar(event, line), line)
+            elif isinstance(event, events.CollectionStartEvent):
+                builder.start(event, line)
+            elif isinstance(event, events.CollectionEndEvent):
+                builder.add(builder.stack.pop()[0], line)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = f", line {mark.line + 1}" if mark else ""
+        raise SettingsRefused(
+            f"is not valid YAML ({exc.problem or exc.context or 'unreadable'}{at})"
+        ) from None
+    except YAMLError as exc:
+        first = (str(exc).strip().splitlines() or ["unreadable"])[0]
+        raise SettingsRefused(f"is not valid YAML ({first})") from None
+    return builder.root[0] if builder.root else None
+
+
+_NO_KEY: Any = object()
+
+
+class _YAMLBuilder:
+    """JSON values from parse events, without recursion and to a bounded depth."""
+
+    def __init__(self) -> None:
+        # Each open collection: [the list or dict, the key waiting for its value (dicts)].
+        self.stack: list[list[Any]] = []
+        self.root: list[Any] = []
+        self.documents = 0
+
+    def refuse_anchors(self, event: Any, line: int) -> None:
+        from ruamel.yaml.events import AliasEvent
+
+        also = "aliases and anchors (*name, &name) are not allowed in settings"
+        if isinstance(event, AliasEvent):
+            raise SettingsRefused(
+                f"uses the alias *{event.anchor} (line {line}); {also}: write the value out in full"
+            )
+        if getattr(event, "anchor", None):
+            raise SettingsRefused(
+                f"uses the anchor &{event.anchor} (line {line}); {also}: remove it and "
+                "write every value out in full"
+            )
+
+    def document(self, line: int) -> None:
+        self.documents += 1
+        if self.documents > 1:
+            raise SettingsRefused(
+                f"holds more than one YAML document ('---', line {line}); keep one"
+            )
+
+    def awaits_key(self) -> bool:
+        return (
+            bool(self.stack)
+            and isinstance(self.stack[-1][0], dict)
+            and (self.stack[-1][1] is _NO_KEY)
+        )
+
+    def start(self, event: Any, line: int) -> None:
+        from ruamel.yaml.events import MappingStartEvent
+
+        is_map = isinstance(event, MappingStartEvent)
+        if event.tag not in (None, "!", _CORE + ("map" if is_map else "seq")):
+            raise _tag_refused(str(event.tag), line)
+        if self.awaits_key():
+            raise SettingsRefused(
+                f"uses a list or mapping as a key (line {line}); keys must be text"
+            )
+        if len(self.stack) >= SETTINGS_MAX_DEPTH:
+            raise _too_deep(line)
+        self.stack.append([{} if is_map else [], _NO_KEY])
+
+    def add(self, value: Any, line: int) -> None:
+        if not self.stack:
+            self.root.append(value)
+            return
+        top = self.stack[-1]
+        container, key = top
+        if isinstance(container, list):
+            container.append(value)
+        elif key is not _NO_KEY:
+            container[key] = value
+            top[1] = _NO_KEY
+        elif not isinstance(value, str):
+            shown = _shown(value)
+            raise SettingsRefused(
+                f"has the key {shown} (line {line}), which is not text; put it in quotes, "
+                f'like "{shown}"'
+            )
+        elif value in container:
+            raise SettingsRefused(f"names {value!r} twice (line {line}); keep one")
+        else:
+            top[1] = value
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    return str(value)
+
+
+def _tag_refused(tag: str, line: int) -> SettingsRefused:
+    shown = "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
+    return SettingsRefused(
+        f"uses the YAML tag {shown} (line {line}); {_WHAT_SETTINGS_HOLD}. Remove the tag"
+    )
+
+
+_RESOLVER: Any = None
+
+
+def _yaml_scalar(event: Any, line: int) -> Any:
+    """A YAML 1.2 scalar as a JSON value; a date stays the text written."""
+    global _RESOLVER  # noqa: PLW0603 - built once, on first use (ruamel loads lazily)
+    value: str = event.value
+    tag = event.tag
+    if tag in (None, "!"):
+        if tag == "!" or not event.implicit[0]:  # quoted, or a block of text
+            return value
+        if _RESOLVER is None:
+            from ruamel.yaml.resolver import VersionedResolver
+
+            _RESOLVER = VersionedResolver(version=(1, 2))
+        from ruamel.yaml.nodes import ScalarNode
+
+        tag = str(_RESOLVER.resolve(ScalarNode, value, (True, False)))
+    kind = tag.removeprefix(_CORE) if tag.startswith(_CORE) else None
+    if kind == "str" or (kind == "timestamp" and event.tag is None):
+        return value
+    if kind == "null" and value in ("", "~", "null", "Null", "NULL"):
+        return None
+    if kind == "bool" and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if kind == "int":
+        return _yaml_int(value, line)
+    if kind == "float":
+        return _yaml_float(value, line)
+    raise _tag_refused(tag, line)
+
+
+def _yaml_int(value: str, line: int) -> int:
+    text = value.replace("_", "")
+    digits = text.lstrip("+-")
+    base = {"0x": 16, "0o": 8, "0b": 2}.get(digits[:2].lower(), 10)
+    if len(digits) > 80 and digits.isdigit():  # no need to read it to know it is too large
+        return _checked_int(_INT64[1] + 1, value, line)
+    try:
+        number = int(digits if base == 10 else digits[2:], base)
+    except ValueError:
+        raise SettingsRefused(f"has {value!r} (line {line}), which is not a whole number") from None
+    return _checked_int(-number if text.startswith("-") else number, value, line)
+
+
+def _yaml_float(value: str, line: int) -> float:
+    try:
+        number = float(value.replace("_", ""))
+    except ValueError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise SettingsRefused(
+            f"has {value!r} (line {line}), which is not a finite number; write a number "
+            "like 0.5 or 1e6"
+        )
+    return number
 
 
 def _section(

@@ -5,13 +5,15 @@ Notion's shapes: database -> data sources; data source query with filters,
 sorts and cursors; pages retrieve and update; block children with
 pagination; comments; error bodies {"object": "error", "status", "code",
 "message"}; 429 rate_limited with Retry-After from a token bucket; injected
-5xx; Notion-hosted file URLs that expire; created_time and last_edited_time
-rounded down to the minute, as Notion gives them.
+5xx; Notion-hosted file URLs that expire, served with a content type (big
+ones made up lazily, `LazyFile`); created_time and last_edited_time rounded
+down to the minute, as Notion gives them.
 """
 
 from __future__ import annotations
 
 import json
+import mimetypes
 import re
 import threading
 import time
@@ -104,7 +106,8 @@ class NotionState:
     pages: dict[str, dict[str, Any]] = field(default_factory=dict)
     children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     comments: list[dict[str, Any]] = field(default_factory=list)
-    files: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, bytes | LazyFile] = field(default_factory=dict)
+    file_types: dict[str, str] = field(default_factory=dict)  # key -> Content-Type sent
     bucket: Bucket | None = None
     faults: deque[tuple[str, int]] = field(default_factory=deque)  # (path regex, status)
     hits: Counter[str] = field(default_factory=Counter)
@@ -168,10 +171,19 @@ class NotionState:
                 self.set_blocks(clean["id"], children)
         self.children[parent] = stored
 
-    def hosted_file(self, name: str, content: bytes, base_url: str) -> dict[str, Any]:
-        """A Notion-hosted file object: a signed URL that expires."""
+    def hosted_file(
+        self,
+        name: str,
+        content: bytes | LazyFile,
+        base_url: str,
+        content_type: str | None = None,
+    ) -> dict[str, Any]:
+        """A Notion-hosted file object: a signed URL that expires. The file is served with
+        `content_type`, or the type its name suggests, as S3 serves Notion's uploads."""
         key = f"{uuid.uuid4().hex}/{name}"
         self.files[key] = content
+        if content_type is not None:
+            self.file_types[key] = content_type
         expires = time.time() + self.file_lifetime
         return {
             "url": f"{base_url}/files/{key}?X-Amz-Expires=3600&X-Amz-Signature=abc"
@@ -435,7 +447,30 @@ class Handler(BaseHTTPRequestHandler):
         if content is None:
             self._send(404, b"<Error><Code>NoSuchKey</Code></Error>")
             return
-        self._send(200, content)
+        self._send_file(key, content)
+
+    # -- hosted files: their content types, big files sent lazily (issue #12) ---------------
+
+    def _send_file(self, key: str, content: bytes | LazyFile) -> None:
+        state = self.server.state
+        self.send_response(200)
+        self.send_header("Content-Type", _file_type(key, state.file_types.get(key)))
+        if isinstance(content, bytes):
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+        else:
+            if content.declare_length:
+                self.send_header("Content-Length", str(content.size))
+            self.end_headers()
+            try:
+                for chunk in content.chunks():
+                    self.wfile.write(chunk)
+                    content.sent += len(chunk)
+            except OSError:  # the client stopped reading: what a size limit should do
+                pass
+            self.close_connection = True
+        state.statuses[200] += 1
 
 
 def _full_rich_text(item: dict[str, Any]) -> dict[str, Any]:
@@ -502,6 +537,32 @@ def _matches(page: dict[str, Any], rule: dict[str, Any] | None) -> bool:
     if "does_not_equal" in condition:
         return bool(value != condition["does_not_equal"])
     raise ValueError(f"unsupported filter {rule}")
+
+
+# -- hosted files: their content types, and big files made up lazily (issue #12) ------------
+
+
+@dataclass
+class LazyFile:
+    """A hosted file of `size` bytes made up chunk by chunk as it is sent, so a test can
+    serve 300 MB without holding it. `declare_length=False` sends no Content-Length (the
+    body ends when the connection closes), as a server that does not know or tell the
+    size. `sent` counts the bytes actually written before the client stopped reading."""
+
+    size: int
+    declare_length: bool = True
+    sent: int = 0
+
+    def chunks(self, chunk: int = 64 * 1024) -> Iterator[bytes]:
+        block = bytes(range(256)) * (chunk // 256)
+        left = self.size
+        while left > 0:
+            yield block[: min(chunk, left)]
+            left -= min(chunk, left)
+
+
+def _file_type(key: str, explicit: str | None) -> str:
+    return explicit or mimetypes.guess_type(key)[0] or "application/octet-stream"
 
 
 class NotionServer(LocalServer[NotionState]):

@@ -154,7 +154,7 @@ class Proposer:
         new = read_json_object(self.git.root / module_file(module_id))
         old = json_object(self.git.run("show", f"{base}:{module_file(module_id)}", check=False))
         shown = new or old or {"module_id": module_id, "title": module_id}
-        title = pr_body.title(shown) if new else f"Module: {shown.get('title')} (remove)"
+        title = pr_body.title(shown, removed=not new)
         text = pr_body.body(old, shown, validation=problems)
         tree, commit = build_commit(self.git, base, module_id, title, self.author)
         pushed = remote_sha is None or tree_of(self.git, remote_sha) != tree

@@ -73,14 +73,15 @@ class ProposeReport:
 
 def propose(root: Path, settings: NotionSettings, *, dry_run: bool = False) -> ProposeReport:
     """`pipeline propose` in the checkout at `root`, configured from the environment as in
-    Actions (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL; NOTION_TOKEN for the link
-    on the Notion row; PIPELINE_GIT_AUTHOR_NAME / _EMAIL)."""
+    Actions (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL; GITHUB_SERVER_URL, where
+    git's fetch and push send the token; NOTION_TOKEN for the link on the Notion row;
+    PIPELINE_GIT_AUTHOR_NAME / _EMAIL)."""
     notify = None
     if os.environ.get(TOKEN_VARIABLE):
         api = NotionAPI.from_environment(per_second=settings.requests_per_second)
         notify = notion_writer(api, settings)
     return Proposer(
-        Git(root),
+        Git.for_github(root),
         GitHubRepo.from_environment(),
         dry_run=dry_run,
         author=Author.from_environment(),

@@ -159,7 +159,7 @@ class Git:
                 raise UsageError(
                     f"git {args[0]} was refused: the remote wants credentials ({words}); set "
                     "GITHUB_TOKEN to a token that can push, and GITHUB_SERVER_URL when the "
-                    "remote is not on https://github.com"
+                    "remote is not on https://github.com (git 2.31 or later passes it on)"
                 )
             if args[0] in _REMOTE_COMMANDS:
                 raise ServiceError("git", f"git {args[0]} was refused or failed: {words}")

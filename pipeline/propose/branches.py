@@ -107,12 +107,15 @@ def walk(root: Path, folder: str) -> tuple[list[str], list[str]]:
         return [], [folder]
     files: list[str] = []
     links: list[str] = []
-    for here, folders, names in os.walk(start):  # does not follow links
-        for name in folders + names:
+    for here, folders, names in os.walk(start):  # lists links to folders, never enters them
+        for name in folders:
+            if Path(here, name).is_symlink():
+                links.append(Path(here, name).relative_to(root).as_posix())
+        for name in names:
             path = Path(here, name)
             if path.is_symlink():
                 links.append(path.relative_to(root).as_posix())
-            elif name in names and path.is_file():
+            elif path.is_file():  # not a FIFO or a socket, which a read would hang on
                 files.append(path.relative_to(root).as_posix())
     return sorted(files), sorted(links)
 

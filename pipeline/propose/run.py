@@ -229,9 +229,10 @@ class Proposer:
         path = self.git.root / module_file(module_id)
         old = json_object(self.git.run("show", f"{base}:{module_file(module_id)}", check=False))
         # A module file that is a link stays on the branch as the base has it.
-        new = old if path.is_symlink() else read_json_object(path)
+        linked = path.is_symlink()
+        new = old if linked else read_json_object(path)
         shown = new or old or {"module_id": module_id, "title": module_id}
-        title = pr_body.title(shown, removed=not new)
+        title = pr_body.title(shown, removed=not new and not linked)
         text = pr_body.body(old, shown, validation=problems, notes=notes)
         tree, commit = build_commit(self.git, base, module_id, title, self.author)
         pushed = remote_sha is None or tree_of(self.git, remote_sha) != tree

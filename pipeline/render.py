@@ -352,10 +352,13 @@ def render_export(report: ExportReport, out: TextIO, *, dry_run: bool) -> None:
 
 
 def write_step_summary(report: ExportReport, *, dry_run: bool) -> None:
-    """Markdown for the Actions job page, when running in Actions."""
+    """Markdown for the Actions job page, when running in Actions. Page titles and
+    messages come from Notion: shown as written, never as HTML or @mentions."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
         return
+    from pipeline.propose.pr_body import text  # the one rule for text on GitHub pages
+
     lines = [
         "## Notion export" + (" (dry run)" if dry_run else ""),
         "",
@@ -366,12 +369,7 @@ def write_step_summary(report: ExportReport, *, dry_run: bool) -> None:
     if report.results:
         lines += ["| module | page | result | notes |", "| --- | --- | --- | --- |"]
         lines += [
-            "| "
-            + " | ".join(
-                cell.replace("|", "\\|").replace("\n", " ").replace("\t", " ") for cell in row
-            )
-            + " |"
-            for row in _export_rows(report)
+            "| " + " | ".join(text(cell) for cell in row) + " |" for row in _export_rows(report)
         ]
     with open(target, "a", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")

@@ -5,15 +5,18 @@
 - Notion pages of the Module Library: prop, schema, properties, body
 - deploys on a real Postgres: versions, wait_for, waiting_on_locks
 - real git: git
+- GitHub Markdown as a reviewer sees it: github_view, LIVE_MENTION
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
+import re
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -247,3 +250,68 @@ def cli_commands() -> list[str]:
 
     walk(typer.main.get_command(app), [])
     return found
+
+
+# -- GitHub Markdown, as a reviewer's page shows it ------------------------------------------
+
+# GitHub links (and notifies) @user and @org/team in text after rendering the Markdown, when
+# the @ does not follow a letter or digit; never inside code or links' destinations.
+LIVE_MENTION = re.compile(r"(?<![A-Za-z0-9])@[A-Za-z0-9]")
+
+
+@dataclass
+class GitHubView:
+    """What a Markdown document becomes: the raw HTML GitHub would pass on, the text
+    nodes it would scan for mentions, the code it shows verbatim, the tables' rows."""
+
+    html: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)
+    headings: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+
+    @property
+    def mentions(self) -> list[str]:
+        return [t for t in self.text if LIVE_MENTION.search(t)]
+
+
+def github_view(markdown: str) -> GitHubView:
+    """`markdown` parsed as CommonMark with GFM tables and strikethrough (markdown-it-py)."""
+    from markdown_it import MarkdownIt
+
+    view = GitHubView()
+    tokens = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    in_heading = False
+    row: list[str] | None = None
+    for token in tokens.parse(markdown):
+        if token.type == "html_block":
+            view.html.append(token.content.strip())
+        elif token.type in ("fence", "code_block"):
+            view.code.append(token.content)
+        elif token.type == "heading_open":
+            in_heading = True
+        elif token.type == "heading_close":
+            in_heading = False
+        elif token.type == "tr_open":
+            row = []
+        elif token.type == "tr_close" and row is not None:
+            view.rows.append(row)
+        elif token.type == "inline":
+            if in_heading:
+                view.headings.append(token.content)
+            if row is not None and token.level > 0:
+                row.append(token.content)
+            for child in _inline_children(token.children or []):
+                if child.type == "html_inline":
+                    view.html.append(child.content)
+                elif child.type == "text":
+                    view.text.append(child.content)
+                elif child.type == "code_inline":
+                    view.code.append(child.content)
+    return view
+
+
+def _inline_children(children: list[Any]) -> Iterator[Any]:
+    for child in children:
+        yield child
+        yield from _inline_children(child.children or [])

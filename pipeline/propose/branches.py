@@ -5,11 +5,17 @@ For module M, branch notion/M is the default branch plus exactly M's files
 index, so local changes of other modules stay where they are, and it is
 pushed with --force-with-lease: a branch someone else moved is not
 overwritten. A branch that already holds the same files is not pushed again.
+
+Only regular files are carried. A symbolic link is never followed (it may point
+anywhere on the machine) nor committed: its path stays as the default branch has
+it, and `module_links` lists it for the report. A module id that cannot be part
+of a branch name (`branch_problem`) gets no branch at all.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,13 +74,67 @@ def remote_branches(git: Git) -> dict[str, str]:
     return found
 
 
+# git check-ref-format's rules for one component of a ref name, and no leading "-" (an
+# option to git); each entry: the pattern and how a team lead would say it.
+_NOT_IN_BRANCHES = (
+    (re.compile(r"^$"), "it is empty"),
+    (re.compile(r"^-"), "it starts with '-'"),
+    (re.compile(r"^\."), "it starts with '.'"),
+    (re.compile(r"\.$"), "it ends with '.'"),
+    (re.compile(r"\.lock$"), "it ends with '.lock'"),
+    (re.compile(r"\.\."), "it has '..'"),
+    (re.compile(r"@\{"), "it has '@{'"),
+    (re.compile(r"[\x00-\x1f\x7f]"), "it has a control character"),
+    (re.compile(r" "), "it has a space"),
+)
+_NOT_IN_BRANCH_NAMES = "~^:?*[\\/"
+
+
+def branch_problem(module_id: str) -> str | None:
+    """Why notion/<module_id> cannot be a branch, in words; None when it can."""
+    found = [words for pattern, words in _NOT_IN_BRANCHES if pattern.search(module_id)]
+    chars = sorted({c for c in module_id if c in _NOT_IN_BRANCH_NAMES})
+    if chars:
+        found.append("it has " + " ".join(f"'{c}'" for c in chars))
+    return "; ".join(found) or None
+
+
+def walk(root: Path, folder: str) -> tuple[list[str], list[str]]:
+    """(regular files, symbolic links) under the repo path `folder`, sorted; a link to a
+    folder is listed, never entered."""
+    start = root / folder
+    if start.is_symlink():
+        return [], [folder]
+    files: list[str] = []
+    links: list[str] = []
+    for here, folders, names in os.walk(start):  # lists links to folders, never enters them
+        for name in folders:
+            if Path(here, name).is_symlink():
+                links.append(Path(here, name).relative_to(root).as_posix())
+        for name in names:
+            path = Path(here, name)
+            if path.is_symlink():
+                links.append(path.relative_to(root).as_posix())
+            elif path.is_file():  # not a FIFO or a socket, which a read would hang on
+                files.append(path.relative_to(root).as_posix())
+    return sorted(files), sorted(links)
+
+
 def module_paths(root: Path, module_id: str) -> list[str]:
-    """The repo paths that belong to a module, as they are in the working tree."""
-    paths = [module_file(module_id)]
-    assets = root / asset_dir(module_id)
-    if assets.is_dir():
-        paths += sorted(p.relative_to(root).as_posix() for p in assets.rglob("*") if p.is_file())
-    return [p for p in paths if (root / p).is_file()]
+    """The repo paths of a module's regular files, as they are in the working tree."""
+    path = root / module_file(module_id)
+    own = [module_file(module_id)] if path.is_file() and not path.is_symlink() else []
+    return own + walk(root, asset_dir(module_id))[0]
+
+
+def module_links(root: Path, module_id: str) -> list[str]:
+    """The symbolic links among a module's paths: never followed, never committed."""
+    own = [module_file(module_id)] if (root / module_file(module_id)).is_symlink() else []
+    return sorted(own + walk(root, asset_dir(module_id))[1])
+
+
+def _under(path: str, links: list[str]) -> bool:
+    return any(path == link or path.startswith(link + "/") for link in links)
 
 
 def build_commit(
@@ -92,10 +152,14 @@ def build_commit(
             f"{asset_dir(module_id)}/",
             env=env,
         ).split("\0")
-        stale = [p for p in listed if p and not (git.root / p).is_file()]
-        if stale:  # files of the module that are gone: a removed module or old assets
-            git.run("rm", "--cached", "--quiet", "--", *stale, env=env)
         paths = module_paths(git.root, module_id)
+        links = module_links(git.root, module_id)
+        # Files of the module that are gone (a removed module, old assets); a path
+        # behind a symbolic link stays as the base has it.
+        kept = set(paths)
+        stale = [p for p in listed if p and p not in kept and not _under(p, links)]
+        if stale:
+            git.run("rm", "--cached", "--quiet", "--", *stale, env=env)
         if paths:
             git.run("update-index", "--add", "--", *paths, env=env)
         tree = git.run("write-tree", env=env).strip()

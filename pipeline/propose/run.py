@@ -4,6 +4,15 @@ Safe to rerun at any point: a branch that already holds the module's files
 is not pushed again, a PR is looked up before one is created (PyGithub's
 retry can repeat a POST), and a crash between push and PR creation is
 finished by the next run.
+
+One bad file is its module's problem, never the run's. Before anything is
+pushed, the working tree is read once: a file whose module id cannot be part
+of a branch name (`data/modules/bad name?.json`, `data/assets/a..b/x.png`) is
+skipped, and a symbolic link is neither followed nor committed; both are
+reported per module (in the output and, for links, in the module's PR) and the
+run goes on. Neither fails the run (exit 0), as a Notion row that could not be
+told does not: every module that could be proposed was, and what was left out
+is named with what to do about it.
 """
 
 from __future__ import annotations
@@ -16,27 +25,36 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pipeline.config import NotionSettings
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, UsageError
 from pipeline.files import json_object, read_json_object
 from pipeline.git import Git, blob_id
-from pipeline.layout import ASSETS_DIR, LAST_EXPORT, MODULES_DIR, module_file, module_of
+from pipeline.layout import (
+    ASSETS_DIR,
+    DATA_DIR,
+    LAST_EXPORT,
+    MODULES_DIR,
+    module_file,
+    module_of,
+)
 from pipeline.modules.validate import validate_paths
 from pipeline.notion.api import TOKEN_VARIABLE, NotionAPI
 from pipeline.propose import pr_body
 from pipeline.propose.branches import (
     BRANCH_PREFIX,
     Author,
+    branch_problem,
     build_commit,
     delete_branch,
     fetch,
     push_branch,
     remote_branches,
     tree_of,
+    walk,
 )
 from pipeline.propose.github_api import GitHubRepo
 
 LABELS = ("module", "auto-export")
-ProposalAction = Literal["opened", "updated", "unchanged", "closed"]
+ProposalAction = Literal["opened", "updated", "unchanged", "closed", "skipped"]
 Notify = Callable[[dict[str, Any], str], None]
 
 
@@ -55,14 +73,15 @@ class ProposeReport:
 
 def propose(root: Path, settings: NotionSettings, *, dry_run: bool = False) -> ProposeReport:
     """`pipeline propose` in the checkout at `root`, configured from the environment as in
-    Actions (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL; NOTION_TOKEN for the link
-    on the Notion row; PIPELINE_GIT_AUTHOR_NAME / _EMAIL)."""
+    Actions (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL; GITHUB_SERVER_URL, where
+    git's fetch and push send the token; NOTION_TOKEN for the link on the Notion row;
+    PIPELINE_GIT_AUTHOR_NAME / _EMAIL)."""
     notify = None
     if os.environ.get(TOKEN_VARIABLE):
         api = NotionAPI.from_environment(per_second=settings.requests_per_second)
         notify = notion_writer(api, settings)
     return Proposer(
-        Git(root),
+        Git.for_github(root),
         GitHubRepo.from_environment(),
         dry_run=dry_run,
         author=Author.from_environment(),
@@ -71,8 +90,32 @@ def propose(root: Path, settings: NotionSettings, *, dry_run: bool = False) -> P
     ).run()
 
 
-def changed_modules(git: Git, base: str) -> list[str]:
-    """Module ids whose files in the working tree differ from `base`."""
+@dataclass
+class Scan:
+    """What the working tree holds under data/modules and data/assets, against the base."""
+
+    changed: list[str] = field(default_factory=list)  # module ids whose files differ
+    paths: dict[str, list[str]] = field(default_factory=dict)  # module id -> changed paths
+    links: dict[str, list[str]] = field(default_factory=dict)  # module id -> symbolic links
+
+
+def _owner(path: str) -> str | None:
+    """The module a path (a file, or a link that may stand for a folder) belongs to."""
+    parts = path.split("/")
+    if parts[:2] == list(ASSETS_DIR.parts) and len(parts) >= 3:
+        return parts[2]
+    return module_of(path)
+
+
+def scan(git: Git, base: str) -> Scan:
+    """Which modules' files in the working tree differ from `base`, reading only regular
+    files: a symbolic link is listed, never followed, and its path counts as unchanged."""
+    for top in (DATA_DIR, MODULES_DIR, ASSETS_DIR):
+        if (git.root / top).is_symlink():
+            raise UsageError(
+                f"{top.as_posix()} is a symbolic link; propose does not follow links: "
+                "make it a folder of the repository"
+            )
     folders = (MODULES_DIR.as_posix(), ASSETS_DIR.as_posix())
     listed = git.run("ls-tree", "-r", "-z", base, "--", *folders)
     in_base: dict[str, str] = {}
@@ -80,16 +123,25 @@ def changed_modules(git: Git, base: str) -> list[str]:
         if entry:
             meta, _, name = entry.partition("\t")
             in_base[name] = meta.split()[2]
-    in_tree: dict[str, str] = {}
+    files: list[str] = []
+    links: list[str] = []
     for folder in folders:
-        for path in sorted((git.root / folder).rglob("*")) if (git.root / folder).is_dir() else []:
-            if path.is_file():
-                in_tree[path.relative_to(git.root).as_posix()] = blob_id(path.read_bytes())
-    changed = set()
-    for name in in_base.keys() | in_tree.keys():
-        if in_base.get(name) != in_tree.get(name):
-            changed.add(module_of(name))
-    return sorted(m for m in changed if m)
+        found, linked = walk(git.root, folder)
+        files += found
+        links += linked
+    in_tree = {path: blob_id((git.root / path).read_bytes()) for path in files}
+    result = Scan()
+    for link in links:
+        owner = _owner(link)
+        if owner is not None:
+            result.links.setdefault(owner, []).append(link)
+    for name in sorted(in_base.keys() | in_tree.keys()):
+        behind_link = any(name == link or name.startswith(link + "/") for link in links)
+        owner = module_of(name)
+        if owner and not behind_link and in_base.get(name) != in_tree.get(name):
+            result.paths.setdefault(owner, []).append(name)
+    result.changed = sorted(result.paths)
+    return result
 
 
 class Proposer:
@@ -116,12 +168,33 @@ class Proposer:
         base = f"{self.git.remote}/{default}"
         report = ProposeReport()
         branches = remote_branches(self.git)
-        changed = changed_modules(self.git, base)
+        found = scan(self.git, base)
+        # Checked before anything is pushed: a name no branch can carry is skipped.
+        changed = []
+        for module_id in sorted(set(found.changed) | set(found.links)):
+            problem = branch_problem(module_id)
+            paths = found.paths.get(module_id, []) + found.links.get(module_id, [])
+            if problem is not None:
+                report.proposals.append(Proposal(module_id, "skipped"))
+                report.notes.append(
+                    f"{module_id}: skipped {', '.join(paths)}: '{module_id}' cannot be part "
+                    f"of a branch name ({problem}); rename the file or folder after a module "
+                    "id like lab-safety-101, or remove it"
+                )
+            else:
+                report.notes += _link_notes(module_id, found.links.get(module_id, []))
+                if module_id in found.changed:
+                    changed.append(module_id)
         problems = self._validation(changed)
         for module_id in changed:
             report.proposals.append(
                 self._propose(
-                    module_id, base, branches.get(module_id), problems.get(module_id, []), report
+                    module_id,
+                    base,
+                    branches.get(module_id),
+                    problems.get(module_id, []),
+                    report,
+                    notes=_link_notes(module_id, found.links.get(module_id, []), prefix=False),
                 )
             )
         for module_id in sorted((set(branches) - set(changed)) & self.checked):
@@ -132,7 +205,7 @@ class Proposer:
 
     def _validation(self, changed: list[str]) -> dict[str, list[str]]:
         paths = [self.git.root / module_file(m) for m in changed]
-        existing = [p for p in paths if p.is_file()]
+        existing = [p for p in paths if p.is_file() and not p.is_symlink()]
         if not existing:
             return {}
         found: dict[str, list[str]] = {}
@@ -149,13 +222,18 @@ class Proposer:
         remote_sha: str | None,
         problems: list[str],
         report: ProposeReport,
+        *,
+        notes: list[str],
     ) -> Proposal:
         branch = f"{BRANCH_PREFIX}{module_id}"
-        new = read_json_object(self.git.root / module_file(module_id))
+        path = self.git.root / module_file(module_id)
         old = json_object(self.git.run("show", f"{base}:{module_file(module_id)}", check=False))
+        # A module file that is a link stays on the branch as the base has it.
+        linked = path.is_symlink()
+        new = old if linked else read_json_object(path)
         shown = new or old or {"module_id": module_id, "title": module_id}
-        title = pr_body.title(shown) if new else f"Module: {shown.get('title')} (remove)"
-        text = pr_body.body(old, shown, validation=problems)
+        title = pr_body.title(shown, removed=not new and not linked)
+        text = pr_body.body(old, shown, validation=problems, notes=notes)
         tree, commit = build_commit(self.git, base, module_id, title, self.author)
         pushed = remote_sha is None or tree_of(self.git, remote_sha) != tree
         if self.dry_run:
@@ -193,6 +271,15 @@ class Proposer:
             )
         delete_branch(self.git, module_id, remote_sha)
         return Proposal(module_id, "closed", pull.url if pull else "")
+
+
+def _link_notes(module_id: str, links: list[str], *, prefix: bool = True) -> list[str]:
+    lead = f"{module_id}: " if prefix else ""
+    return [
+        f"{lead}{link} is a symbolic link: not followed and not committed (the branch keeps "
+        "what the default branch has there); put the file itself in its place"
+        for link in links
+    ]
 
 
 def checked_by_export(root: Path) -> set[str]:

@@ -8,7 +8,9 @@ tests push to, as on GitHub.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import re
 import subprocess
 import threading
@@ -232,4 +234,106 @@ class GitHubServer(LocalServer[GitHubState]):
 
 def serve(state: GitHubState) -> Iterator[GitHubServer]:
     server = GitHubServer(state)
+    yield from run_server(server)
+
+
+# -- git over HTTP, as github.com serves it ----------------------------------------------------
+#
+# The REST API above plus git's smart HTTP protocol at /<owner>/<name>.git, served by `git
+# http-backend` from the same bare repository. Like GitHub it wants the token as HTTP Basic
+# credentials (x-access-token:<token>) and answers 401 without them. Every request's
+# Authorization header is kept, for tests to see how the client authenticated.
+
+
+class GitHandler(Handler):
+    server: GitHubGitServer
+
+    def _git(self) -> bool:
+        """Serve a git request; False when the path is not the repository's."""
+        state = self.server.state
+        parts = urlsplit(self.path)
+        prefix = f"/{state.full_name}.git"
+        if not parts.path.startswith(prefix + "/"):
+            return False
+        auth = self.headers.get("Authorization")
+        with state.lock:
+            self.server.git_auth.append(auth)
+        scheme, _, credentials = (auth or "").partition(" ")
+        wanted = base64.b64encode(f"x-access-token:{GITHUB_TOKEN}".encode()).decode()
+        if scheme.lower() != "basic" or credentials.strip() != wanted:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="GitHub"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return True
+        body = self._request_body()
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "GIT_PROJECT_ROOT": str(state.bare.parent),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "PATH_INFO": f"/{state.bare.name}{parts.path[len(prefix) :]}",
+            "QUERY_STRING": parts.query,
+            "REQUEST_METHOD": self.command,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "REMOTE_USER": "x-access-token",
+            "REMOTE_ADDR": "127.0.0.1",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "HOME": str(state.bare.parent),
+        }
+        for header in ("Content-Encoding", "Git-Protocol"):
+            if self.headers.get(header):
+                env["HTTP_" + header.upper().replace("-", "_")] = self.headers[header]
+        done = subprocess.run(
+            ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
+        )
+        head, _, payload = done.stdout.partition(b"\r\n\r\n")
+        if not _:
+            head, _, payload = done.stdout.partition(b"\n\n")
+        status = 200
+        headers = []
+        for line in head.decode("latin-1").splitlines():
+            name, _, value = line.partition(":")
+            if name.lower() == "status":
+                status = int(value.split()[0])
+            elif name:
+                headers.append((name, value.strip()))
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+        return True
+
+    def _request_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            self.rfile.readline()
+            return b"".join(chunks)
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def do_GET(self) -> None:
+        if not self._git():
+            super().do_GET()
+
+    def do_POST(self) -> None:
+        if not self._git():
+            super().do_POST()
+
+
+class GitHubGitServer(GitHubServer):
+    def __init__(self, state: GitHubState) -> None:
+        LocalServer.__init__(self, state, GitHandler)
+        self.git_auth: list[str | None] = []  # each git request's Authorization header
+
+    def clone_url(self) -> str:
+        return f"{self.url}/{self.state.full_name}.git"
+
+
+def serve_with_git(state: GitHubState) -> Iterator[GitHubGitServer]:
+    server = GitHubGitServer(state)
     yield from run_server(server)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,10 @@ import pytest
 from pipeline.errors import ServiceError
 from pipeline.git import Git
 from pipeline.propose.branches import (
+    branch_problem,
     build_commit,
     fetch,
+    module_links,
     module_paths,
     push_branch,
     remote_branches,
@@ -105,3 +108,68 @@ def test_removed_module_file_is_removed_on_the_branch(clone: Path) -> None:
     files = git(clone, "ls-tree", "-r", "--name-only", commit).splitlines()
     assert "data/modules/b.json" not in files
     assert json.loads(git(clone, "show", f"{commit}:data/modules/a.json")) == {"v": 1}
+
+
+# -- names and links: what a branch can carry (issue #12, item 15) --------------------------
+
+NAMES = [
+    "lab",
+    "Lab_2",
+    "läb",
+    "a.b",
+    "bad name?",
+    "a..b",
+    "a~b",
+    "a^b",
+    "a:b",
+    "a*b",
+    "a[b",
+    "a\\b",
+    "tab\tx",
+    "a@{b",
+    ".x",
+    "x.",
+    "x.lock",
+    "a/b",
+    "-x",
+    "",
+]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_branch_names_follow_git(clone: Path, name: str) -> None:
+    """Our rule agrees with git check-ref-format for one component of a branch name, and
+    refuses a leading '-' besides (git would read it as an option)."""
+    refused = subprocess.run(
+        ["git", "check-ref-format", f"refs/heads/notion/{name}"], check=False
+    ).returncode
+    problem = branch_problem(name)
+    fine = refused == 0 and not name.startswith("-") and "/" not in name
+    assert (problem is None) == fine, problem
+    assert problem is None or problem
+
+
+def test_links_are_not_committed_and_what_they_replace_stays(clone: Path) -> None:
+    assets = clone / "data" / "assets" / "a"
+    (assets / "new.png").write_bytes(b"new")
+    (assets / "link.png").symlink_to("/etc/hostname")
+    (assets / "old.png").unlink()
+    (assets / "old.png").symlink_to("new.png")  # a link where main has a file
+    (assets / "folder").symlink_to(clone, target_is_directory=True)
+    assert module_paths(clone, "a") == ["data/modules/a.json", "data/assets/a/new.png"]
+    assert module_links(clone, "a") == [
+        "data/assets/a/folder",
+        "data/assets/a/link.png",
+        "data/assets/a/old.png",
+    ]
+    repo = Git(clone)
+    fetch(repo, "main")
+    _, commit = build_commit(repo, "origin/main", "a", "Module a")
+    files = git(clone, "ls-tree", "-r", "--name-only", commit).splitlines()
+    assert files == [
+        "data/assets/a/new.png",
+        "data/assets/a/old.png",
+        "data/modules/a.json",
+        "data/modules/b.json",
+    ]
+    assert git(clone, "show", f"{commit}:data/assets/a/old.png") == "old"

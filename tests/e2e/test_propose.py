@@ -206,3 +206,72 @@ def test_failed_notion_write_back_keeps_the_pull_request(
     assert "lab: opened" in result.out
     assert "the PR is open but Notion was not told" in result.out
     assert len(world.github.state.pulls) == 1
+
+
+# -- one bad file is that module's problem, never the run's (issue #12, item 15) -----------
+
+
+def on_main(world: World, *data: dict[str, Any]) -> None:
+    """These modules committed and pushed to main, as merged before."""
+    for one in data:
+        world.write(one)
+    git(world.work, "add", ".")
+    git(world.work, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "m")
+    git(world.work, "push", "-q", "origin", "main")
+
+
+def test_files_whose_names_cannot_be_branches_are_skipped(world: World, cli: CLI) -> None:
+    world.write(module(module_id="aaa", title="A"))
+    world.write(module(module_id="zzz", title="Z"))
+    modules = world.work / "data" / "modules"
+    for stray in ("bad name?", "-x", "a~b^c:d", "x.lock", ".hidden"):
+        (modules / f"{stray}.json").write_text("{}\n")
+    assets = world.work / "data" / "assets" / "a..b"
+    assets.mkdir(parents=True)
+    (assets / "x.png").write_bytes(b"x")
+
+    result = cli("propose")
+    assert result.code == 0, result.err
+    assert sorted(p["head"]["ref"] for p in world.github.state.pulls) == [
+        "notion/aaa",
+        "notion/zzz",
+    ]
+    for name in ("bad name?", "-x", "a~b^c:d", "x.lock", ".hidden", "a..b"):
+        assert f"{name}: skipped" in result.out, result.out
+    assert "data/modules/bad name?.json" in result.out
+    assert "data/assets/a..b/x.png" in result.out
+    heads = git(world.bare, "for-each-ref", "--format=%(refname)", "refs/heads/").split()
+    assert heads == ["refs/heads/main", "refs/heads/notion/aaa", "refs/heads/notion/zzz"]
+
+
+def test_symbolic_links_are_neither_followed_nor_committed(
+    world: World, cli: CLI, tmp_path: Path
+) -> None:
+    on_main(world, revised(1))
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the repository\n")
+    assets = world.work / "data" / "assets" / "lab"
+    assets.mkdir(parents=True)
+    (assets / "logo.png").symlink_to(secret)
+    (assets / "same.json").symlink_to(world.work / "data" / "modules" / "lab.json")
+    (assets / "folder").symlink_to(tmp_path, target_is_directory=True)
+    (world.work / "data" / "modules" / "alias.json").symlink_to("lab.json")
+
+    for _ in range(2):  # nothing but links changed: no PR, run after run
+        result = cli("propose")
+        assert result.code == 0, result.err
+        assert world.github.state.pulls == []
+        assert world.branch("lab") is None and world.branch("alias") is None
+        for link in ("logo.png", "same.json", "folder"):
+            assert f"data/assets/lab/{link} is a symbolic link" in result.out, result.out
+        assert "data/modules/alias.json is a symbolic link" in result.out
+
+    (assets / "real.png").write_bytes(b"png")  # a real change beside the links
+    result = cli("propose")
+    assert result.code == 0, result.err
+    [pull] = world.github.state.pulls
+    assert "data/assets/lab/logo.png is a symbolic link" in pull["body"]
+    files = git(world.bare, "ls-tree", "-r", "--name-only", "notion/lab").splitlines()
+    assert "data/assets/lab/real.png" in files
+    assert not [f for f in files if "logo" in f or "same" in f or "folder" in f or "alias" in f]
+    assert "not for the repository" not in git(world.bare, "log", "-p", "notion/lab")

@@ -3,8 +3,10 @@ Notion and GitHub servers and a real Postgres.
 
 `uses:` steps are not run (test_workflows checks they are pinned); their outputs
 are given. `pip install .` is not run: the package is installed in the test
-environment already. Service containers do not exist here, so DATABASE_URL
-points at the test database.
+environment already. A job's `if:` is honoured. The checkout is left as
+actions/checkout leaves it with `persist-credentials: false`: origin is the GitHub
+double's git URL, which wants the token, and no credentials are stored. validate
+runs on the embedded Postgres as in Actions, in a directory of the test's own.
 """
 
 from __future__ import annotations
@@ -23,8 +25,7 @@ import yaml
 
 from tests.builders import body, git, module, prop, properties, rt, schema
 from tests.conftest import ROOT, Database
-from tests.doubles.github_server import GITHUB_TOKEN, GitHubServer, GitHubState
-from tests.doubles.github_server import serve as serve_github
+from tests.doubles.github_server import GITHUB_TOKEN, GitHubGitServer, GitHubState, serve_with_git
 from tests.doubles.notion_server import TOKEN, NotionServer, NotionState
 from tests.doubles.notion_server import serve as serve_notion
 
@@ -49,8 +50,13 @@ class Context:
         if " != " in expression:
             left, right = expression.split(" != ")
             return self.value(left) != self.value(right)
+        if " == " in expression:
+            left, right = expression.split(" == ")
+            return self.value(left) == self.value(right)
         if expression in ("true", "false"):
             return expression == "true"
+        if expression.startswith("'") and expression.endswith("'"):
+            return expression[1:-1]
         head, _, rest = expression.partition(".")
         if head == "steps":
             step, _, output = rest.partition(".outputs.")
@@ -90,6 +96,8 @@ def run_job(
     """Run a job's steps like the runner: `bash -e`, stop at the first failure."""
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / workflow_file).read_text())
     spec = workflow["jobs"][job]
+    if "if" in spec and not context.value(_EXPRESSION.sub(r"\1", str(spec["if"])).strip()):
+        return []  # the job is skipped
     env = {**runner_env}
     for scope in (workflow.get("env", {}), spec.get("env", {})):
         env.update({k: context.render(str(v)) for k, v in scope.items()})
@@ -123,7 +131,7 @@ class Org:
     clone: Path
     bare: Path
     notion: NotionServer
-    github: GitHubServer
+    github: GitHubGitServer
     summary: Path
     env: dict[str, str]
 
@@ -145,7 +153,8 @@ def org(tmp_path: Path) -> Iterator[Org]:
     event = tmp_path / "event.json"
     event.write_text("{}")
     for notion in serve_notion(NotionState(schema=schema())):
-        for github in serve_github(GitHubState(bare=bare)):
+        for github in serve_with_git(GitHubState(bare=bare)):
+            git(clone, "remote", "set-url", "origin", github.clone_url())
             (clone / "pipeline.yaml").write_text(
                 f"notion:\n  database_id: {notion.state.database_id}\n  requests_per_second: 200\n"
             )
@@ -166,9 +175,15 @@ def org(tmp_path: Path) -> Iterator[Org]:
                     "GITHUB_EVENT_PATH": str(event),
                     "GITHUB_STEP_SUMMARY": str(summary),
                     "NOTION_API_BASE_URL": notion.url,
+                    "PIPELINE_EMBEDDED_DIR": str(tmp_path / "embedded-postgres"),
                 }
             )
-            yield Org(clone, bare, notion, github, summary, env)
+            try:
+                yield Org(clone, bare, notion, github, summary, env)
+            finally:  # the embedded server a workflow started, if one did
+                subprocess.run(
+                    ["pipeline", "db", "stop"], cwd=clone, env=env, capture_output=True, check=False
+                )
 
 
 def test_schedule_export_opens_a_pull_request(org: Org) -> None:
@@ -189,28 +204,38 @@ def test_schedule_export_opens_a_pull_request(org: Org) -> None:
     row = org.notion.state.pages[page["id"]]["properties"]["GitHub Branch/PR"]
     assert row["url"] == pull["html_url"]
     assert "## Notion export" in org.summary.read_text()
-    assert TOKEN not in steps[0].out + steps[0].err + steps[1].out + steps[1].err
+    said = "".join(s.out + s.err for s in steps)
+    assert TOKEN not in said and GITHUB_TOKEN not in said
+    # Authenticated with the App token the propose step alone was given; nothing stored.
+    assert any(org.github.git_auth)
+    stored = (org.clone / ".git" / "config").read_text()
+    assert GITHUB_TOKEN not in stored and "extraheader" not in stored
 
 
-def test_pull_request_gets_annotations_then_a_plan(org: Org, db: Database) -> None:
+def test_pull_request_gets_annotations_then_a_plan(org: Org) -> None:
     modules = org.clone / "data" / "modules"
     (modules / "bad.json").write_text(json.dumps(module(module_id="bad", status="live"), indent=2))
     context = Context()
     runner = org.env | {"GITHUB_EVENT_NAME": "pull_request"}
-    steps = run_job(
-        "validate.yml", "validate", context, org.clone, runner, services={"DATABASE_URL": db.url}
-    )
+    steps = run_job("validate.yml", "validate", context, org.clone, runner)
     assert steps[-1].code == 1
     assert steps[-1].out.startswith("::error file=data/modules/bad.json,line=4,col=13,")
 
     (modules / "bad.json").write_text(json.dumps(module(module_id="bad"), indent=2))
-    steps = run_job(
-        "validate.yml", "validate", context, org.clone, runner, services={"DATABASE_URL": db.url}
-    )
+    steps = run_job("validate.yml", "validate", context, org.clone, runner)
     assert [s.code for s in steps] == [0, 0], steps
+    assert (Path(runner["PIPELINE_EMBEDDED_DIR"]) / "PG_VERSION").is_file()  # it ran there
     assert "## Deploy plan (dry run, nothing written)" in org.summary.read_text()
     assert "| bad | insert | 1 | published | 2 |" in org.summary.read_text()
-    assert db.value("SELECT count(*) FROM modules") == 0
+    live = subprocess.run(
+        ["pipeline", "status", "--json"],
+        cwd=org.clone,
+        env=runner | {"PIPELINE_DATABASE": "embedded"},  # in CI, only when asked for
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert json.loads(live.stdout) == [], live.stderr  # the dry run wrote nothing
 
 
 def test_push_to_main_deploys_and_marks_live(org: Org, db: Database) -> None:
@@ -225,7 +250,10 @@ def test_push_to_main_deploys_and_marks_live(org: Org, db: Database) -> None:
     (org.clone / "data" / "modules" / "lab.json").write_text(
         json.dumps(module(module_id="lab", notion_page_id=page["id"]), indent=2)
     )
-    context = Context(secrets={"DATABASE_URL": db.url, "NOTION_TOKEN": TOKEN})
+    context = Context(
+        secrets={"DATABASE_URL": db.url, "NOTION_TOKEN": TOKEN},
+        github={"ref": "refs/heads/main"},
+    )
     steps = run_job(
         "deploy.yml", "deploy", context, org.clone, org.env | {"GITHUB_EVENT_NAME": "push"}
     )
@@ -234,3 +262,16 @@ def test_push_to_main_deploys_and_marks_live(org: Org, db: Database) -> None:
     status = org.notion.state.pages[page["id"]]["properties"]["Status"]
     assert status["status"]["name"] == "Live"
     assert "lab: Live (revision 1)" in steps[-1].out
+
+
+def test_deploy_started_on_another_branch_runs_nothing(org: Org, db: Database) -> None:
+    (org.clone / "data" / "modules" / "lab.json").write_text(
+        json.dumps(module(module_id="lab"), indent=2)
+    )
+    context = Context(
+        secrets={"DATABASE_URL": db.url, "NOTION_TOKEN": TOKEN},
+        github={"ref": "refs/heads/unreviewed"},
+    )
+    runner = org.env | {"GITHUB_EVENT_NAME": "workflow_dispatch"}
+    assert run_job("deploy.yml", "deploy", context, org.clone, runner) == []
+    assert db.value("SELECT count(*) FROM modules") == 0

@@ -112,7 +112,7 @@ def test_step_summary_shows_no_control_characters(
     write_step_summary(report(), dry_run=False)
     text = summary.read_text(encoding="utf-8")
     assert visible_controls(text) == []
-    assert "| bad | LabSafetyhere! | failed |" in text
+    assert "| bad | LabSafetyhere\\! | failed |" in text  # shown as written, Markdown escaped
 
 
 def test_escape_keeps_newlines_and_tabs_and_drops_other_controls() -> None:

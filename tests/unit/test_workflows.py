@@ -63,3 +63,90 @@ def test_deploy_is_never_cancelled_and_needs_the_environment() -> None:
     assert workflow["jobs"]["deploy"]["environment"] == "production"
     commands = [s["run"] for s in steps(workflow) if "run" in s]
     assert commands[-3:] == ["pipeline db migrate", "pipeline deploy", "pipeline notion mark-live"]
+
+
+# -- secrets where they are needed, and nowhere else (issue #12, item 19) ------------------
+
+_SECRET = re.compile(r"\$\{\{\s*secrets\.")
+
+
+def jobs(path: Path) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = load(path)["jobs"]
+    return found
+
+
+def uses_secrets(value: Any) -> bool:
+    return bool(_SECRET.search(yaml.safe_dump(value))) if value else False
+
+
+def condition(job_or_step: dict[str, Any]) -> str:
+    return re.sub(r"^\$\{\{\s*(.*?)\s*\}\}$", r"\1", str(job_or_step.get("if", "")).strip())
+
+
+def test_deploy_runs_on_main_only() -> None:
+    """workflow_dispatch can pick any branch; the production job runs only for main."""
+    [deploy] = jobs(ROOT / ".github" / "workflows" / "deploy.yml").values()
+    assert condition(deploy) == "github.ref == 'refs/heads/main'"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_secrets_only_in_the_steps_that_use_them(path: Path) -> None:
+    """Not in a workflow's or job's env (every step, `pip install` included, would get
+    them), only in the env or inputs of the steps that need them."""
+    assert not uses_secrets(load(path).get("env"))
+    for job in jobs(path).values():
+        assert not uses_secrets(job.get("env")), job.get("env")
+        for step in job.get("steps", []):
+            if "pip install" in step.get("run", ""):
+                assert not uses_secrets(step), step
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_secrets_live_in_environments(path: Path) -> None:
+    """A job that reads secrets names its environment: the secrets are the environment's
+    (deployment branches: main), not the repository's."""
+    for name, job in jobs(path).items():
+        if uses_secrets(job.get("steps")):
+            assert job.get("environment") == {"export": "notion", "deploy": "production"}[name]
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_container_images_are_pinned_by_digest(path: Path) -> None:
+    for job in jobs(path).values():
+        images = [job["container"]] if "container" in job else []
+        images += list(job.get("services", {}).values())
+        for image in images:
+            name = image if isinstance(image, str) else image["image"]
+            assert re.search(r"@sha256:[0-9a-f]{64}$", name), name
+
+
+def test_validate_uses_the_embedded_postgres() -> None:
+    """No container to pin, no password: the embedded Postgres, asked for by name (in CI
+    the pipeline refuses the embedded fallback unless PIPELINE_DATABASE=embedded)."""
+    path = ROOT / ".github" / "workflows" / "validate.yml"
+    [validate] = jobs(path).values()
+    assert "services" not in validate and "container" not in validate
+    assert validate["env"] == {"PIPELINE_DATABASE": "embedded"}
+    assert "DATABASE_URL" not in path.read_text()
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_checkouts_keep_no_credentials(path: Path) -> None:
+    for step in steps(load(path)):
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step["with"]["persist-credentials"] is False
+            assert "token" not in step["with"]
+    assert "zizmor: ignore" not in path.read_text()
+
+
+def test_the_app_token_is_minted_after_the_export_for_propose_only() -> None:
+    [export] = jobs(ROOT / ".github" / "workflows" / "export.yml").values()
+    names = [s.get("id") or s.get("name") for s in export["steps"]]
+    runs = [s.get("run", "") for s in export["steps"]]
+    exporting = next(i for i, r in enumerate(runs) if "pipeline export" in r)
+    proposing = next(i for i, r in enumerate(runs) if "pipeline propose" in r)
+    assert exporting < names.index("app-token") < proposing
+    token = re.compile(r"steps\.app-token\.outputs\.token")
+    readers = [i for i, s in enumerate(export["steps"]) if token.search(yaml.safe_dump(s))]
+    assert readers == [proposing]
+    assert list(export["steps"][proposing]["env"]) == ["GITHUB_TOKEN", "NOTION_TOKEN"]

@@ -79,3 +79,18 @@ def test_every_command_has_help_with_an_example(cli: CLI, command: str) -> None:
     result = cli(*command.split(), "--help")
     assert result.code == 0, result.err
     assert "Example" in result.out
+
+
+def test_every_test_the_readme_cites_exists() -> None:
+    """The README's guarantees name the tests that prove them: those must be real."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    cited = re.findall(r"`(tests/[\w/]+\.py)(?:::(\w+))?`", text)
+    cited += [
+        (path, name)
+        for path, names in re.findall(r"`(tests/[\w/]+\.py)` \(([^)]*)\)", text)
+        for name in re.findall(r"`(\w+)`", names)
+    ]
+    assert len(cited) > 10
+    for path, name in cited:
+        source = (ROOT / path).read_text(encoding="utf-8")
+        assert not name or f"def {name}(" in source, f"{path}::{name} does not exist"

@@ -241,8 +241,9 @@ def _plan(
 def _drifted(conn: psycopg.Connection, module_ids: list[str]) -> set[str]:
     """Modules whose live rows no longer hash as the pipeline wrote them."""
     rows = conn.execute(
-        "SELECT module_id FROM modules WHERE module_id = ANY(%s) AND status <> 'archived' "
-        "AND rows_hash IS DISTINCT FROM pipeline_rows_hash(id)",
+        "SELECT m.module_id FROM modules m JOIN pipeline_live_hashes h ON h.module_pk = m.id "
+        "WHERE m.module_id = ANY(%s) AND m.status <> 'archived' "
+        "AND m.rows_hash IS DISTINCT FROM h.live_hash",
         (module_ids,),
     )
     return {row[0] for row in rows}
@@ -297,11 +298,10 @@ def _apply(
             ).format(now=_NOW),
             (deploy_id, archive),
         )
-    touched = [*changed, *archive]
-    if touched:  # remember what the rows hash to now, to see later changes behind our back
+    if archive:  # written rows carry their hash (records.rows_hash); archiving changes it
         conn.execute(
             "UPDATE modules SET rows_hash = pipeline_rows_hash(id) WHERE module_id = ANY(%s)",
-            (touched,),
+            (archive,),
         )
 
 

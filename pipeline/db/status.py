@@ -31,8 +31,9 @@ def status(conn: psycopg.Connection) -> list[ModuleStatus]:
     rows = conn.execute("""
         SELECT m.module_id, m.title, m.revision, m.status, m.updated_at, d.git_sha,
                (SELECT count(*) FROM module_sections s WHERE s.module_id = m.id),
-               m.status <> 'archived' AND m.rows_hash IS DISTINCT FROM pipeline_rows_hash(m.id)
-        FROM modules m LEFT JOIN pipeline_deploys d ON d.id = m.last_deploy_id
+               m.status <> 'archived' AND m.rows_hash IS DISTINCT FROM h.live_hash
+        FROM modules m JOIN pipeline_live_hashes h ON h.module_pk = m.id
+        LEFT JOIN pipeline_deploys d ON d.id = m.last_deploy_id
         ORDER BY m.module_id""").fetchall()
     return [ModuleStatus(*row) for row in rows]
 

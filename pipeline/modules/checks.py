@@ -95,9 +95,12 @@ def check_database_limits(doc: Mapping[str, Any], display: str, text: str) -> li
             for where, value in _strings(doc)
             if "\x00" in value
         ]
-    wanted = [(pointer(name), doc.get(name)) for name in _WHOLE_NUMBERS]
+    # Runs for every section of every file: pointers are built only for a problem.
+    fractions = [(pointer(name), doc.get(name)) for name in _WHOLE_NUMBERS]
     for index, section in enumerate(doc["sections"]):
-        wanted += [(pointer("sections", index, n), section.get(n)) for n in _SECTION_WHOLE_NUMBERS]
+        for name in _SECTION_WHOLE_NUMBERS:
+            if type(section.get(name)) is float:
+                fractions.append((f"/sections/{index}/{name}", section[name]))
     problems += [
         Problem(
             display,
@@ -106,7 +109,7 @@ def check_database_limits(doc: Mapping[str, Any], display: str, text: str) -> li
             "database-limits",
             where,
         )
-        for where, value in wanted
+        for where, value in fractions
         if isinstance(value, float)
     ]
     return problems + _too_deep(doc, display)
@@ -115,6 +118,8 @@ def check_database_limits(doc: Mapping[str, Any], display: str, text: str) -> li
 def _too_deep(doc: Mapping[str, Any], display: str) -> list[Problem]:
     free = [("/adaptive_config", doc.get("adaptive_config"), 1)]
     for index, section in enumerate(doc["sections"]):
+        if section["section_type"] != "game":
+            continue
         config = section.get("section_config") or {}
         for c_index, challenge in enumerate(config.get("challenges") or []):
             free.append(
@@ -384,7 +389,7 @@ def media_references(doc: Mapping[str, Any]) -> list[Reference]:
         ):
             refs.append(Reference(f"{where}/section_config/assets/{a_index}", asset, strict=True))
         content = section["content"]
-        if not _may_name_media(content):
+        if _plain_markdown(content) or not _may_name_media(content):
             continue  # most sections: links to web pages at most, which are not media
         refs += [
             Reference(f"{where}/content", target, strict=image)
@@ -462,7 +467,7 @@ def check_markup(doc: Mapping[str, Any], display: str) -> list[Problem]:
     problems = []
     for index, section in enumerate(doc["sections"]):
         content = section["content"]
-        if not _may_hold_markup(content):
+        if _plain_markdown(content):
             continue
         where = f"/sections/{index}/content"
         problems += [
@@ -471,14 +476,27 @@ def check_markup(doc: Mapping[str, Any], display: str) -> list[Problem]:
     return problems
 
 
-def _may_hold_markup(content: str) -> bool:
-    """False means the Markdown has neither raw HTML nor a link that could be unsafe."""
-    if "<" in content:
-        return True
-    if "](" not in content and "]:" not in content:
+_WEB_TARGETS = ("https://", "http://", "mailto:", "#")
+
+
+def _plain_markdown(content: str) -> bool:
+    """A cheap pre-filter for the media and markup checks: True means the Markdown has
+    no raw HTML, no image, no asset path, and every link goes to the web, so neither
+    check needs to parse it. False means "parse to be sure".
+
+    A link's target follows "](" or, in a reference definition, "]:"; whatever spells
+    a scheme or a path with escapes or entities cannot start with a web prefix.
+    """
+    if "<" in content or "![" in content or ASSET_PREFIX in content:
         return False
-    lowered = content.lower()
-    return "script" in lowered or "data:" in lowered or "file:" in lowered or "&" in content
+    for marker in ("](", "]:"):
+        start = content.find(marker)
+        while start >= 0:
+            target = content[start + 2 : start + 24].lstrip()
+            if not target.startswith(_WEB_TARGETS):
+                return False
+            start = content.find(marker, start + 2)
+    return True
 
 
 def _markup_problems(content: str) -> list[str]:

@@ -75,8 +75,7 @@ def read_bytes(path: Path, display: str, root: str | None = None) -> tuple[bytes
                 )
             if info.st_size > MAX_FILE_BYTES:
                 return b"", Problem(display, _too_big(info.st_size), "size")
-            with os.fdopen(handle, "rb", closefd=False) as stream:
-                return stream.read(MAX_FILE_BYTES + 1), None
+            return _read_at_most(handle, MAX_FILE_BYTES + 1), None
         finally:
             os.close(handle)
     except OSError as exc:
@@ -125,6 +124,18 @@ def _decode(raw: bytes, display: str) -> tuple[str, Problem | None]:
         line, column = _byte_position(raw, exc.start)
         message = f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; save the file as UTF-8"
         return "", Problem(display, message, "encoding", line=line, column=column)
+
+
+def _read_at_most(handle: int, limit: int) -> bytes:
+    """Up to `limit` bytes of an open file (more than stat said, if it grew meanwhile)."""
+    parts = []
+    while limit > 0:
+        part = os.read(handle, limit)
+        if not part:
+            break
+        parts.append(part)
+        limit -= len(part)
+    return b"".join(parts)
 
 
 def _too_big(size: int) -> str:

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
+from notion_client.helpers import extract_notion_id
 
 from pipeline.config import NotionSettings
 from pipeline.errors import ContentError, PipelineError, UsageError
@@ -610,10 +611,8 @@ def _internal_error(page_id: str, exc: Exception) -> str:
 
 
 def _normal_id(page_id: str) -> str:
-    raw = page_id.replace("-", "").lower()
-    return (
-        f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}" if len(raw) == 32 else page_id
-    )
+    """A page id in Notion's dashed form, however it was written."""
+    return extract_notion_id(page_id) or page_id
 
 
 def _utc(timestamp: str) -> str:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import psycopg
+from notion_client.helpers import extract_notion_id
 
 from pipeline.config import NotionSettings
 from pipeline.db.status import Deployed, deployed_modules
@@ -121,4 +122,4 @@ def _not_its_page(
 
 
 def _plain_id(object_id: str) -> str:
-    return object_id.replace("-", "").lower()
+    return extract_notion_id(object_id) or object_id

@@ -335,3 +335,17 @@ def test_kill_9_during_validation_leaves_no_worker_nor_connection(repo: Repo, db
             break
         time.sleep(0.1)
     assert held == 0, "a connection outlived the killed deploy"
+
+
+def test_the_hash_a_deploy_stores_is_the_hash_of_the_rows_it_wrote(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    """records.rows_hash (Python, at deploy) and pipeline_live_hashes (SQL, at check)
+    agree on real modules: JSON configs, NULLs, numbers, Unicode."""
+    repo.copy_samples()
+    repo.write(module(module_id="unicode", title="Sécurité ✓", description=None))
+    db.seed_reference()
+    assert cli("deploy").code == 0
+    status = json.loads(cli("status", "--json").out)
+    assert len(status) == 4
+    assert [m["module_id"] for m in status if m["drifted"]] == []

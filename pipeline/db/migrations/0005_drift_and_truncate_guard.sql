@@ -40,27 +40,52 @@ CREATE TRIGGER module_analytics_events_no_truncate BEFORE TRUNCATE ON module_ana
     FOR EACH STATEMENT EXECUTE FUNCTION pipeline_forbid_truncate();
 
 -- What students read of a module: its row (without the pipeline's bookkeeping
--- and times) and each section, in order. One md5 per section, then one over them.
+-- and times) and each section, in order: one md5 per section, then one over the
+-- row and those. Fields are joined by chr(31), a NULL is chr(30), json columns count
+-- as the text they hold. records.rows_hash() computes the same from a module file,
+-- so a deploy stores the hash with the row and only checking costs SQL.
+CREATE VIEW pipeline_live_hashes AS
+SELECT m.id AS module_pk,
+       md5(concat_ws(chr(31),
+                     coalesce(m.module_id::text, chr(30)),
+                     coalesce(m.title::text, chr(30)),
+                     coalesce(m.description::text, chr(30)),
+                     coalesce(m.category::text, chr(30)),
+                     coalesce(m.estimated_minutes::text, chr(30)),
+                     coalesce(m.created_by_id::text, chr(30)),
+                     coalesce(m.university_id::text, chr(30)),
+                     coalesce(m.status::text, chr(30)),
+                     coalesce(m.prerequisites::text, chr(30)),
+                     coalesce(m.related_modules::text, chr(30)),
+                     coalesce(m.tags::text, chr(30)),
+                     coalesce(m.target_audience::text, chr(30)),
+                     coalesce(m.module_type::text, chr(30)),
+                     coalesce(m.interaction_level::text, chr(30)),
+                     coalesce(m.required_components::text, chr(30)),
+                     coalesce(m.difficulty_level::text, chr(30)),
+                     coalesce(m.adaptive_config::text, chr(30)),
+                     coalesce(m.learning_objectives::text, chr(30)),
+                     coalesce(m.content_source::text, chr(30)),
+                     coalesce(m.notion_page_id::text, chr(30)))
+           || chr(29)
+           || coalesce((SELECT string_agg(md5(concat_ws(chr(31),
+                                                       coalesce(s.section_number::text, chr(30)),
+                                                       coalesce(s.section_type::text, chr(30)),
+                                                       coalesce(s.title::text, chr(30)),
+                                                       coalesce(s.content::text, chr(30)),
+                                                       coalesce(s.media_url::text, chr(30)),
+                                                       coalesce(s.duration_seconds::text, chr(30)),
+                                                       coalesce(s.section_config::text, chr(30)),
+                                                       coalesce(s.completion_criteria::text, chr(30)))),
+                                          ',' ORDER BY s.section_number)
+                        FROM module_sections s WHERE s.module_id = m.id), '')) AS live_hash
+FROM modules m;
+
 CREATE FUNCTION pipeline_rows_hash(module_pk integer) RETURNS text
 LANGUAGE sql STABLE AS $$
-    SELECT md5(
-        (SELECT row(m.module_id, m.title, m.description, m.category, m.estimated_minutes,
-                    m.created_by_id, m.university_id, m.status, m.prerequisites::text,
-                    m.related_modules::text, m.tags::text, m.target_audience, m.module_type,
-                    m.interaction_level, m.required_components::text, m.difficulty_level,
-                    m.adaptive_config::text, m.learning_objectives::text, m.content_source,
-                    m.notion_page_id)::text
-         FROM modules m WHERE m.id = module_pk)
-        || '|' ||
-        coalesce((SELECT string_agg(md5(row(s.section_number, s.section_type, s.title,
-                                            s.content, s.media_url, s.duration_seconds,
-                                            s.section_config::text,
-                                            s.completion_criteria::text)::text),
-                                    ',' ORDER BY s.section_number)
-                  FROM module_sections s WHERE s.module_id = module_pk), '')
-    )
+    SELECT live_hash FROM pipeline_live_hashes WHERE pipeline_live_hashes.module_pk = $1
 $$;
 
 ALTER TABLE modules ADD COLUMN rows_hash TEXT;
 -- What is there now is taken as what was deployed.
-UPDATE modules SET rows_hash = pipeline_rows_hash(id);
+UPDATE modules m SET rows_hash = h.live_hash FROM pipeline_live_hashes h WHERE h.module_pk = m.id;

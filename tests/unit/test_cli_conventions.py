@@ -15,7 +15,6 @@ from pipeline.cli import app
 from tests.builders import cli_commands, module
 from tests.conftest import CLI, Repo
 
-
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 

@@ -475,33 +475,48 @@ SyncNames = Annotated[
 ]
 
 
-def _sync(direction: str, names: list[str] | None, as_json: bool) -> None:
+University = Annotated[
+    str | None,
+    typer.Option(
+        "--university",
+        help="Only this university's rows (its id; 'none' for rows of no university).",
+    ),
+]
+
+
+def _sync(direction: str, names: list[str] | None, university: str | None, as_json: bool) -> None:
     from pipeline.config import load_config
     from pipeline.render import render_sync
     from pipeline.sync.run import require_no_conflicts, sync
 
     with _database(f"sync {direction}") as conn:
-        results = sync(conn, load_config(), "push" if direction == "push" else "pull", names)
+        results = sync(
+            conn, load_config(), "push" if direction == "push" else "pull", names, university
+        )
     _output(results, as_json, render_sync)
     require_no_conflicts(results)
 
 
 @sync_app.command("push")
-def sync_push(names: SyncNames = None, as_json: Json = False) -> None:
+def sync_push(
+    names: SyncNames = None, university: University = None, as_json: Json = False
+) -> None:
     """Postgres -> Notion for rows changed since the last sync.
 
-    Example: [bold]pipeline sync push teams faculty[/bold]
+    Example: [bold]pipeline sync push teams faculty --university cpp[/bold]
     """
-    _sync("push", names, as_json)
+    _sync("push", names, university, as_json)
 
 
 @sync_app.command("pull")
-def sync_pull(names: SyncNames = None, as_json: Json = False) -> None:
+def sync_pull(
+    names: SyncNames = None, university: University = None, as_json: Json = False
+) -> None:
     """Notion -> Postgres for rows team leads edited since the last sync.
 
     Example: [bold]pipeline sync pull teams[/bold]
     """
-    _sync("pull", names, as_json)
+    _sync("pull", names, university, as_json)
 
 
 def main(argv: list[str] | None = None) -> None:

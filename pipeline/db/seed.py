@@ -26,7 +26,7 @@ from pipeline.layout import REFERENCE_SCHEMA, schema_file
 # Order matters: faculty and teams refer to universities. The columns are the ones
 # schemas/reference.schema.json allows.
 TABLES: dict[str, tuple[str, ...]] = {
-    "universities": ("id", "name", "location", "contact_email"),
+    "universities": ("id", "name", "full_name", "location", "contact_email"),
     "faculty": ("id", "name", "email", "university_id", "department"),
     "teams": ("id", "name", "university_id", "subsystem"),
 }

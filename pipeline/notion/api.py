@@ -280,6 +280,15 @@ class NotionAPI:
             properties=properties,
         )
 
+    def add_properties(self, data_source_id: str, properties: dict[str, Any]) -> None:
+        """Add properties to a data source (those it has already are left as they are)."""
+        self.call(
+            f"the properties of data source {data_source_id}",
+            self.client.data_sources.update,
+            data_source_id=data_source_id,
+            properties=properties,
+        )
+
     def comment(self, page_id: str, text: str) -> None:
         # Not repeatable: a retried POST after a 5xx could post the comment twice.
         self.call(

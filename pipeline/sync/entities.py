@@ -31,10 +31,14 @@ class Entity:
     fields: tuple[Field, ...]
     pull: bool = True  # modules come from Git: Notion only shows them
     integer_key: bool = False
+    # Shown in Notion, owned by Postgres: pushed with the row, never compared or pulled
+    # (a creation time, a name kept in data/reference.yaml).
+    shown: tuple[Field, ...] = ()
 
     def only(self, columns: Sequence[str]) -> Entity:
         keep = tuple(f for f in self.fields if f.kind == "title" or f.column in columns)
-        return Entity(self.name, self.table, keep, self.pull, self.integer_key)
+        shown = tuple(f for f in self.shown if f.column in columns)  # students: only as listed
+        return Entity(self.name, self.table, keep, self.pull, self.integer_key, shown)
 
 
 def _f(column: str, kind: str = "rich_text", *options: str) -> Field:
@@ -46,6 +50,7 @@ ENTITIES: dict[str, Entity] = {
         "Universities",
         "universities",
         (_f("name", "title"), _f("code"), _f("location"), _f("contact_email", "email")),
+        shown=(_f("full_name"),),
     ),
     "teams": Entity(
         "Teams",
@@ -59,6 +64,7 @@ ENTITIES: dict[str, Entity] = {
             _f("subsystem"),
         ),
         integer_key=True,
+        shown=(_f("created_at", "date"),),
     ),
     "faculty": Entity(
         "Faculty",
@@ -95,6 +101,7 @@ ENTITIES: dict[str, Entity] = {
             _f("energy_loss", "number"),
             _f("is_cross_university", "checkbox"),
         ),
+        shown=(_f("created_at", "date"),),
     ),
     "modules": Entity(
         "Modules",
@@ -118,6 +125,7 @@ ENTITIES: dict[str, Entity] = {
             _f("status", "select", "incoming", "established", "outgoing", "alumni"),
             _f("terms_remaining", "number"),
         ),
+        shown=(_f("created_at", "date"),),
     ),
 }
 # Never leave Postgres, whatever the configuration says (seeds 000 and 001).
@@ -134,10 +142,13 @@ def entities(student_fields: Sequence[str] | None) -> dict[str, Entity]:
     return chosen
 
 
-def canonical(entity: Entity, values: Mapping[str, Any]) -> Values:
-    """Values in one comparable form, whichever side they came from."""
+def canonical(
+    entity: Entity, values: Mapping[str, Any], fields: Sequence[Field] | None = None
+) -> Values:
+    """Values in one comparable form, whichever side they came from (of `fields`,
+    by default the entity's synced ones)."""
     out: Values = {}
-    for f in entity.fields:
+    for f in entity.fields if fields is None else fields:
         value = values.get(f.column)
         if isinstance(value, datetime):
             value = value.date().isoformat() if f.kind == "date" else value.isoformat()

@@ -56,7 +56,7 @@ def pieces(text: str) -> list[str]:
 def database_properties(entity: Entity) -> dict[str, Any]:
     """The property schema to create the entity's Notion database with."""
     schema: dict[str, Any] = {}
-    for f in entity.fields:
+    for f in (*entity.fields, *entity.shown):
         config: dict[str, Any] = {}
         if f.kind == "select":
             config = {"options": [{"name": o} for o in f.options]}
@@ -104,6 +104,9 @@ def page_properties(
     Raises TooLarge when Notion cannot take a value whole (or the row as one request).
     """
     props = {f.notion: _payload(f, values.get(f.column)) for f in entity.fields}
+    props.update(
+        (f.notion, _payload(f, values[f.column])) for f in entity.shown if f.column in values
+    )
     props[KEY] = {"rich_text": [{"type": "text", "text": {"content": postgres_id}}]}
     props[LAST_SYNCED] = {"date": {"start": synced_at}}
     props[SYNC_STATUS] = {"select": {"name": status}}

@@ -52,6 +52,17 @@ from pipeline.sync.properties import (
     status_properties,
 )
 
+# Seed 002's university filtering: which columns tie each entity's rows to a
+# university. Projects and the modules catalog belong to none, so a filtered run
+# leaves them out.
+UNIVERSITY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "universities": ("id",),
+    "teams": ("university_id",),
+    "faculty": ("university_id",),
+    "students": ("university_id",),
+    "interfaces": ("from_university", "to_university"),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Database:
@@ -95,15 +106,18 @@ def setup(
     for key, entity in chosen.items():
         known = saved.get(key, {})
         if known.get("database_id") in under_page.values():
-            found.append(Database(key, known["database_id"], known["data_source_id"]))
+            database = Database(key, known["database_id"], known["data_source_id"])
         elif entity.name in under_page:
             database_id = under_page[entity.name]
-            found.append(Database(key, database_id, api.data_source_id(database_id)))
+            database = Database(key, database_id, api.data_source_id(database_id))
         else:
             database_id, source_id = api.create_database(
                 parent_page_id, entity.name, database_properties(entity)
             )
-            found.append(Database(key, database_id, source_id, created=True))
+            database = Database(key, database_id, source_id, created=True)
+        if not database.created:
+            _add_missing_properties(api, database.data_source_id, entity)
+        found.append(database)
     config = {
         "parent_page_id": parent_page_id,
         "databases": {
@@ -113,6 +127,14 @@ def setup(
     }
     atomic_write(path, (json.dumps(config, indent=2, sort_keys=True) + "\n").encode())
     return found
+
+
+def _add_missing_properties(api: NotionAPI, source_id: str, entity: Entity) -> None:
+    """A database made by an older version lacks properties added since: add them."""
+    have = api.data_source(source_id).get("properties", {})
+    missing = {k: v for k, v in database_properties(entity).items() if k not in have}
+    if missing:
+        api.add_properties(source_id, missing)
 
 
 # -- push and pull ---------------------------------------------------------------------------
@@ -166,6 +188,50 @@ def _states(conn: psycopg.Connection, key: str) -> dict[str, SyncState]:
     return {row[0]: SyncState(*row) for row in rows}
 
 
+def _synced_values(conn: psycopg.Connection, key: str) -> dict[str, Values]:
+    """The values each row had at its last sync (rows synced before 0009 have none)."""
+    rows = conn.execute(
+        "SELECT postgres_id, synced_values FROM sync_state WHERE entity = %s "
+        "AND synced_values IS NOT NULL",
+        (key,),
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def _shown_rows(conn: psycopg.Connection, entity: Entity) -> dict[str, Values]:
+    """The Postgres-owned values shown in Notion (entity.shown), by row id."""
+    if not entity.shown:
+        return {}
+    columns = [f.column for f in entity.shown]
+    query = sql.SQL("SELECT id::text, {cols} FROM {table}").format(
+        cols=sql.SQL(", ").join(map(sql.Identifier, columns)), table=sql.Identifier(entity.table)
+    )
+    return {
+        row[0]: canonical(entity, dict(zip(columns, row[1:], strict=True)), entity.shown)
+        for row in conn.execute(query)
+    }
+
+
+def _audit(
+    conn: psycopg.Connection,
+    log_id: Any,
+    key: str,
+    postgres_id: str,
+    old: Values,
+    new: Values,
+    side: str,
+) -> None:
+    """Seed 002's audit_logs: one row per field this sync changed, on `side`."""
+    changed = [(f, old.get(f), new.get(f)) for f in new if old.get(f) != new.get(f)]
+    if changed:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO audit_logs (sync_log_id, entity, postgres_id, field, old_value, "
+                "new_value, side) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [(log_id, key, postgres_id, f, Jsonb(a), Jsonb(b), side) for f, a, b in changed],
+            )
+
+
 def _last_sync(conn: psycopg.Connection, key: str) -> str | None:
     row = conn.execute(
         "SELECT max(started_at) FROM sync_log WHERE status = 'completed' AND "
@@ -214,9 +280,15 @@ def _notion_rows(
 
 
 def sync(
-    conn: psycopg.Connection, config: Config, direction: Direction, names: list[str] | None
+    conn: psycopg.Connection,
+    config: Config,
+    direction: Direction,
+    names: list[str] | None,
+    university: str | None = None,
 ) -> list[SyncResult]:
-    """`pipeline sync push|pull [ENTITY ...]`: the named entities (default: all synced)."""
+    """`pipeline sync push|pull [ENTITY ...] [--university ID]`: the named entities
+    (default: all synced), all rows or one university's (seed 002's filtering; "none":
+    the rows of no university, such as the shared PROVES project's)."""
     available = entities(config.sync.students)
     unknown = sorted(set(names or []) - set(available))
     if unknown:
@@ -225,9 +297,11 @@ def sync(
     databases = read_sync_config(SYNC_CONFIG)
     if not databases:
         raise UsageError(f"no {SYNC_CONFIG}; run `pipeline sync setup --parent-page ID` first")
+    if university is not None:
+        chosen = {k: v for k, v in chosen.items() if k in UNIVERSITY_COLUMNS}
     api = NotionAPI.from_environment(per_second=config.notion.requests_per_second)
     require_current(conn)
-    return run_sync(conn, api, direction, chosen, databases)
+    return run_sync(conn, api, direction, chosen, databases, university)
 
 
 def run_sync(
@@ -236,11 +310,15 @@ def run_sync(
     direction: Direction,
     chosen: dict[str, Entity],
     databases: dict[str, dict[str, str]],
+    university: str | None = None,
 ) -> list[SyncResult]:
     """One sync run; logged in sync_log whether it completes or fails."""
+    details: dict[str, Any] = {"entities": sorted(chosen)}
+    if university is not None:
+        details["university"] = university
     log = conn.execute(
         "INSERT INTO sync_log (sync_type, details) VALUES (%s, %s) RETURNING id",
-        (direction, Jsonb({"entities": sorted(chosen)})),
+        (direction, Jsonb(details)),
     ).fetchone()
     assert log is not None
     results: list[SyncResult] = []
@@ -249,7 +327,9 @@ def run_sync(
         if missing:
             raise UsageError(f"no Notion database for {missing[0]}; run `pipeline sync setup`")
         parts = [
-            _EntitySync(conn, api, key, entity, databases[key]["data_source_id"])
+            _EntitySync(
+                conn, api, key, entity, databases[key]["data_source_id"], log[0], university
+            )
             for key, entity in chosen.items()
         ]
         # Every read first: a failure on a later entity leaves every entity unwritten.
@@ -304,7 +384,11 @@ class _EntitySync:
     key: str
     entity: Entity
     source_id: str
+    log_id: Any = None
+    university: str | None = None  # only this university's rows ("none": rows of none)
     postgres: dict[str, Values] = field(default_factory=dict)
+    shown: dict[str, Values] = field(default_factory=dict)
+    synced: dict[str, Values] = field(default_factory=dict)
     result: SyncResult = field(init=False)
 
     def __post_init__(self) -> None:
@@ -314,10 +398,32 @@ class _EntitySync:
         """Read Postgres and Notion (nothing written) and decide."""
         states = _states(self.conn, self.key)
         self.postgres = _postgres_rows(self.conn, self.entity)
+        self.shown = _shown_rows(self.conn, self.entity)
+        self.synced = _synced_values(self.conn, self.key)
         notion = _notion_rows(
             self.api, self.source_id, self.entity, _last_sync(self.conn, self.key), states
         )
+        if self.university is not None:
+            self.postgres = {k: v for k, v in self.postgres.items() if self._of_university(k, v)}
+            notion = [
+                row
+                for row in notion
+                if (row.postgres_id in self.postgres)
+                or (
+                    row.postgres_id is None
+                    and row.values is not None
+                    and self._of_university(None, row.values)
+                )
+            ]
+            states = {k: v for k, v in states.items() if k in self.postgres}
         return plan(self.entity, self.postgres, notion, states, direction)
+
+    def _of_university(self, postgres_id: str | None, values: Values) -> bool:
+        wanted = None if self.university == "none" else self.university
+        columns = UNIVERSITY_COLUMNS[self.key]
+        if columns == ("id",):
+            return postgres_id == wanted
+        return any(values.get(column) == wanted for column in columns)
 
     # -- a pull's Postgres side: inside the run's one transaction --------------------------
 
@@ -359,6 +465,8 @@ class _EntitySync:
                     [step.values[c] for c in names] + [pg_id],
                 )
                 _save_state(self.conn, self.key, pg_id, page_id, step.values)
+                old = self.postgres.get(pg_id, {})
+                _audit(self.conn, self.log_id, self.key, pg_id, old, step.values, "postgres")
         except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
             return self._refused(step, f"Postgres refused it: {_refusal(exc)}")
         self.result.updated += 1
@@ -402,16 +510,20 @@ class _EntitySync:
     def _tell(self, step: SyncStep, now: str, direction: Direction) -> None:
         pg_id, page_id = self._ids(step)
         result = self.result
+        values = {**step.values, **self.shown.get(pg_id, {})}
         if step.action == "create_in_notion":
             page_id = self.api.create_page(
-                self.source_id, page_properties(self.entity, step.values, pg_id, "synced", now)
+                self.source_id, page_properties(self.entity, values, pg_id, "synced", now)
             )
             _save_state(self.conn, self.key, pg_id, page_id, step.values)
+            _audit(self.conn, self.log_id, self.key, pg_id, {}, step.values, "notion")
             result.added += 1
         elif step.action == "update_notion":
-            properties = page_properties(self.entity, step.values, pg_id, "synced", now)
+            properties = page_properties(self.entity, values, pg_id, "synced", now)
             self._update(step, page_id, properties)
             _save_state(self.conn, self.key, pg_id, page_id, step.values)
+            old = self.synced.get(pg_id, {})
+            _audit(self.conn, self.log_id, self.key, pg_id, old, step.values, "notion")
             result.updated += 1
         elif step.action in ("mark_synced", "update_postgres"):
             self._mark(step, "synced", now)
@@ -463,9 +575,9 @@ def _save_state(
     conn: psycopg.Connection, key: str, postgres_id: str, page_id: str, values: Values
 ) -> None:
     conn.execute(
-        "INSERT INTO sync_state (entity, postgres_id, notion_page_id, synced_hash) "
-        "VALUES (%s, %s, %s, %s) ON CONFLICT (entity, postgres_id) DO UPDATE SET "
-        "notion_page_id = EXCLUDED.notion_page_id, synced_hash = "
-        "EXCLUDED.synced_hash, synced_at = now()",
-        (key, postgres_id, page_id, values_hash(values)),
+        "INSERT INTO sync_state (entity, postgres_id, notion_page_id, synced_hash, "
+        "synced_values) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (entity, postgres_id) DO "
+        "UPDATE SET notion_page_id = EXCLUDED.notion_page_id, synced_hash = "
+        "EXCLUDED.synced_hash, synced_values = EXCLUDED.synced_values, synced_at = now()",
+        (key, postgres_id, page_id, values_hash(values), Jsonb(values)),
     )

@@ -369,7 +369,28 @@ class Handler(BaseHTTPRequestHandler):
                 }
             page["last_edited_time"] = edit_time()
             return self._send(200, page)
+        if m := re.fullmatch(r"/v1/data_sources/([0-9a-f-]+)", path):
+            return self._update_data_source(m[1], body)
         return self._error(400, "invalid_request_url", "Invalid request URL.")
+
+    def _update_data_source(self, source_id: str, body: dict[str, Any]) -> None:
+        """Add properties to a data source, as Notion does: every page of it gets them,
+        empty. (Renaming and removing properties are not needed by the pipeline.)"""
+        state = self.server.state
+        source = state.sources.get(source_id)
+        if source is None:
+            return self._error(404, "object_not_found", f"Could not find data source {source_id}.")
+        for name, spec in (body.get("properties") or {}).items():
+            for kind, config in spec.items():
+                source["properties"].setdefault(
+                    name, {"id": name[:4], "name": name, "type": kind, kind: config}
+                )
+                for page in state.pages.values():
+                    if (page.get("parent") or {}).get("data_source_id") == source_id:
+                        page["properties"].setdefault(
+                            name, {"id": name[:4], "type": kind, kind: EMPTY_VALUES.get(kind)}
+                        )
+        return self._send(200, {"object": "data_source", "id": source_id, **source})
 
     def _create_database(self, body: dict[str, Any]) -> None:
         state = self.server.state

@@ -275,3 +275,35 @@ def test_deploy_started_on_another_branch_runs_nothing(org: Org, db: Database) -
     runner = org.env | {"GITHUB_EVENT_NAME": "workflow_dispatch"}
     assert run_job("deploy.yml", "deploy", context, org.clone, runner) == []
     assert db.value("SELECT count(*) FROM modules") == 0
+
+
+def test_scheduled_sync_pushes_then_pulls(org: Org, db: Database) -> None:
+    db.conn.execute("INSERT INTO universities (id, name) VALUES ('cpp', 'Cal Poly Pomona')")
+    db.conn.execute(
+        "INSERT INTO teams (name, university_id, status) VALUES ('Optics', 'cpp', 'active')"
+    )
+    parent = org.notion.state.add_page({}, [])["id"]
+    setup = subprocess.run(
+        ["pipeline", "sync", "setup", "--parent-page", parent],
+        cwd=org.clone,
+        env=org.env | {"NOTION_TOKEN": TOKEN},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert setup.returncode == 0, setup.stderr  # notion-sync.json, committed in real life
+    context = Context(
+        secrets={"DATABASE_URL": db.url, "NOTION_TOKEN": TOKEN},
+        github={"ref": "refs/heads/main"},
+    )
+    steps = run_job(
+        "sync.yml", "sync", context, org.clone, org.env | {"GITHUB_EVENT_NAME": "schedule"}
+    )
+    assert [s.name for s in steps] == [
+        "Push Postgres changes to Notion",
+        "Pull team leads' edits into Postgres",
+    ]
+    assert [s.code for s in steps] == [0, 0], steps
+    assert "teams: 1 added" in steps[0].out
+    assert db.value("SELECT count(*) FROM sync_log WHERE status = 'completed'") == 2
+    assert TOKEN not in "".join(s.out + s.err for s in steps)

@@ -25,8 +25,9 @@ def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
     return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
 
 
-def test_the_four_workflows_exist() -> None:
-    assert [p.name for p in WORKFLOWS] == ["ci.yml", "deploy.yml", "export.yml", "validate.yml"]
+def test_the_workflows_exist() -> None:
+    names = [p.name for p in WORKFLOWS]
+    assert names == ["ci.yml", "deploy.yml", "export.yml", "sync.yml", "validate.yml"]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -107,7 +108,8 @@ def test_secrets_live_in_environments(path: Path) -> None:
     (deployment branches: main), not the repository's."""
     for name, job in jobs(path).items():
         if uses_secrets(job.get("steps")):
-            assert job.get("environment") == {"export": "notion", "deploy": "production"}[name]
+            expected = {"export": "notion", "deploy": "production", "sync": "production"}
+            assert job.get("environment") == expected[name]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -150,3 +152,11 @@ def test_the_app_token_is_minted_after_the_export_for_propose_only() -> None:
     readers = [i for i, s in enumerate(export["steps"]) if token.search(yaml.safe_dump(s))]
     assert readers == [proposing]
     assert list(export["steps"][proposing]["env"]) == ["GITHUB_TOKEN", "NOTION_TOKEN"]
+
+
+def test_export_and_sync_run_every_15_minutes_one_at_a_time() -> None:
+    for name in ("export.yml", "sync.yml"):
+        workflow: dict[Any, Any] = load(ROOT / ".github" / "workflows" / name)
+        triggers = workflow.get("on") or workflow[True]  # YAML 1.1 reads a bare `on` as True
+        assert triggers["schedule"] == [{"cron": "*/15 * * * *"}]
+        assert workflow["concurrency"]["cancel-in-progress"] is False

@@ -123,8 +123,8 @@ def main() -> None:
                     f"{first:6.1f} s, {first_requests} Notion requests"
                 )
                 print(
-                    f"next tick (re-reads the {args.library} pages propose linked): {after:6.1f} s, "
-                    f"{after_requests} Notion requests"
+                    f"next tick (reads the {args.library} linked pages again): "
+                    f"{after:6.1f} s, {after_requests} Notion requests"
                 )
                 print(
                     f"quiet tick (nothing changed):            {quiet:6.1f} s, "

@@ -36,27 +36,38 @@ if TYPE_CHECKING:  # annotations only: keeps every command's start-up light
 
 # -- validation reports ------------------------------------------------------------------
 def render_text(report: Report, out: TextIO) -> None:
-    console = _console(out, wide=False)
+    """Problems grouped by file, `line:column`, for people. Plain writes, no rich: the
+    command most often run should start fast; colour only on a terminal."""
+    paint = _painter(out)
     by_file = defaultdict(list)
     for problem in report.problems:
         by_file[problem.file].append(problem)
+    lines = []
     for file, problems in by_file.items():
-        console.print(f"[bold]{escape(file)}[/bold]")
+        lines.append(paint(printable(file), "1"))
         for p in problems:
-            colour = "red" if p.is_error else "yellow"
-            where = f"  [dim]at {escape(p.pointer)}[/dim]" if p.pointer else ""
-            console.print(
-                f"  {p.line}:{p.column}  [{colour}]{p.severity}[/{colour}]  "
-                f"{escape(p.message)}  [dim]\\[{p.check}][/dim]{where}"
+            where = "  " + paint(f"at {printable(p.pointer)}", "2") if p.pointer else ""
+            severity = paint(p.severity, "31" if p.is_error else "33")
+            lines.append(
+                f"  {p.line}:{p.column}  {severity}  {printable(p.message)}  "
+                f"{paint(f'[{p.check}]', '2')}{where}"
             )
     files = len(report.files)
     noun = "file" if files == 1 else "files"
     if report.valid:
         warned = f" ({report.warning_count} warnings)" if report.warning_count else ""
-        console.print(f"[green]✓[/green] {files} module {noun} valid{warned}")
+        lines.append(f"{paint('✓', '32')} {files} module {noun} valid{warned}")
     else:
         bad = len({p.file for p in report.problems if p.is_error})
-        console.print(f"[red]✗[/red] {report.error_count} errors in {bad} of {files} {noun}")
+        lines.append(f"{paint('✗', '31')} {report.error_count} errors in {bad} of {files} {noun}")
+    out.write("\n".join(lines) + "\n")
+
+
+def _painter(out: TextIO) -> Callable[[str, str], str]:
+    """ANSI colour for a terminal (unless NO_COLOR), nothing for a file or pipe."""
+    if out.isatty() and not os.environ.get("NO_COLOR"):
+        return lambda text, code: f"\x1b[{code}m{text}\x1b[0m"
+    return lambda text, _code: text
 
 
 def _escape_data(text: str) -> str:

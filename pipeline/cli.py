@@ -68,6 +68,7 @@ app = typer.Typer(
 
 T = TypeVar("T")
 Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON, for tools.")]
+Every = Annotated[bool, typer.Option("--all", help="List every module, not only changed ones.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")]
 
 
@@ -261,6 +262,7 @@ def deploy(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    every: Every = False,
     allow_archive: Annotated[
         bool,
         typer.Option(
@@ -317,7 +319,7 @@ def deploy(
     if as_json:
         print(to_json(outcome_json(outcome, dry_run=dry_run)))
     else:
-        render_outcome(outcome, sys.stdout, dry_run=dry_run)
+        render_outcome(outcome, sys.stdout, dry_run=dry_run, every=every)
 
 
 notion_app = typer.Typer(
@@ -359,8 +361,8 @@ def notion_mark_live(
 
 
 @app.command(rich_help_panel=_INSPECT)
-def status(as_json: Json = False) -> None:
-    """What is live: module, revision, status, deployed at, git SHA.
+def status(every: Every = False, as_json: Json = False) -> None:
+    """What is live: counts, and the modules worth a look (--all: every module).
 
     Example: pipeline status
     """
@@ -369,7 +371,7 @@ def status(as_json: Json = False) -> None:
 
     with _database("pipeline status") as conn:
         modules = live_status(conn)
-    _output(modules, as_json, render_status)
+    _output(modules, as_json, partial(render_status, every=every))
 
 
 @app.command(rich_help_panel=_INSPECT)

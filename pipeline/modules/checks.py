@@ -52,7 +52,12 @@ class Reference(NamedTuple):
 
 
 def file_checks(
-    doc: Mapping[str, Any], display: str, stem: str, refs: list[Reference], text: str
+    doc: Mapping[str, Any],
+    display: str,
+    stem: str,
+    refs: list[Reference],
+    text: str,
+    plain: Sequence[bool] | None = None,
 ) -> list[Problem]:
     """All per-file checks of one schema-valid module.
 
@@ -63,7 +68,7 @@ def file_checks(
     problems = [*check_file_name(doc, display, stem), *check_section_numbers(doc, display)]
     problems += check_self_references(doc, display)
     problems += check_database_limits(doc, display, text)
-    problems += check_markup(doc, display)
+    problems += check_markup(doc, display, plain)
     for index, section in enumerate(doc["sections"]):
         problems += check_section_config(section, f"/sections/{index}", display)
     if might_hold_notion_urls(text):
@@ -97,10 +102,17 @@ def check_database_limits(doc: Mapping[str, Any], display: str, text: str) -> li
         ]
     # Runs for every section of every file: pointers are built only for a problem.
     fractions = [(pointer(name), doc.get(name)) for name in _WHOLE_NUMBERS]
+    free = [("/adaptive_config", doc.get("adaptive_config"), 1)]
     for index, section in enumerate(doc["sections"]):
         for name in _SECTION_WHOLE_NUMBERS:
             if type(section.get(name)) is float:
                 fractions.append((f"/sections/{index}/{name}", section[name]))
+        if section["section_type"] == "game":
+            challenges = (section.get("section_config") or {}).get("challenges") or ()
+            free += [
+                (f"/sections/{index}/section_config/challenges/{c}", challenge, 5)
+                for c, challenge in enumerate(challenges)
+            ]
     problems += [
         Problem(
             display,
@@ -112,20 +124,7 @@ def check_database_limits(doc: Mapping[str, Any], display: str, text: str) -> li
         for where, value in fractions
         if isinstance(value, float)
     ]
-    return problems + _too_deep(doc, display)
-
-
-def _too_deep(doc: Mapping[str, Any], display: str) -> list[Problem]:
-    free = [("/adaptive_config", doc.get("adaptive_config"), 1)]
-    for index, section in enumerate(doc["sections"]):
-        if section["section_type"] != "game":
-            continue
-        config = section.get("section_config") or {}
-        for c_index, challenge in enumerate(config.get("challenges") or []):
-            free.append(
-                (pointer("sections", index, "section_config", "challenges", c_index), challenge, 5)
-            )
-    return [
+    problems += [
         Problem(
             display,
             f"this value is nested more than {MAX_DEPTH} levels deep; flatten it",
@@ -135,6 +134,7 @@ def _too_deep(doc: Mapping[str, Any], display: str) -> list[Problem]:
         for where, value, base in free
         if isinstance(value, dict | list) and _depth(value) + base > MAX_DEPTH
     ]
+    return problems
 
 
 def _depth(value: Any) -> int:
@@ -370,33 +370,44 @@ def _completion_problems(
     return []
 
 
-def media_references(doc: Mapping[str, Any]) -> list[Reference]:
-    """Every place a module names a media file: fields, and images or asset links in Markdown."""
+def media_references(
+    doc: Mapping[str, Any], plain: Sequence[bool] | None = None
+) -> list[Reference]:
+    """Every place a module names a media file: fields, and images or asset links in
+    Markdown. `plain` is plain_sections(doc) when the caller has it already.
+
+    Runs for every section of every file: pointers are built only for a reference."""
     refs = []
+    plain = plain_sections(doc) if plain is None else plain
     for index, section in enumerate(doc["sections"]):
-        where = f"/sections/{index}"
-        if section.get("media_url"):
-            refs.append(Reference(f"{where}/media_url", section["media_url"], strict=True))
-        config = section.get("section_config") or {}
-        if isinstance(config.get("captions_url"), str):
-            refs.append(
-                Reference(
-                    f"{where}/section_config/captions_url", config["captions_url"], strict=True
-                )
-            )
-        for a_index, asset in enumerate(
-            config.get("assets", []) if section["section_type"] == "interactive" else []
-        ):
-            refs.append(Reference(f"{where}/section_config/assets/{a_index}", asset, strict=True))
+        media = section.get("media_url")
+        if media:
+            refs.append(Reference(f"/sections/{index}/media_url", media, strict=True))
+        config = section.get("section_config")
+        if config:
+            captions = config.get("captions_url")
+            if isinstance(captions, str):
+                where = f"/sections/{index}/section_config/captions_url"
+                refs.append(Reference(where, captions, strict=True))
+            if section["section_type"] == "interactive":
+                refs += [
+                    Reference(f"/sections/{index}/section_config/assets/{a}", asset, strict=True)
+                    for a, asset in enumerate(config.get("assets", ()))
+                ]
         content = section["content"]
-        if _plain_markdown(content) or not _may_name_media(content):
+        if plain[index] or not _may_name_media(content):
             continue  # most sections: links to web pages at most, which are not media
         refs += [
-            Reference(f"{where}/content", target, strict=image)
+            Reference(f"/sections/{index}/content", target, strict=image)
             for target, image in markdown_links(content)
             if image or target.startswith(ASSET_PREFIX)
         ]
     return refs
+
+
+def plain_sections(doc: Mapping[str, Any]) -> list[bool]:
+    """_plain_markdown of each section's content, for media_references and check_markup."""
+    return [_plain_markdown(section["content"]) for section in doc["sections"]]
 
 
 def _may_name_media(content: str) -> bool:
@@ -460,15 +471,18 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f]")
 
 
-def check_markup(doc: Mapping[str, Any], display: str) -> list[Problem]:
+def check_markup(
+    doc: Mapping[str, Any], display: str, plain: Sequence[bool] | None = None
+) -> list[Problem]:
     """Section content is Markdown: raw HTML only from ALLOWED_TAGS and without
     attributes (no <script>, no onerror=, no comments hiding text from reviewers), and
     links and images only to http(s), mailto or repository paths."""
     problems = []
+    plain = plain_sections(doc) if plain is None else plain
     for index, section in enumerate(doc["sections"]):
-        content = section["content"]
-        if _plain_markdown(content):
+        if plain[index]:
             continue
+        content = section["content"]
         where = f"/sections/{index}/content"
         problems += [
             Problem(display, message, "markup", where) for message in _markup_problems(content)

@@ -8,6 +8,7 @@ instead of a stack trace.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -49,12 +50,23 @@ def read_module_file(path: Path, display: str) -> tuple[ParsedFile | None, list[
     return parse_module_bytes(raw, path, display)
 
 
+# Never follow a symbolic link unasked, never block on a FIFO.
+_READ_FLAGS = (
+    os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+)
+
+
 def read_bytes(path: Path, display: str, root: str | None = None) -> tuple[bytes, Problem | None]:
     """The file's bytes, read safely: only a regular file (never a FIFO or a device,
     which would hang or never end), not through a symlink that leads out of `root`,
     and never more than the size limit and one byte."""
     try:
-        if root is not None and os.path.islink(path):
+        try:
+            handle = os.open(path, _READ_FLAGS)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP or root is None:
+                raise
+            # A symbolic link (O_NOFOLLOW refused it): followed only within the repository.
             target = os.path.realpath(path)
             if os.path.commonpath([target, os.path.realpath(root)]) != os.path.realpath(root):
                 return b"", Problem(
@@ -63,7 +75,7 @@ def read_bytes(path: Path, display: str, root: str | None = None) -> tuple[bytes
                     "put the module file itself here",
                     "read",
                 )
-        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            handle = os.open(target, _READ_FLAGS)
         try:
             info = os.fstat(handle)
             if not stat.S_ISREG(info.st_mode):
@@ -75,7 +87,8 @@ def read_bytes(path: Path, display: str, root: str | None = None) -> tuple[bytes
                 )
             if info.st_size > MAX_FILE_BYTES:
                 return b"", Problem(display, _too_big(info.st_size), "size")
-            return _read_at_most(handle, MAX_FILE_BYTES + 1), None
+            # One more byte than stat said: a file that grew meanwhile still shows it.
+            return _read_at_most(handle, min(info.st_size, MAX_FILE_BYTES) + 1), None
         finally:
             os.close(handle)
     except OSError as exc:
@@ -127,7 +140,8 @@ def _decode(raw: bytes, display: str) -> tuple[str, Problem | None]:
 
 
 def _read_at_most(handle: int, limit: int) -> bytes:
-    """Up to `limit` bytes of an open file (more than stat said, if it grew meanwhile)."""
+    """Up to `limit` bytes of an open file, at most the size limit and one byte."""
+    limit = min(limit, MAX_FILE_BYTES + 1)
     parts = []
     while limit > 0:
         part = os.read(handle, limit)
@@ -178,6 +192,9 @@ def may_have_duplicate_keys(source: str | bytes, data: Any) -> bool:
     if b"\\u" in raw:
         return True
     try:
+        # Files the export writes are exactly this: equal bytes, so nothing was dropped.
+        if raw == orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n":
+            return False
         compact = orjson.dumps(data)
     except TypeError:  # nested deeper than orjson writes
         return True

@@ -209,9 +209,10 @@ def check_document(
         if isinstance(data.get("module_id"), str):
             found += checks.check_file_name(data, display, stem)
         return found, None
-    refs = checks.media_references(data)
+    plain = checks.plain_sections(data)
+    refs = checks.media_references(data, plain)
     assets = [(r.pointer, checks.asset_file(r.target)) for r in refs if r.is_asset]
-    found = checks.file_checks(data, display, stem, refs, text)
+    found = checks.file_checks(data, display, stem, refs, text, plain)
     found += missing_assets(display, assets, root, present or asset_present)
     return found, refs
 

@@ -15,13 +15,12 @@ whose page is gone are deleted when Anki does not hold them, else marked
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 import psycopg
-from psycopg.types.json import set_json_loads
 
 from pipeline.learn.transform import Canonical, Failure, Staged
 
@@ -70,15 +69,6 @@ def _json(value: Any) -> str | None:
 def staged_hashes(conn: psycopg.Connection) -> dict[str, str | None]:
     """Flashcard page id -> its staged sync_hash."""
     rows = conn.execute("SELECT notion_page_id, sync_hash FROM stg_notion_flashcards").fetchall()
-    return dict(rows)
-
-
-def staged_properties(conn: psycopg.Connection, entity: str) -> dict[str, Any]:
-    """Page id -> staged raw properties (for the databases without a sync_hash)."""
-    set_json_loads(orjson.loads, conn)
-    rows = conn.execute(
-        f"SELECT notion_page_id, raw_properties FROM {STAGE_TABLES[entity]}"  # noqa: S608
-    ).fetchall()
     return dict(rows)
 
 
@@ -157,22 +147,37 @@ def unstage_missing(conn: psycopg.Connection, entity: str, seen: Iterable[str]) 
     ).rowcount
 
 
-def read_staged(conn: psycopg.Connection) -> dict[str, list[Staged]]:
-    """Every staged page, by entity (what the transform reads)."""
-    set_json_loads(orjson.loads, conn)
+def read_staged(
+    conn: psycopg.Connection, names: Mapping[str, Mapping[str, str]]
+) -> dict[str, list[Staged]]:
+    """What the transform needs of staging, by entity: every page of the six small
+    databases; of the flashcards only those whose atom was not built from this staged
+    version (new, changed, or failed before): an unchanged page's atom is up to date,
+    and its relations are refreshed in SQL (`write_canonical`). Properties come with
+    rich text reduced to its plain text (learn_slim_properties), blocks only for a card
+    with no answer (the body is its answer)."""
     staged: dict[str, list[Staged]] = {}
+    loads = orjson.loads
     for entity, table in STAGE_TABLES.items():
         if entity == "flashcards":
             rows = conn.execute(
-                "SELECT notion_page_id, raw_properties, raw_content, sync_hash "
-                "FROM stg_notion_flashcards"
+                "SELECT s.notion_page_id, learn_slim_properties(s.raw_properties)::text, "
+                "CASE WHEN learn_plain_text(s.raw_properties->%s) = '' "
+                "THEN s.raw_content::text END, s.sync_hash FROM stg_notion_flashcards s "
+                "LEFT JOIN learning_atoms a ON a.source = 'notion' "
+                "AND a.notion_id = s.notion_page_id "
+                "WHERE a.source_hash IS DISTINCT FROM s.sync_hash",
+                (names["flashcards"]["back"],),
             ).fetchall()
-            staged[entity] = [Staged(r[0], r[1], r[2], r[3]) for r in rows]
+            staged[entity] = [
+                Staged(r[0], loads(r[1]), loads(r[2]) if r[2] else None, r[3]) for r in rows
+            ]
         else:
             rows = conn.execute(
-                f"SELECT notion_page_id, raw_properties FROM {table}"  # noqa: S608
+                f"SELECT notion_page_id, learn_slim_properties(raw_properties)::text "  # noqa: S608
+                f"FROM {table}"
             ).fetchall()
-            staged[entity] = [Staged(r[0], r[1]) for r in rows]
+            staged[entity] = [Staged(r[0], loads(r[1])) for r in rows]
     return staged
 
 
@@ -290,7 +295,10 @@ _ATOM_TEMP = (
 
 
 def _write_atoms(
-    conn: psycopg.Connection, rows: list[tuple[Any, ...]], failures: list[Failure]
+    conn: psycopg.Connection,
+    rows: list[tuple[Any, ...]],
+    failures: list[Failure],
+    relations: tuple[str, str],
 ) -> tuple[int, int, int]:
     _copy_in(conn, _ATOM_TEMP, rows)
     # A card id moving between pages in one edit: free it first, then check what is left.
@@ -300,7 +308,8 @@ def _write_atoms(
         "AND a.source_hash IS DISTINCT FROM t.source_hash"
     )
     taken = conn.execute(
-        "SELECT t.notion_id, t.card_id, coalesce(a.notion_id, a.source) FROM canon_in t "
+        "SELECT t.notion_id, t.card_id, coalesce('page ' || a.notion_id, 'a ' || a.source "
+        "|| ' atom') FROM canon_in t "
         "JOIN learning_atoms a ON a.card_id = t.card_id "
         "AND NOT (a.source = 'notion' AND a.notion_id = t.notion_id)"
     ).fetchall()
@@ -310,8 +319,7 @@ def _write_atoms(
                 "flashcards",
                 notion_id,
                 "",
-                f"its CardID {card_id!r} already belongs to another atom ({holder}); "
-                "give this flashcard its own",
+                f"its CardID {card_id!r} is also on {holder}; give each flashcard its own",
             )
         )
     if taken:
@@ -334,16 +342,20 @@ def _write_atoms(
         "coalesce(array_agg(id) FILTER (WHERE NOT inserted), '{}') FROM up"
     ).fetchone()
     assert counted is not None
-    # Relations of unchanged pages: a concept or module that arrived later, or went.
+    # Relations of every page, changed or not: a concept or module that arrived later,
+    # or went. Read from staging's raw relation ids, in SQL.
     relinked = conn.execute(
         "UPDATE learning_atoms a SET concept_id = x.concept_id, module_id = x.module_id "
-        "FROM (SELECT t.notion_id, c.id AS concept_id, m.id AS module_id FROM canon_in t "
-        "LEFT JOIN concepts c ON c.notion_id = t.concept "
-        "LEFT JOIN learning_modules m ON m.notion_id = t.module) x "
-        "WHERE a.source = 'notion' AND a.notion_id = x.notion_id "
+        "FROM (SELECT s.notion_page_id, c.id AS concept_id, m.id AS module_id "
+        "FROM stg_notion_flashcards s "
+        "LEFT JOIN concepts c ON c.notion_id = s.raw_properties->%s->'relation'->0->>'id' "
+        "LEFT JOIN learning_modules m "
+        "ON m.notion_id = s.raw_properties->%s->'relation'->0->>'id') x "
+        "WHERE a.source = 'notion' AND a.notion_id = x.notion_page_id "
+        "AND a.source_hash IS NOT NULL "
         "AND (a.concept_id, a.module_id) IS DISTINCT FROM (x.concept_id, x.module_id) "
-        "AND NOT (a.id = ANY(%s)) RETURNING a.id",
-        (counted[2],),
+        "AND NOT (a.id = ANY(%s))",
+        (relations[0], relations[1], counted[2]),
     ).rowcount
     conn.execute("DROP TABLE canon_in")
     gone = (
@@ -360,11 +372,16 @@ def _write_atoms(
     return int(counted[0]), int(counted[1]) + relinked, deleted + marked
 
 
-def write_canonical(conn: psycopg.Connection, canonical: Canonical) -> Counts:
+def write_canonical(
+    conn: psycopg.Connection, canonical: Canonical, names: Mapping[str, Mapping[str, str]]
+) -> Counts:
     """Staging's transform into the canonical tables, parents first; within the caller's
     transaction."""
     counts = Counts()
     for name, target in _TARGETS.items():
         counts.add(target.table, *_upsert(conn, target, getattr(canonical, name)))
-    counts.add("learning_atoms", *_write_atoms(conn, canonical.atoms, canonical.failures))
+    relations = (names["flashcards"]["concept"], names["flashcards"]["module"])
+    counts.add(
+        "learning_atoms", *_write_atoms(conn, canonical.atoms, canonical.failures, relations)
+    )
     return counts

@@ -35,7 +35,6 @@ from pipeline.learn.staging import (
     read_staged,
     stage,
     staged_hashes,
-    staged_properties,
     unstage_missing,
     write_canonical,
 )
@@ -181,7 +180,6 @@ def _read_notion(
         source = notion_read.data_source(api, database_id)
         found = notion_read.pages(api, source, what=what, since=since)
         report.pages_read[entity] = len(found)
-        existing = hashes if entity == "flashcards" else staged_properties(conn, entity)
         pages: list[StagePage] = []
         for page in found:
             if page.get("in_trash") or page.get("archived"):
@@ -191,7 +189,7 @@ def _read_notion(
             if entity == "flashcards":
                 digest = sync_hash(page)
                 content = None
-                if existing.get(notion_id) != digest:
+                if hashes.get(notion_id) != digest:
                     try:
                         content = notion_read.blocks(api, notion_id)
                     except PipelineError as exc:
@@ -236,8 +234,8 @@ def _write(
             report.pages_unstaged[entity] = unstage_missing(
                 conn, entity, [p.notion_id for p in pages]
             )
-    canonical = transform(read_staged(conn), settings.properties)
-    counts = write_canonical(conn, canonical)
+    canonical = transform(read_staged(conn, settings.properties), settings.properties)
+    counts = write_canonical(conn, canonical, settings.properties)
     report.added, report.updated, report.removed = counts.added, counts.updated, counts.removed
     report.tables = counts.by_table
     report.failures += [str(f) for f in canonical.failures]

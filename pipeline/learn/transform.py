@@ -56,7 +56,13 @@ def sync_hash(page: Mapping[str, Any]) -> str:
 
 
 def _plain(items: Any) -> str:
-    return "".join(str(t.get("plain_text") or "") for t in items or [] if isinstance(t, dict))
+    """Rich text's plain text: from Notion's objects, or the plain_text pieces staging's
+    learn_slim_properties leaves of them."""
+    return "".join(
+        t if isinstance(t, str) else str(t.get("plain_text") or "")
+        for t in items or []
+        if isinstance(t, str | dict)
+    )
 
 
 def value(prop: Any) -> Any:  # noqa: PLR0911 - one return per property type

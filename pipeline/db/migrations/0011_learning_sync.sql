@@ -33,6 +33,27 @@ BEGIN
 END;
 $$;
 
+-- A Notion property's text (title, rich text: its plain_text joined), and a page's
+-- properties with each rich text reduced to its plain_text pieces: what the transform
+-- reads of staging (a fraction of the raw JSON, which carries every annotation).
+CREATE FUNCTION learn_plain_text(prop jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(string_agg(piece #>> '{}', ''), '')
+    FROM jsonb_array_elements(jsonb_path_query_array(
+        prop, '$.*[*].plain_text ? (@.type() == "string")')) piece
+$$;
+
+CREATE FUNCTION learn_slim_properties(props jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(jsonb_object_agg(key, CASE
+        WHEN value->>'type' IN ('title', 'rich_text') THEN jsonb_build_object(
+            'type', value->>'type',
+            value->>'type', jsonb_path_query_array(
+                value, '$.*[*].plain_text ? (@.type() == "string")'))
+        ELSE value END), '{}'::jsonb)
+    FROM jsonb_each(props)
+$$;
+
 -- -- Staging: raw JSONB from the Notion API, rebuilt from Notion at any time ------------
 
 CREATE TABLE stg_notion_flashcards (

@@ -29,5 +29,7 @@ DROP TABLE IF EXISTS stg_notion_concepts;
 DROP TABLE IF EXISTS stg_notion_flashcards;
 
 DROP FUNCTION IF EXISTS learn_touch_updated_at();
+DROP FUNCTION IF EXISTS learn_slim_properties(jsonb);
+DROP FUNCTION IF EXISTS learn_plain_text(jsonb);
 
 DELETE FROM pipeline_migrations WHERE version = 11;

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from pipeline.errors import ServiceError, UsageError
+from pipeline.errors import ServiceError, UsageError, redact
 
 TAG_PREFIX = "nls::atom::"
 URL_VARIABLE = "ANKICONNECT_URL"
@@ -91,7 +91,7 @@ def _difficulty(value: float | None) -> float | None:
 
 class AnkiConnect:
     def __init__(self, url: str, *, key: str | None = None, timeout: float = 30.0) -> None:
-        self.where = f"AnkiConnect at {url}"
+        self.where = f"AnkiConnect at {redact(url)}"
         self._url, self._key = url, key
         self._http = httpx.Client(timeout=timeout)
         version = self._call("version")

@@ -143,6 +143,9 @@ def test_push_and_pull_with_a_collection_file(
     due = cli("learn", "due", "--json")
     assert due.code == 0, due.err
     assert [c["card_id"] for c in json.loads(due.out)] == ["C2"]  # C1 is due in two days
+    text = cli("learn", "due")
+    assert text.code == 0 and "C2" in text.out and "TCP" in text.out
+    assert "4 atoms, 2 in Anki, 1 due today" in cli("learn", "stats").out
     stats = json.loads(cli("learn", "stats", "--json").out)
     assert stats["concepts"][0]["concept_name"] == "TCP"
     assert stats["concepts"][0]["in_anki_count"] == 2

@@ -102,6 +102,8 @@ def test_review_approve_reject_and_edit(repo: Repo, db: Database, cli: CLI) -> N
     listed = cli("learn", "review", "list", "--json")
     assert listed.code == 0, listed.err
     assert {i["id"] for i in json.loads(listed.out)} == {rewrite, refused, fresh}
+    table = cli("learn", "review", "list")
+    assert table.code == 0 and rewrite[:8] in table.out and "new" in table.out
     shown = cli("learn", "review", "show", rewrite[:8])
     assert "What is TCP, and why is it reliable?" in shown.out and "What is TCP?" in shown.out
 

@@ -64,6 +64,7 @@ class SyncReport:
     removed: int = 0
     tables: dict[str, dict[str, int]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    not_fetched: list[str] = field(default_factory=list)  # pages whose blocks failed
     notion_requests: int = 0
     modules: ModulesReport | None = None
 
@@ -197,6 +198,7 @@ def _read_notion(
                             str(Failure(entity, notion_id, "", f"its blocks: {exc}"))
                         )
                         retry_from.append(str(page.get("last_edited_time")))
+                        report.not_fetched.append(notion_id)
                         continue
                 pages.append(StagePage(notion_id, properties, content, digest))
             elif entity in ("concepts", "concept_clusters"):
@@ -231,9 +233,9 @@ def _write(
             changed = pages  # the upsert compares the properties
         report.pages_staged[entity] = stage(conn, entity, changed)
         if full:
-            report.pages_unstaged[entity] = unstage_missing(
-                conn, entity, [p.notion_id for p in pages]
-            )
+            # a page Notion listed but whose blocks failed is still there: kept
+            seen = [p.notion_id for p in pages] + report.not_fetched
+            report.pages_unstaged[entity] = unstage_missing(conn, entity, seen)
     canonical = transform(read_staged(conn, settings.properties), settings.properties)
     counts = write_canonical(conn, canonical, settings.properties)
     report.added, report.updated, report.removed = counts.added, counts.updated, counts.removed

@@ -343,6 +343,20 @@ def test_a_page_whose_blocks_fail_is_asked_for_again_next_run(
     assert first.code == 1
     assert f"flashcards page {ids['card3']}" in first.out and "its blocks" in first.out
     assert db.value("SELECT count(*) FROM learning_atoms") == 2
+    # a full run whose blocks of a page fail does not take the page for gone
+    ws.edit(ids["card1"], Answer=text("TCP"))
+    server.state.faults.append((f"GET /v1/blocks/{ids['card1']}/children", 503))
+    server.state.faults.append((f"GET /v1/blocks/{ids['card3']}/children", 503))
+    assert cli("learn", "sync", "--full").code == 1
+    assert (
+        db.value(
+            "SELECT count(*) FROM stg_notion_flashcards WHERE notion_page_id = %s", ids["card1"]
+        )
+        == 1
+    )
+    assert db.value("SELECT back FROM learning_atoms WHERE card_id = 'NET-M1-001-DEC'") == (
+        "Transmission Control Protocol"
+    )
     again = cli("learn", "sync")  # incremental: the failed page is asked for again
     assert again.code == 0, again.out + again.err
     assert db.value("SELECT count(*) FROM learning_atoms") == 3

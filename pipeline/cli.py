@@ -36,6 +36,7 @@ _REVIEW = "2. Review"
 _RELEASE = "3. Release"
 _INSPECT = "4. What students see"
 _SETUP = "Set-up and reference data"
+_LEARN = "Study: flashcards from Notion to Anki (seed 003)"
 
 
 class _Sections(TyperGroup):
@@ -553,6 +554,253 @@ def sync_pull(
     Example: pipeline sync pull teams
     """
     _sync("pull", names, university, as_json)
+
+
+# -- Study: flashcards from Notion to Anki (notion-learning-sync, seed 003) ------------------
+
+learn_app = typer.Typer(
+    help="One learner's flashcards and concepts: Notion -> Postgres, cleaned, reviewed, "
+    "studied in Anki.",
+    no_args_is_help=True,
+)
+app.add_typer(learn_app, name="learn", rich_help_panel=_LEARN)
+review_app = typer.Typer(help="The review queue: AI rewrites and merges.", no_args_is_help=True)
+learn_app.add_typer(review_app, name="review")
+anki_app = typer.Typer(help="Anki, through AnkiConnect or a collection file.", no_args_is_help=True)
+learn_app.add_typer(anki_app, name="anki")
+
+ItemId = Annotated[str, typer.Argument(help="The queue item's id (or its first characters).")]
+Note = Annotated[str | None, typer.Option("--note", help="A note kept with the item.")]
+Collection = Annotated[
+    Path | None,
+    typer.Option(
+        "--collection",
+        help="A collection file (collection.anki2) instead of AnkiConnect; Anki must not "
+        "have it open. Default: learn.anki.collection in pipeline.yaml.",
+    ),
+]
+
+
+@learn_app.command("sync")
+def learn_sync(
+    full: Annotated[
+        bool, typer.Option("--full", help="Ask Notion for every page, not only edited ones.")
+    ] = False,
+    dry_run: DryRun = False,
+    as_json: Json = False,
+) -> None:
+    """Notion's learning databases -> staging -> canonical tables; LMS quizzes -> atoms.
+
+    Needs NOTION_TOKEN and learn.databases in pipeline.yaml. Exit 1 when some pages
+    could not be synced (the others are).
+
+    Example: [bold]pipeline learn sync --full[/bold]
+    """
+    from pipeline.config import load_config
+    from pipeline.learn.sync import learn_sync as sync_learning
+    from pipeline.learn.sync import require_success
+    from pipeline.render import render_learn_sync
+
+    settings = load_config().learn
+    with _database("learn sync") as conn:
+        report = sync_learning(conn, settings, full=full, dry_run=dry_run)
+    _output(report, as_json, render_learn_sync)
+    require_success(report)
+
+
+@learn_app.command("clean")
+def learn_clean(dry_run: DryRun = False, as_json: Json = False) -> None:
+    """Atomicity, prefixes, quality score; duplicates proposed for merging (review queue).
+
+    Every change is written to cleaning_log with its old and new values.
+
+    Example: [bold]pipeline learn clean --dry-run[/bold]
+    """
+    from pipeline.config import load_config
+    from pipeline.learn.clean import clean
+    from pipeline.render import render_learn_clean
+
+    settings = load_config().learn
+    with _database("learn clean") as conn:
+        report = clean(conn, settings.cleaning, dry_run=dry_run)
+    _output(report, as_json, render_learn_clean)
+
+
+@learn_app.command("rewrite")
+def learn_rewrite(
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="At most this many atoms.")
+    ] = None,
+    dry_run: DryRun = False,
+    as_json: Json = False,
+) -> None:
+    """Ask the AI provider to rewrite weak atoms; the proposals wait in the review queue.
+
+    Off unless learn.rewrite.provider is set (gemini: GEMINI_API_KEY).
+
+    Example: [bold]pipeline learn rewrite --limit 10[/bold]
+    """
+    from pipeline.config import load_config
+    from pipeline.learn.rewrite import rewrite
+    from pipeline.render import render_learn_rewrite
+
+    settings = load_config().learn
+    with _database("learn rewrite") as conn:
+        report = rewrite(conn, settings, limit=limit, dry_run=dry_run)
+    _output(report, as_json, render_learn_rewrite)
+
+
+@review_app.command("list")
+def learn_review_list(
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 20,
+    as_json: Json = False,
+) -> None:
+    """Items waiting for review, best first, each beside its original.
+
+    Example: [bold]pipeline learn review list[/bold]
+    """
+    from pipeline.learn.review import pending
+    from pipeline.render import render_review_list
+
+    with _database("learn review") as conn:
+        items = pending(conn, limit)
+    _output(items, as_json, render_review_list)
+
+
+@review_app.command("show")
+def learn_review_show(item: ItemId, as_json: Json = False) -> None:
+    """One item: proposed and original text, source, scores, reason.
+
+    Example: [bold]pipeline learn review show 3f2a9c1e[/bold]
+    """
+    from pipeline.learn.review import show
+    from pipeline.render import render_review_item
+
+    with _database("learn review") as conn:
+        found = show(conn, item)
+    _output(found, as_json, render_review_item)
+
+
+@review_app.command("approve")
+def learn_review_approve(item: ItemId, note: Note = None, as_json: Json = False) -> None:
+    """Accept an item: its atom is created or updated (a merge folds the duplicates in).
+
+    Example: [bold]pipeline learn review approve 3f2a9c1e[/bold]
+    """
+    from pipeline.config import load_config
+    from pipeline.learn.review import approve
+    from pipeline.render import render_review_item
+
+    cleaning = load_config().learn.cleaning
+    with _database("learn review approve") as conn:
+        done = approve(conn, item, cleaning, note=note)
+    _output(done, as_json, render_review_item)
+
+
+@review_app.command("reject")
+def learn_review_reject(item: ItemId, note: Note = None, as_json: Json = False) -> None:
+    """Refuse an item: the original atom stays as it is.
+
+    Example: [bold]pipeline learn review reject 3f2a9c1e --note "loses the example"[/bold]
+    """
+    from pipeline.learn.review import reject
+    from pipeline.render import render_review_item
+
+    with _database("learn review reject") as conn:
+        done = reject(conn, item, note=note)
+    _output(done, as_json, render_review_item)
+
+
+@review_app.command("edit")
+def learn_review_edit(
+    item: ItemId,
+    front: Annotated[str | None, typer.Option("--front", help="The new question.")] = None,
+    back: Annotated[str | None, typer.Option("--back", help="The new answer.")] = None,
+    approve_too: Annotated[
+        bool, typer.Option("--approve", help="Approve the item as edited.")
+    ] = False,
+    note: Note = None,
+    as_json: Json = False,
+) -> None:
+    """Change an item's proposed text before approving it.
+
+    Example: [bold]pipeline learn review edit 3f2a9c1e --back "TCP/IP layer 4" --approve[/bold]
+    """
+    from pipeline.config import load_config
+    from pipeline.learn.review import edit
+    from pipeline.render import render_review_item
+
+    cleaning = load_config().learn.cleaning
+    with _database("learn review edit") as conn:
+        done = edit(conn, item, cleaning, front=front, back=back, note=note, approve=approve_too)
+    _output(done, as_json, render_review_item)
+
+
+@anki_app.command("push")
+def learn_anki_push(
+    collection: Collection = None, dry_run: DryRun = False, as_json: Json = False
+) -> None:
+    """Flashcard and cloze atoms of good quality -> notes in Anki (updated in place).
+
+    Example: [bold]pipeline learn anki push --collection ~/Anki/User/collection.anki2[/bold]
+    """
+    from pipeline.config import load_config
+    from pipeline.learn.anki_sync import push
+    from pipeline.render import render_learn_anki
+
+    settings = load_config().learn.anki
+    with _database("learn anki push") as conn:
+        report = push(conn, settings, collection, dry_run=dry_run)
+    _output(report, as_json, render_learn_anki)
+
+
+@anki_app.command("pull")
+def learn_anki_pull(
+    collection: Collection = None, dry_run: DryRun = False, as_json: Json = False
+) -> None:
+    """Anki's review statistics (ease, interval, reviews, lapses, FSRS) -> the atoms.
+
+    Example: [bold]pipeline learn anki pull[/bold]
+    """
+    from pipeline.config import load_config
+    from pipeline.learn.anki_sync import pull
+    from pipeline.render import render_learn_anki
+
+    settings = load_config().learn.anki
+    with _database("learn anki pull") as conn:
+        report = pull(conn, settings, collection, dry_run=dry_run)
+    _output(report, as_json, render_learn_anki)
+
+
+@learn_app.command("due")
+def learn_due(
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 50,
+    as_json: Json = False,
+) -> None:
+    """Cards due for study today (v_due_atoms, as of the last anki pull).
+
+    Example: [bold]pipeline learn anki pull && pipeline learn due[/bold]
+    """
+    from pipeline.learn.study import due
+    from pipeline.render import render_learn_due
+
+    with _database("learn due") as conn:
+        cards = due(conn, limit)
+    _output(cards, as_json, render_learn_due)
+
+
+@learn_app.command("stats")
+def learn_stats(as_json: Json = False) -> None:
+    """Atoms per concept: how many, atomic, in Anki, average ease and interval.
+
+    Example: [bold]pipeline learn stats --json[/bold]
+    """
+    from pipeline.learn.study import stats
+    from pipeline.render import render_learn_stats
+
+    with _database("learn stats") as conn:
+        found = stats(conn)
+    _output(found, as_json, render_learn_stats)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,6 +18,7 @@ import yaml
 
 from pipeline.errors import UsageError
 from pipeline.layout import CONFIG_FILE, CONFIG_SCHEMA, schema_file
+from pipeline.learn.settings import LearnSettings, learn_settings
 
 DEFAULT_PROPERTIES = {
     "title": "Module Name",
@@ -69,6 +70,7 @@ class Config:
     notion: NotionSettings = field(default_factory=NotionSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     deploy: DeploySettings = field(default_factory=DeploySettings)
+    learn: LearnSettings = field(default_factory=LearnSettings)  # notion-learning-sync
 
 
 def env_int(name: str, default: int, *, minimum: int = 1) -> int:
@@ -105,6 +107,7 @@ def load_config(path: Path = CONFIG_FILE) -> Config:
         NotionSettings(**notion),
         SyncSettings(tuple(students) if students is not None else None),
         DeploySettings(**(data.get("deploy") or {})),
+        learn_settings(data.get("learn")),
     )
 
 

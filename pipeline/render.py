@@ -503,3 +503,189 @@ def render_sync(results: list[SyncResult], out: TextIO) -> None:
     for r in results:
         for line in r.conflicts + r.failed:
             out.write(f"  needs a person: {line}\n")
+
+
+# -- notion-learning-sync (`pipeline learn`, seed 003) ------------------------------------
+
+if TYPE_CHECKING:
+    from pipeline.learn.anki_sync import AnkiReport
+    from pipeline.learn.clean import CleanReport
+    from pipeline.learn.review import ReviewItem
+    from pipeline.learn.rewrite import RewriteReport
+    from pipeline.learn.study import DueAtom, Stats
+    from pipeline.learn.sync import SyncReport
+
+
+def _short(text: str | None, width: int = 70) -> str:
+    line = printable(" ".join((text or "").split()))
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def render_learn_sync(report: SyncReport, out: TextIO) -> None:
+    done = "dry run, nothing written: " if report.dry_run else ""
+    if report.pages_read:
+        kind = "full" if report.sync_type == "notion_full" else f"since {report.since}"
+        read = ", ".join(f"{n} {e.replace('_', ' ')}" for e, n in report.pages_read.items())
+        out.write(f"Notion ({kind}): pages read: {read}\n")
+        staged = sum(report.pages_staged.values())
+        unstaged = sum(report.pages_unstaged.values())
+        out.write(
+            f"{done}{staged} pages staged, {unstaged} gone from Notion; canonical rows: "
+            f"{report.added} added, {report.updated} updated, {report.removed} removed; "
+            f"{report.notion_requests} Notion requests\n"
+        )
+    if report.modules is not None:
+        m = report.modules
+        out.write(
+            f"{done}LMS modules: {m.questions} quiz questions in {m.modules} modules; atoms "
+            f"{m.added} added, {m.updated} updated, {m.removed} removed\n"
+        )
+        for problem in m.failures:
+            out.write(f"  failed: {printable(problem)}\n")
+    for failure in report.failures:
+        out.write(f"  failed: {printable(failure)}\n")
+
+
+def render_learn_clean(report: CleanReport, out: TextIO) -> None:
+    for change in report.changes:
+        label = change.card_id or change.atom_id[:8]
+        old = {k: v for k, v in change.old.items() if change.new.get(k) != v}
+        new = {k: change.new[k] for k in old}
+        out.write(
+            f"{printable(label)}: {change.operation} "
+            f"{printable(_short(str(old), 60))} -> {printable(_short(str(new), 60))}\n"
+        )
+    for merge in report.merges:
+        state = "proposed" if merge.queued else "already in the review queue"
+        out.write(
+            f"{printable(merge.keep_card or merge.keep[:8])}: {len(merge.merge)} {merge.kind} "
+            f"duplicate(s) to merge, {state}\n"
+        )
+    verb = "would change" if report.dry_run else "changed"
+    out.write(
+        f"{report.atoms} atoms checked; {verb} {report.changed_atoms} "
+        f"({report.count('prefix_normalize')} prefixes, {report.count('atomicity_check')} "
+        f"atomicity, {report.count('quality_score')} quality scores); "
+        f"{sum(m.queued for m in report.merges)} merges "
+        + ("to propose" if report.dry_run else "proposed")
+        + "\n"
+    )
+
+
+def render_review_list(items: list[ReviewItem], out: TextIO) -> None:
+    if not items:
+        out.write("the review queue is empty\n")
+        return
+    table = _table("Review queue", ("id", "source", "score", "original", "proposed"))
+    for item in items:
+        original = item.current_front if item.current_front is not None else item.original_front
+        table.add_row(
+            item.id[:8],
+            item.source + (" (edited)" if item.status == "edited" else ""),
+            f"{item.quality_score:.2f}" if item.quality_score is not None else "",
+            escape(_short(original, 50)) if original else "[dim]new[/dim]",
+            escape(_short(item.front, 50)),
+        )
+    _console(out).print(table)
+
+
+def render_review_item(item: ReviewItem, out: TextIO) -> None:
+    lines = [
+        f"item {item.id}  {item.status}  ({item.source}"
+        + (f", batch {item.batch_id}" if item.batch_id else "")
+        + ")",
+        f"quality {item.quality_score}"
+        + (f", confidence {item.ai_confidence}" if item.ai_confidence is not None else ""),
+    ]
+    if item.rewrite_reason:
+        lines.append(f"why: {item.rewrite_reason}")
+    if item.original_atom_id:
+        lines.append(f"original atom {item.original_card_id or item.original_atom_id}:")
+        live = item.current_front is not None
+        lines.append(f"  front: {item.current_front if live else item.original_front}")
+        lines.append(f"  back:  {item.current_back if live else item.original_back}")
+    lines.append("proposed:")
+    lines.append(f"  front: {item.front}")
+    lines.append(f"  back:  {item.back or ''}")
+    if item.merge_atom_ids:
+        lines.append(f"merges: {', '.join(a[:8] for a in item.merge_atom_ids)}")
+    if item.reviewer_notes:
+        lines.append(f"notes: {item.reviewer_notes}")
+    if item.approved_at:
+        lines.append(f"approved {item.approved_at:%Y-%m-%d %H:%M} -> atom {item.approved_atom_id}")
+    out.write("\n".join(printable(line) for line in lines) + "\n")
+
+
+def render_learn_rewrite(report: RewriteReport, out: TextIO) -> None:
+    for atom in report.atoms:
+        label = printable(atom.card_id or atom.atom_id[:8])
+        if atom.error:
+            out.write(f"{label}: not rewritten: {printable(atom.error)}\n")
+        elif atom.queue_id:
+            out.write(f"{label}: queued {atom.queue_id[:8]}: {_short(atom.proposal)}\n")
+        else:
+            out.write(f"{label}: would be sent: {_short(atom.front)}\n")
+    if report.dry_run:
+        out.write(f"dry run: {len(report.atoms)} atoms would be sent; nothing sent or queued\n")
+    else:
+        out.write(
+            f"{report.queued} proposals queued from {report.provider} (batch {report.batch_id}); "
+            "`pipeline learn review list` shows them\n"
+        )
+
+
+def render_learn_anki(report: AnkiReport, out: TextIO) -> None:
+    done = "dry run, nothing written: " if report.dry_run else ""
+    if report.direction == "push":
+        out.write(
+            f"{done}{report.atoms} atoms to {printable(report.where)}: {report.added} added, "
+            f"{report.updated} updated ({report.moved} moved), {report.unchanged} unchanged\n"
+        )
+        if report.removed_in_anki:
+            out.write(
+                f"note: {report.removed_in_anki} notes in Anki belong to atoms removed from "
+                "Notion or merged; delete or suspend them in Anki if you no longer want them\n"
+            )
+    else:
+        out.write(
+            f"{done}{report.atoms} atoms from {printable(report.where)}: {report.updated} "
+            f"updated, {report.unchanged} unchanged, {report.missing} no longer in Anki\n"
+        )
+    for failure in report.failures:
+        out.write(f"  failed: {printable(failure)}\n")
+
+
+def render_learn_due(cards: list[DueAtom], out: TextIO) -> None:
+    if not cards:
+        out.write("nothing due today (as of the last `pipeline learn anki pull`)\n")
+        return
+    table = _table("Due today", ("card", "concept", "deck", "front"))
+    for card in cards:
+        table.add_row(
+            escape(card.card_id or ""),
+            escape(card.concept_name or ""),
+            escape(card.anki_deck or ""),
+            escape(_short(card.front, 60)),
+        )
+    _console(out).print(table)
+
+
+def render_learn_stats(found: Stats, out: TextIO) -> None:
+    out.write(f"{found.atoms} atoms, {found.in_anki} in Anki, {found.due_today} due today\n")
+    if found.concepts:
+        table = _table(
+            "Concepts", ("concept", "status", "atoms", "atomic", "in Anki", "avg ease", "review")
+        )
+        for c in found.concepts:
+            table.add_row(
+                escape(c.concept_name),
+                c.status or "",
+                str(c.total_atoms),
+                str(c.atomic_count),
+                str(c.in_anki_count),
+                f"{c.avg_ease:.2f}" if c.avg_ease is not None else "",
+                str(c.needs_review_count),
+            )
+        _console(out).print(table)
+    for row in found.review_queue:
+        out.write(f"review queue: {row['source']} {row['status']}: {row['count']}\n")

@@ -9,8 +9,14 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "pipeline"
 
+# notion-learning-sync (pipeline/learn, issue #17): Anki and the AI provider are systems
+# of their own; the pure parts read no system; the stages combine them.
+LEARN_EDGES = ("learn.anki", "learn.providers")
+LEARN_PURE = ("learn.settings", "learn.transform", "learn.cleaning")
+LEARN_STAGES = ("learn.sync", "learn.rewrite", "learn.anki_sync")
+
 # Talk to one outside system each; may import only these of ours.
-EDGES = ("notion.api", "propose.github_api", "git", "db.connect")
+EDGES = ("notion.api", "propose.github_api", "git", "db.connect", *LEARN_EDGES)
 EDGE_MAY_IMPORT = ("errors", "config", "layout", "modules")
 # Pure: no outside system, no edge, no stage.
 PURE = (
@@ -26,6 +32,7 @@ PURE = (
     "sync.entities",
     "sync.plan",
     "sync.properties",
+    *LEARN_PURE,
 )
 # Which system a library reaches, for modules that use one directly.
 LIBRARY_SYSTEMS = {
@@ -35,10 +42,19 @@ LIBRARY_SYSTEMS = {
     "requests": "propose.github_api",
     "subprocess": "git",
     "httpx": "the web",
+    "anki": "learn.anki",
 }
 SYSTEM_LIBRARIES = tuple(LIBRARY_SYSTEMS)
 # db.trust is the deploy stage's validation: the database's rows and git's blob ids.
-STAGES = ("notion.export", "notion.mark_live", "propose.run", "db.deploy", "db.trust", "sync.run")
+STAGES = (
+    "notion.export",
+    "notion.mark_live",
+    "propose.run",
+    "db.deploy",
+    "db.trust",
+    "sync.run",
+    *LEARN_STAGES,
+)
 
 
 def module_name(path: Path) -> str:

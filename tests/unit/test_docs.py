@@ -11,25 +11,7 @@ from tests.conftest import CLI, ROOT
 
 # Commands missing from README's Commands table today. Each is an expected failure
 # (strict: the test fails once the README has it, so the entry gets removed).
-README_GAPS: dict[str, str] = {  # command -> why the README does not list it yet
-    **dict.fromkeys(
-        [
-            "learn sync",
-            "learn clean",
-            "learn rewrite",
-            "learn review list",
-            "learn review show",
-            "learn review approve",
-            "learn review reject",
-            "learn review edit",
-            "learn anki push",
-            "learn anki pull",
-            "learn due",
-            "learn stats",
-        ],
-        "README rows in the report",
-    ),
-}
+README_GAPS: dict[str, str] = {}  # command -> why the README does not list it yet
 
 
 def commands_table() -> str:

@@ -79,6 +79,7 @@ class GitHubRepo:
         with _translated(f"the repository {repo.full_name}"):
             self.owner = repo.owner.login
             self.default_branch = repo.default_branch
+            self.html_url = repo.html_url  # where people see it: links in PR bodies
 
     @classmethod
     def from_environment(cls, *, timeout: int = 30) -> GitHubRepo:

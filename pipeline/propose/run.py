@@ -97,6 +97,7 @@ class Scan:
     changed: list[str] = field(default_factory=list)  # module ids whose files differ
     paths: dict[str, list[str]] = field(default_factory=dict)  # module id -> changed paths
     links: dict[str, list[str]] = field(default_factory=dict)  # module id -> symbolic links
+    kinds: dict[str, pr_body.FileKind] = field(default_factory=dict)  # path -> what changed
 
 
 def _owner(path: str) -> str | None:
@@ -140,6 +141,9 @@ def scan(git: Git, base: str) -> Scan:
         owner = module_of(name)
         if owner and not behind_link and in_base.get(name) != in_tree.get(name):
             result.paths.setdefault(owner, []).append(name)
+            result.kinds[name] = (
+                "added" if name not in in_base else "removed" if name not in in_tree else "changed"
+            )
     result.changed = sorted(result.paths)
     return result
 
@@ -187,6 +191,11 @@ class Proposer:
                     changed.append(module_id)
         problems = self._validation(changed)
         for module_id in changed:
+            files = [
+                pr_body.FileChange(path, found.kinds[path])
+                for path in found.paths.get(module_id, [])
+                if path != module_file(module_id)
+            ]
             report.proposals.append(
                 self._propose(
                     module_id,
@@ -195,6 +204,7 @@ class Proposer:
                     problems.get(module_id, []),
                     report,
                     notes=_link_notes(module_id, found.links.get(module_id, []), prefix=False),
+                    files=files,
                 )
             )
         for module_id in sorted((set(branches) - set(changed)) & self.checked):
@@ -224,6 +234,7 @@ class Proposer:
         report: ProposeReport,
         *,
         notes: list[str],
+        files: list[pr_body.FileChange],
     ) -> Proposal:
         branch = f"{BRANCH_PREFIX}{module_id}"
         path = self.git.root / module_file(module_id)
@@ -232,10 +243,21 @@ class Proposer:
         linked = path.is_symlink()
         new = old if linked else read_json_object(path)
         shown = new or old or {"module_id": module_id, "title": module_id}
-        title = pr_body.title(shown, removed=not new and not linked)
-        text = pr_body.body(old, shown, validation=problems, notes=notes)
+        removed = not new and not linked
+        title = pr_body.title(shown, removed=removed)
         tree, commit = build_commit(self.git, base, module_id, title, self.author)
         pushed = remote_sha is None or tree_of(self.git, remote_sha) != tree
+        # Images and links in the body point at the files at the branch's commit.
+        head = commit if pushed or remote_sha is None else remote_sha
+        where = pr_body.Where(self.repo.html_url, head, self.git.run("rev-parse", base).strip())
+        text = pr_body.body(
+            old,
+            None if removed else shown,
+            validation=problems,
+            notes=notes,
+            where=where,
+            files=files,
+        )
         if self.dry_run:
             return Proposal(module_id, "updated" if pushed else "unchanged")
         if pushed:

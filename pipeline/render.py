@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # annotations only: keeps every command's start-up light
     from pipeline.db.migrate import Migration, MigrationStatus
     from pipeline.db.plan import DeployAction, Plan
     from pipeline.db.status import ModuleStatus
+    from pipeline.modules.problems import Problem
     from pipeline.modules.validate import Report
     from pipeline.notion.export import ExportReport
     from pipeline.notion.mark_live import MarkLiveReport
@@ -67,17 +68,85 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+# GitHub shows at most 10 annotations of each kind (error, warning, notice) per step and
+# drops the rest silently; every problem also goes to the job summary (at most 1 MiB).
+ANNOTATIONS_PER_KIND = 10
+SUMMARY_LIMIT = 1_000_000
+
+
+def _annotated_first(problems: list[Problem]) -> list[Problem]:
+    """Problems in the order they should take the annotation slots: each file's first
+    problem before any file's second, so every bad file is marked on its diff."""
+    rank: dict[str, int] = defaultdict(int)
+    ordered = []
+    for index, p in enumerate(problems):
+        ordered.append((rank[p.file], index, p))
+        rank[p.file] += 1
+    return [p for _, _, p in sorted(ordered, key=lambda item: item[:2])]
+
+
 def render_github(report: Report, out: TextIO) -> None:
-    """Workflow commands GitHub turns into annotations on the PR diff."""
-    for p in report.problems:
+    """Workflow commands GitHub turns into annotations on the PR diff: at most GitHub's
+    limit per kind, most important first (errors; each bad file once before any twice);
+    the rest as plain lines in the log; all of them in the job summary."""
+    shown: dict[str, int] = defaultdict(int)
+    rest: list[Problem] = []
+    for p in _annotated_first(report.problems):
+        if shown[p.severity] >= ANNOTATIONS_PER_KIND:
+            rest.append(p)
+            continue
+        shown[p.severity] += 1
         title = f"{p.check}: {p.pointer}" if p.pointer else p.check
         props = (
             f"file={_escape_property(p.file)},line={p.line},col={p.column},"
             f"title={_escape_property(title)}"
         )
         out.write(f"::{p.severity} {props}::{_escape_data(p.message)}\n")
+    for p in rest:
+        # Plain lines, one each: never a workflow command (those start a line with "::").
+        message = " ".join(printable(p.message).split())
+        out.write(f"  {printable(p.file)}:{p.line}:{p.column}: {p.severity}: {message}\n")
+    if rest:
+        out.write(
+            f"::notice title=More problems::{len(rest)} more problems than GitHub shows as "
+            "annotations; every problem is listed in the job summary\n"
+        )
     status = "valid" if report.valid else f"invalid ({report.error_count} errors)"
     out.write(f"{len(report.files)} module files checked: {status}\n")
+    write_validation_summary(report)
+
+
+def write_validation_summary(report: Report) -> None:
+    """Every problem as a table on the Actions job page, when running in Actions."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    from pipeline.propose.pr_body import code, text
+
+    files = len(report.files)
+    status = "✅ valid" if report.valid else f"❌ {report.error_count} errors"
+    lines = [
+        "## Module validation",
+        "",
+        f"{files} module files checked: {status}, {report.warning_count} warnings",
+        "",
+    ]
+    if report.problems:
+        lines += ["| file | line | severity | check | problem |", "| --- | --- | --- | --- | --- |"]
+    size = len("\n".join(lines))
+    for index, p in enumerate(report.problems):
+        row = (
+            f"| {code(p.file, table=True)} | {p.line}:{p.column} | {p.severity} | "
+            f"{text(p.check)} | {text(p.message)} |"
+        )
+        if size + len(row) > SUMMARY_LIMIT - 500:
+            left = len(report.problems) - index
+            lines += ["", f"… and {left} more: run `pipeline validate` to see them all."]
+            break
+        lines.append(row)
+        size += len(row) + 1
+    with open(target, "a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
 
 
 def render_json(report: Report, out: TextIO) -> None:

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -363,10 +364,27 @@ def to_json(value: Any) -> str:
 
 
 @contextmanager
-def export_progress() -> Iterator[Callable[[str, int, int], None]]:
-    """A progress bar of pages exported, on a terminal only."""
+def export_progress(
+    *, every: int = 10, seconds: float = 20.0, clock: Callable[[], float] = time.monotonic
+) -> Iterator[Callable[[str, int, int], None]]:
+    """Pages exported: a progress bar on a terminal; elsewhere (an Actions log, a pipe) a
+    line on stderr for the first and last page, every `every` pages, and whenever
+    `seconds` have passed since the last line, so a log is never silent for long."""
     if not sys.stderr.isatty():
-        yield lambda _title, _done, _total: None
+        print("export: asking Notion for Ready pages", file=sys.stderr, flush=True)
+        last = [clock()]
+
+        def line(title: str, done: int, total: int) -> None:
+            now = clock()
+            if done in (1, total) or done % every == 0 or now - last[0] >= seconds:
+                last[0] = now
+                print(
+                    f"export: page {done} of {total}: {printable(' '.join(title.split()))}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+        yield line
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn

@@ -152,16 +152,21 @@ def propose(dry_run: DryRun = False, as_json: Json = False) -> None:
     """Open or update one pull request per changed module (branch notion/<module_id>).
 
     Needs GITHUB_TOKEN and GITHUB_REPOSITORY (GITHUB_API_URL for GitHub Enterprise), as
-    Actions sets them; with NOTION_TOKEN the Notion row gets the PR link.
+    Actions sets them; with NOTION_TOKEN the Notion row gets the PR link. Reviewers,
+    assignees, draft and labels come from pipeline.yaml (propose:). --dry-run says which
+    PRs it would open, update or close, and prints the title and body it would send. In
+    Actions it writes a job summary and the step outputs opened, updated, closed.
 
     Example: [bold]pipeline export && pipeline propose[/bold]
     """
     from pipeline.config import load_config
     from pipeline.propose.run import propose as propose_modules
-    from pipeline.render import render_proposals
+    from pipeline.render import render_proposals, write_propose_outputs
 
-    report = propose_modules(Path.cwd(), load_config().notion, dry_run=dry_run)
+    config = load_config()
+    report = propose_modules(Path.cwd(), config.notion, dry_run=dry_run, options=config.propose)
     _output(report, as_json, partial(render_proposals, dry_run=dry_run))
+    write_propose_outputs(report, dry_run=dry_run)
 
 
 # -- 2. Review ------------------------------------------------------------------------------

@@ -64,11 +64,39 @@ class DeploySettings:
     archive_limit_percent: float = 10.0
 
 
+# -- propose: the pull requests' controls (issue #14) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class ProposeSettings:
+    """What `pipeline propose` sets on the pull requests it opens (as peter-evans/
+    create-pull-request does): reviewers, team reviewers, assignees and draft on a new
+    PR; labels (module, auto-export, these, and the module's category's) on every one."""
+
+    reviewers: tuple[str, ...] = ()
+    team_reviewers: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    draft: bool = False
+    labels: tuple[str, ...] = ()
+    category_labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_yaml(cls, data: dict[str, Any]) -> ProposeSettings:
+        lists = ("reviewers", "team_reviewers", "assignees", "labels")
+        values: dict[str, Any] = {k: tuple(v) if k in lists else v for k, v in data.items()}
+        values["category_labels"] = {
+            str(category): tuple(labels)
+            for category, labels in (data.get("category_labels") or {}).items()
+        }
+        return cls(**values)
+
+
 @dataclass(frozen=True)
 class Config:
     notion: NotionSettings = field(default_factory=NotionSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     deploy: DeploySettings = field(default_factory=DeploySettings)
+    propose: ProposeSettings = field(default_factory=ProposeSettings)
 
 
 def env_int(name: str, default: int, *, minimum: int = 1) -> int:
@@ -105,6 +133,7 @@ def load_config(path: Path = CONFIG_FILE) -> Config:
         NotionSettings(**notion),
         SyncSettings(tuple(students) if students is not None else None),
         DeploySettings(**(data.get("deploy") or {})),
+        ProposeSettings.from_yaml(data.get("propose") or {}),
     )
 
 

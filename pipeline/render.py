@@ -462,16 +462,57 @@ def write_step_summary(report: ExportReport, *, dry_run: bool) -> None:
         out.write("\n".join(lines) + "\n")
 
 
+_WOULD = {"opened": "would open", "updated": "would update", "closed": "would close"}
+
+
 def render_proposals(report: ProposeReport, out: TextIO, *, dry_run: bool) -> None:
     console = _console(out)
     if not report.proposals:
         console.print("no module differs from the default branch; nothing to propose")
     for p in report.proposals:
-        console.print(f"{escape(p.module_id)}: {p.action}" + (f"  {p.url}" if p.url else ""))
+        action = _WOULD.get(p.action, p.action) if dry_run else p.action
+        console.print(f"{escape(p.module_id)}: {action}" + (f"  {p.url}" if p.url else ""))
     for note in report.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
     if dry_run:
+        for p in report.proposals:
+            if p.title:  # what a real run would send, as it would send it
+                out.write(f"\n--- {printable(p.module_id)}: title\n{printable(p.title)}\n")
+                out.write(f"--- {printable(p.module_id)}: body\n{printable(p.body)}")
         console.print("dry run: nothing pushed, opened or closed")
+
+
+def write_propose_outputs(report: ProposeReport, *, dry_run: bool) -> None:
+    """In Actions: the job summary (module, action, pull request) and the step's outputs
+    `opened`, `updated`, `closed` (PR numbers, space-separated; empty in a dry run)."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        from pipeline.propose.pr_body import code, text
+
+        lines = ["## Pull requests" + (" (dry run: nothing pushed)" if dry_run else ""), ""]
+        if report.proposals:
+            lines += ["| module | action | pull request |", "| --- | --- | --- |"]
+        for p in report.proposals:
+            action = _WOULD.get(p.action, p.action) if dry_run else p.action
+            link = f"[#{p.number}]({p.url})" if p.number and p.url.startswith("http") else ""
+            lines.append(f"| {code(p.module_id, table=True)} | {action} | {link} |")
+        if not report.proposals:
+            lines.append("No module differs from the default branch; nothing to propose.")
+        lines += [""] + [f"- ⚠️ {text(note)}" for note in report.notes]
+        with open(summary, "a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+    outputs = os.environ.get("GITHUB_OUTPUT")
+    if outputs:
+        with open(outputs, "a", encoding="utf-8") as out:
+            for action in ("opened", "updated", "closed"):
+                numbers = (
+                    []
+                    if dry_run
+                    else [
+                        str(p.number) for p in report.proposals if p.action == action and p.number
+                    ]
+                )
+                out.write(f"{action}={' '.join(numbers)}\n")
 
 
 def write_deploy_summary(outcome: DeployResult, *, dry_run: bool) -> None:

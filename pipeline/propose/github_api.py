@@ -128,21 +128,22 @@ class GitHubRepo:
         """A slower, surer lookup: every open PR, matched on its head branch."""
         return next((p for p in self._repo.get_pulls(state="open") if p.head.ref == branch), None)
 
-    def create(self, branch: str, title: str, body: str) -> Pull:
+    def create(self, branch: str, title: str, body: str, *, draft: bool = False) -> Pull:
         """Open a pull request from `branch`, or update the one that already exists."""
         what = f"the pull request for {branch}"
         try:
             with _translated(what):
                 created = self._repo.create_pull(
-                    base=self.default_branch, head=branch, title=title, body=body
+                    base=self.default_branch, head=branch, title=title, body=body, draft=draft
                 )
                 return self._seen(created)
         except ServiceError as exc:
             if exc.status != 422:  # 422: one exists already (a retried POST made it)
                 raise
+            refused = exc
         found = self._call(what, lambda: self._open_by_scanning(branch))
-        if found is None:
-            raise ServiceError("GitHub", f"GitHub refused {what} and none is open")
+        if found is None:  # a 422 for another reason (e.g. drafts not supported): say it
+            raise refused
         pull = self._seen(found)
         self.update(pull.number, title, body)
         return Pull(pull.number, pull.url, title, body)
@@ -157,6 +158,24 @@ class GitHubRepo:
         self._call(
             f"the labels of pull request #{number}",
             lambda: self._get(number).add_to_labels(*labels),
+        )
+
+    # -- a new PR's people and state (issue #14) ---------------------------------------------
+
+    def request_reviews(
+        self, number: int, reviewers: tuple[str, ...], team_reviewers: tuple[str, ...]
+    ) -> None:
+        self._call(
+            f"the review request of pull request #{number}",
+            lambda: self._get(number).create_review_request(
+                reviewers=list(reviewers), team_reviewers=list(team_reviewers)
+            ),
+        )
+
+    def assign(self, number: int, assignees: tuple[str, ...]) -> None:
+        self._call(
+            f"the assignees of pull request #{number}",
+            lambda: self._get(number).add_to_assignees(*assignees),
         )
 
     def close(self, number: int, comment: str) -> None:

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pipeline.config import NotionSettings
+from pipeline.config import NotionSettings, ProposeSettings
 from pipeline.errors import PipelineError, UsageError
 from pipeline.files import json_object, read_json_object
 from pipeline.git import Git, blob_id
@@ -61,8 +61,12 @@ Notify = Callable[[dict[str, Any], str], None]
 @dataclass
 class Proposal:
     module_id: str
-    action: ProposalAction
+    action: ProposalAction  # in a dry run: what a real run would do
     url: str = ""
+    number: int | None = None
+    # In a dry run, the title and body a real run would send.
+    title: str = ""
+    body: str = ""
 
 
 @dataclass
@@ -71,11 +75,18 @@ class ProposeReport:
     notes: list[str] = field(default_factory=list)
 
 
-def propose(root: Path, settings: NotionSettings, *, dry_run: bool = False) -> ProposeReport:
+def propose(
+    root: Path,
+    settings: NotionSettings,
+    *,
+    dry_run: bool = False,
+    options: ProposeSettings | None = None,
+) -> ProposeReport:
     """`pipeline propose` in the checkout at `root`, configured from the environment as in
     Actions (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL; GITHUB_SERVER_URL, where
     git's fetch and push send the token; NOTION_TOKEN for the link on the Notion row;
-    PIPELINE_GIT_AUTHOR_NAME / _EMAIL)."""
+    PIPELINE_GIT_AUTHOR_NAME / _EMAIL) and from pipeline.yaml's `propose` (`options`:
+    reviewers, assignees, draft, labels)."""
     notify = None
     if os.environ.get(TOKEN_VARIABLE):
         api = NotionAPI.from_environment(per_second=settings.requests_per_second)
@@ -87,6 +98,7 @@ def propose(root: Path, settings: NotionSettings, *, dry_run: bool = False) -> P
         author=Author.from_environment(),
         notify=notify,
         checked=checked_by_export(root),
+        options=options,
     ).run()
 
 
@@ -158,10 +170,12 @@ class Proposer:
         author: Author | None = None,
         notify: Notify | None = None,
         checked: set[str] | None = None,
+        options: ProposeSettings | None = None,
     ) -> None:
         self.git, self.repo, self.dry_run = git, repo, dry_run
         self.author = author or Author()
         self.notify = notify
+        self.options = options or ProposeSettings()
         # A PR is closed only when this run's export looked at its module's page and
         # found it equal to the default branch; a page not asked for says nothing.
         self.checked = checked or set()
@@ -247,7 +261,8 @@ class Proposer:
         title = pr_body.title(shown, removed=removed)
         tree, commit = build_commit(self.git, base, module_id, title, self.author)
         pushed = remote_sha is None or tree_of(self.git, remote_sha) != tree
-        # Images and links in the body point at the files at the branch's commit.
+        if pushed and not self.dry_run:
+            push_branch(self.git, module_id, commit, remote_sha)
         head = commit if pushed or remote_sha is None else remote_sha
         where = pr_body.Where(self.repo.html_url, head, self.git.run("rev-parse", base).strip())
         text = pr_body.body(
@@ -258,33 +273,62 @@ class Proposer:
             where=where,
             files=files,
         )
-        if self.dry_run:
-            return Proposal(module_id, "updated" if pushed else "unchanged")
-        if pushed:
-            push_branch(self.git, module_id, commit, remote_sha)
         pull = self.repo.find_open(branch)
-        action: ProposalAction
+        if self.dry_run:  # what a real run would do, with what it would send
+            action: ProposalAction = (
+                "opened"
+                if pull is None
+                else "updated"
+                if pushed or pull.title != title or pull.body != text
+                else "unchanged"
+            )
+            number, url = (pull.number, pull.url) if pull else (None, "")
+            return Proposal(module_id, action, url, number, title, text)
         if pull is None:
-            pull = self.repo.create(branch, title, text)
+            pull = self.repo.create(branch, title, text, draft=self.options.draft)
             action = "opened"
+            report.notes += self._people(module_id, pull.number)
         elif pushed or pull.title != title or pull.body != text:
             self.repo.update(pull.number, title, text)
             action = "updated"
         else:
-            return Proposal(module_id, "unchanged", pull.url)
-        self.repo.label(pull.number, LABELS)
+            return Proposal(module_id, "unchanged", pull.url, pull.number)
+        self.repo.label(pull.number, self._labels(shown))
         if self.notify is not None and new and new.get("notion_page_id"):
             try:
                 self.notify(new, pull.url)
             except PipelineError as exc:  # the PR stands; say Notion was not told
                 report.notes.append(f"{module_id}: the PR is open but Notion was not told: {exc}")
-        return Proposal(module_id, action, pull.url)
+        return Proposal(module_id, action, pull.url, pull.number)
+
+    def _labels(self, module: dict[str, Any]) -> tuple[str, ...]:
+        """module, auto-export, pipeline.yaml's labels and the module's category's."""
+        labels = [*LABELS, *self.options.labels]
+        labels += self.options.category_labels.get(str(module.get("category")), ())
+        return tuple(dict.fromkeys(labels))
+
+    def _people(self, module_id: str, number: int) -> list[str]:
+        """Ask the reviewers and assign the assignees of a new PR; a refusal is a note (the
+        PR stands)."""
+        notes = []
+        options = self.options
+        try:
+            if options.reviewers or options.team_reviewers:
+                self.repo.request_reviews(number, options.reviewers, options.team_reviewers)
+        except PipelineError as exc:
+            notes.append(f"{module_id}: the PR is open but its reviewers were not asked: {exc}")
+        try:
+            if options.assignees:
+                self.repo.assign(number, options.assignees)
+        except PipelineError as exc:
+            notes.append(f"{module_id}: the PR is open but was not assigned: {exc}")
+        return notes
 
     def _close(self, module_id: str, remote_sha: str) -> Proposal | None:
         """The module no longer differs from the default branch: close its PR."""
         pull = self.repo.find_open(f"{BRANCH_PREFIX}{module_id}")
         if self.dry_run:
-            return Proposal(module_id, "closed") if pull else None
+            return Proposal(module_id, "closed", pull.url, pull.number) if pull else None
         if pull is not None:
             self.repo.close(
                 pull.number,
@@ -292,7 +336,9 @@ class Proposer:
                 f"`{self.repo.default_branch}`, so there is nothing to review.",
             )
         delete_branch(self.git, module_id, remote_sha)
-        return Proposal(module_id, "closed", pull.url if pull else "")
+        return Proposal(
+            module_id, "closed", pull.url if pull else "", pull.number if pull else None
+        )
 
 
 def _link_notes(module_id: str, links: list[str], *, prefix: bool = True) -> list[str]:

@@ -38,6 +38,13 @@ class GitHubState:
     hits: Counter[str] = field(default_factory=Counter)
     fail_create_once: int | None = None  # status to answer the next PR creation with
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Who may be asked to review (GitHub: collaborators, and the organisation's teams); a
+    # request for anyone else is refused with 422, as GitHub does. Drafts need a plan
+    # that has them (GitHub: 422 "Draft pull requests are not supported ...").
+    collaborators: set[str] = field(default_factory=lambda: {"alice", "bob", "carol"})
+    teams: set[str] = field(default_factory=lambda: {"content-reviewers"})
+    drafts_supported: bool = True
+    bot: str = "module-pipeline[bot]"  # who the token is: the author of the PRs it opens
 
     @property
     def full_name(self) -> str:
@@ -143,6 +150,10 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         if path == "/pulls":
             return self._create_pull(body)
+        if m := re.fullmatch(r"/pulls/(\d+)/requested_reviewers", path):
+            return self._request_reviewers(int(m[1]), body)
+        if m := re.fullmatch(r"/issues/(\d+)/assignees", path):
+            return self._assign(int(m[1]), body)
         if m := re.fullmatch(r"/issues/(\d+)/(labels|comments)", path):
             pull = self._pull(int(m[1]))
             if pull is None:
@@ -180,11 +191,64 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, pull)
         return self._error(404, "Not Found")
 
+    # -- a PR's reviewers and assignees (issue #14) -----------------------------------------
+
+    def _request_reviewers(self, number: int, body: dict[str, Any]) -> None:
+        """POST /pulls/{n}/requested_reviewers: 201 with the PR; 422 for anyone who is no
+        collaborator (or team of the organisation), or the PR's own author."""
+        state = self.server.state
+        pull = self._pull(number)
+        if pull is None:
+            return self._error(404, "Not Found")
+        users = list(body.get("reviewers") or [])
+        teams = list(body.get("team_reviewers") or [])
+        if pull["user"]["login"] in users:
+            return self._error(422, "Review cannot be requested from pull request author.")
+        if not set(users) <= state.collaborators or not set(teams) <= state.teams:
+            return self._error(
+                422,
+                "Reviews may only be requested from collaborators. One or more of the users "
+                f"or teams you specified is not a collaborator of the {state.full_name} "
+                "repository.",
+            )
+        known = {u["login"] for u in pull["requested_reviewers"]}
+        pull["requested_reviewers"] += [_user(u) for u in users if u not in known]
+        slugs = {t["slug"] for t in pull["requested_teams"]}
+        pull["requested_teams"] += [
+            {"id": 50 + len(slugs), "slug": t, "name": t} for t in teams if t not in slugs
+        ]
+        return self._send(201, pull)
+
+    def _assign(self, number: int, body: dict[str, Any]) -> None:
+        """POST /issues/{n}/assignees: 201 with the issue; users who cannot be assigned
+        (not collaborators) are left out silently, as GitHub does."""
+        state = self.server.state
+        pull = self._pull(number)
+        if pull is None:
+            return self._error(404, "Not Found")
+        known = {u["login"] for u in pull["assignees"]}
+        for login in body.get("assignees") or []:
+            if login in state.collaborators and login not in known:
+                pull["assignees"].append(_user(login))
+        return self._send(201, {**pull, "pull_request": {"url": pull["url"]}})
+
     def _create_pull(self, body: dict[str, Any]) -> None:
         state = self.server.state
         if state.fail_create_once is not None:
             status, state.fail_create_once = state.fail_create_once, None
             return self._error(status, "Server Error")
+        if body.get("draft") and not state.drafts_supported:
+            return self._error(
+                422,
+                "Validation Failed",
+                [
+                    {
+                        "resource": "PullRequest",
+                        "code": "custom",
+                        "message": "Draft pull requests are not supported in this repository.",
+                    }
+                ],
+            )
         head = body.get("head", "")
         branch = head.split(":", 1)[-1]
         label = f"{state.owner}:{branch}"
@@ -222,9 +286,22 @@ class Handler(BaseHTTPRequestHandler):
             "base": {"ref": body.get("base"), "label": f"{state.owner}:{body.get('base')}"},
             "labels": [],
             "merged": False,
+            "draft": bool(body.get("draft", False)),
+            "user": _user(state.bot),
+            "requested_reviewers": [],
+            "requested_teams": [],
+            "assignees": [],
         }
         state.pulls.append(pull)
         return self._send(201, pull)
+
+
+def _user(login: str) -> dict[str, Any]:
+    return {
+        "login": login,
+        "id": sum(map(ord, login)),
+        "type": "Bot" if "[bot]" in login else "User",
+    }
 
 
 class GitHubServer(LocalServer[GitHubState]):

@@ -45,6 +45,7 @@ class NotionSettings:
     data_source_id: str | None = None
     ready_status: str = "Ready"
     live_status: str = "Live"
+    review_status: str = "In Review"  # where `notion review-feedback` moves a row back
     exported_by: str = "notion_sync_bot"
     requests_per_second: float = 2.9
     max_file_mb: float = 25  # the largest Notion-hosted file an export downloads, in MiB

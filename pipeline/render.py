@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # annotations only: keeps every command's start-up light
     from pipeline.modules.validate import Report
     from pipeline.notion.export import ExportReport
     from pipeline.notion.mark_live import MarkLiveReport
+    from pipeline.notion.review_feedback import FeedbackReport
     from pipeline.propose.run import ProposeReport
     from pipeline.sync.run import Database, SyncResult
 
@@ -559,6 +560,28 @@ def render_mark_live(report: MarkLiveReport, out: TextIO) -> None:
             "failed": f"NOT marked live: {r.error}",
         }[r.state]
         console.print(f"{escape(r.module_id)}: {escape(line)}")
+
+
+def render_review_feedback(report: FeedbackReport, out: TextIO, *, dry_run: bool) -> None:
+    """What was told on the module's Notion page (in a dry run: would be, and the text)."""
+    console = _console(out)
+    lead = f"pull request #{report.pull_request}"
+    if report.module_id:
+        lead += f" ({escape(report.module_id)})"
+    if report.skipped:
+        console.print(f"{lead}: {escape(report.skipped)}")
+        return
+    if not report.told:
+        console.print(f"{lead}: nothing to tell (no submitted review, not closed unmerged)")
+    for told in report.told:
+        console.print(f"{lead}: {escape(told.what)}: {told.outcome}")
+        if dry_run and told.outcome == "would post":
+            out.write(printable(told.text).rstrip("\n") + "\n")
+    if report.status:
+        verb = "would be set" if dry_run else "set"
+        console.print(f"Status {verb} to {escape(report.status)} on the Notion page")
+    if dry_run:
+        console.print("dry run: nothing posted in Notion")
 
 
 def render_migrated(ran: list[Migration], out: TextIO) -> None:

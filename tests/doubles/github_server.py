@@ -15,7 +15,7 @@ import re
 import subprocess
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -45,6 +45,8 @@ class GitHubState:
     teams: set[str] = field(default_factory=lambda: {"content-reviewers"})
     drafts_supported: bool = True
     bot: str = "module-pipeline[bot]"  # who the token is: the author of the PRs it opens
+    reviews: list[dict[str, Any]] = field(default_factory=list)  # each with "pull_number"
+    review_comments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def full_name(self) -> str:
@@ -140,7 +142,64 @@ class Handler(BaseHTTPRequestHandler):
         if m := re.fullmatch(r"/pulls/(\d+)", path):
             pull = self._pull(int(m[1]))
             return self._send(200, pull) if pull else self._error(404, "Not Found")
+        return self._get_review_data(path, query)
+
+    # -- reviews, their comments, files at a commit (issue #14) ------------------------------
+
+    def _get_review_data(self, path: str, query: dict[str, str]) -> None:
+        state = self.server.state
+        if m := re.fullmatch(r"/pulls/(\d+)/reviews", path):
+            found = [r for r in state.reviews if r["pull_number"] == int(m[1])]
+            return self._send(200, [_public(r) for r in found])
+        if m := re.fullmatch(r"/pulls/(\d+)/reviews/(\d+)", path):
+            for review in state.reviews:
+                if review["pull_number"] == int(m[1]) and review["id"] == int(m[2]):
+                    return self._send(200, _public(review))
+            return self._error(404, "Not Found")
+        if m := re.fullmatch(r"/pulls/(\d+)/comments", path):
+            found = [c for c in state.review_comments if c["pull_number"] == int(m[1])]
+            return self._send(200, [_public(c) for c in found])
+        if m := re.fullmatch(r"/issues/(\d+)/comments", path):
+            found = [c for c in state.comments if c["issue_number"] == int(m[1])]
+            return self._send(200, found)
+        if m := re.fullmatch(r"/contents/(.+)", path):
+            return self._contents(m[1], query.get("ref") or state.default_branch)
+        if m := re.fullmatch(r"/git/blobs/([0-9a-f]{40})", path):
+            done = _git(state.bare, "cat-file", "blob", m[1])
+            if done.returncode:
+                return self._error(404, "Not Found")
+            content = base64.b64encode(done.stdout).decode()
+            return self._send(
+                200,
+                {"sha": m[1], "size": len(done.stdout), "content": content, "encoding": "base64"},
+            )
         return self._error(404, "Not Found")
+
+    def _contents(self, path: str, ref: str) -> None:
+        """GET /contents/{path}?ref=: a file's content, base64, up to 1 MB; a bigger one
+        with encoding "none" and no content (read it as a blob), as GitHub answers."""
+        state = self.server.state
+        listed = _git(state.bare, "ls-tree", ref, "--", path)
+        if listed.returncode or not listed.stdout.strip():
+            return self._error(404, "Not Found")
+        sha = listed.stdout.decode().split()[2]
+        content = _git(state.bare, "cat-file", "blob", sha).stdout
+        big = len(content) > 1_000_000
+        encoded = "" if big else base64.encodebytes(content).decode()
+        return self._send(
+            200,
+            {
+                "type": "file",
+                "encoding": "none" if big else "base64",
+                "size": len(content),
+                "name": path.rsplit("/", 1)[-1],
+                "path": path,
+                "content": encoded,
+                "sha": sha,
+                "url": f"{self.server.url}/repos/{state.full_name}/contents/{path}?ref={ref}",
+                "html_url": f"https://github.com/{state.full_name}/blob/{ref}/{path}",
+            },
+        )
 
     def do_POST(self) -> None:
         route = self._route()
@@ -171,6 +230,9 @@ class Handler(BaseHTTPRequestHandler):
                 "id": len(state.comments) + 1,
                 "body": body.get("body", ""),
                 "issue_number": pull["number"],
+                "user": _user(state.bot),
+                "created_at": "2025-11-28T09:30:00Z",
+                "html_url": f"{pull['html_url']}#issuecomment-{len(state.comments) + 1}",
             }
             state.comments.append(comment)
             return self._send(201, comment)
@@ -188,6 +250,8 @@ class Handler(BaseHTTPRequestHandler):
             for key in ("title", "body", "state"):
                 if key in body:
                     pull[key] = body[key]
+            if body.get("state") == "closed":
+                pull["closed_at"] = "2025-11-28T09:30:00Z"
             return self._send(200, pull)
         return self._error(404, "Not Found")
 
@@ -282,8 +346,15 @@ class Handler(BaseHTTPRequestHandler):
             "url": f"{self.server.url}/repos/{state.full_name}/pulls/{number}",
             "issue_url": f"{self.server.url}/repos/{state.full_name}/issues/{number}",
             "comments_url": f"{self.server.url}/repos/{state.full_name}/issues/{number}/comments",
-            "head": {"ref": branch, "label": label, "sha": sha},
-            "base": {"ref": body.get("base"), "label": f"{state.owner}:{body.get('base')}"},
+            "head": {"ref": branch, "label": label, "sha": sha, "repo": self._repo()},
+            "base": {
+                "ref": body.get("base"),
+                "label": f"{state.owner}:{body.get('base')}",
+                "sha": state.branch_sha(str(body.get("base"))),
+                "repo": self._repo(),
+            },
+            "closed_at": None,
+            "merged_at": None,
             "labels": [],
             "merged": False,
             "draft": bool(body.get("draft", False)),
@@ -302,6 +373,88 @@ def _user(login: str) -> dict[str, Any]:
         "id": sum(map(ord, login)),
         "type": "Bot" if "[bot]" in login else "User",
     }
+
+
+def _git(bare: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["git", *args], cwd=bare, capture_output=True, check=False)
+
+
+def _public(record: dict[str, Any]) -> dict[str, Any]:
+    """A stored review or comment as the API shows it (without our bookkeeping)."""
+    return {k: v for k, v in record.items() if k != "pull_number"}
+
+
+# -- what reviewers do on GitHub, for tests (issue #14) --------------------------------------
+
+
+def submit_review(
+    state: GitHubState,
+    number: int,
+    user: str,
+    verdict: str,
+    body: str = "",
+    comments: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """A reviewer submits a review of PR `number` (APPROVED, CHANGES_REQUESTED, COMMENTED),
+    with line comments {"path", "line", "body", "side"?} on the PR's head commit."""
+    pull = next(p for p in state.pulls if p["number"] == number)
+    review_id = 80 + len(state.reviews)
+    html = f"https://github.com/{state.full_name}/pull/{number}"
+    review = {
+        "id": review_id,
+        "node_id": f"PRR_{review_id}",
+        "user": _user(user),
+        "body": body,
+        "state": verdict,
+        "html_url": f"{html}#pullrequestreview-{review_id}",
+        "pull_request_url": pull["url"],
+        "submitted_at": "2025-11-27T10:00:00Z",
+        "commit_id": pull["head"]["sha"],
+        "author_association": "COLLABORATOR",
+        "pull_number": number,
+    }
+    state.reviews.append(review)
+    for comment in comments:
+        comment_id = 1000 + len(state.review_comments)
+        state.review_comments.append(
+            {
+                "id": comment_id,
+                "node_id": f"PRRC_{comment_id}",
+                "pull_request_review_id": review_id,
+                "diff_hunk": "@@ -1,3 +1,3 @@",
+                "path": comment["path"],
+                "position": None,
+                "original_position": comment.get("line"),
+                "commit_id": pull["head"]["sha"],
+                "original_commit_id": pull["head"]["sha"],
+                "in_reply_to_id": comment.get("in_reply_to"),
+                "user": _user(user),
+                "body": comment["body"],
+                "created_at": "2025-11-27T10:00:00Z",
+                "updated_at": "2025-11-27T10:00:00Z",
+                "html_url": f"{html}#discussion_r{comment_id}",
+                "pull_request_url": pull["url"],
+                "author_association": "COLLABORATOR",
+                "line": comment.get("line"),
+                "original_line": comment.get("line"),
+                "side": comment.get("side", "RIGHT"),
+                "start_line": None,
+                "original_start_line": None,
+                "subject_type": "line" if comment.get("line") else "file",
+                "url": f"{pull['url'].rsplit('/', 2)[0]}/pulls/comments/{comment_id}",
+                "pull_number": number,
+            }
+        )
+    return review
+
+
+def close_pull(state: GitHubState, number: int, *, merged: bool = False) -> None:
+    """A person closes PR `number` (or merges it)."""
+    pull = next(p for p in state.pulls if p["number"] == number)
+    pull["state"] = "closed"
+    pull["closed_at"] = "2025-11-28T09:30:00Z"
+    pull["merged"] = merged
+    pull["merged_at"] = pull["closed_at"] if merged else None
 
 
 class GitHubServer(LocalServer[GitHubState]):

@@ -21,7 +21,10 @@ PURE = (
     "modules.schema",
     "notion.markdown",
     "notion.page",
+    "propose.gfm",
     "propose.pr_body",
+    "propose.prose",
+    "propose.sections",
     "db.plan",
     "sync.entities",
     "sync.plan",
@@ -38,7 +41,15 @@ LIBRARY_SYSTEMS = {
 }
 SYSTEM_LIBRARIES = tuple(LIBRARY_SYSTEMS)
 # db.trust is the deploy stage's validation: the database's rows and git's blob ids.
-STAGES = ("notion.export", "notion.mark_live", "propose.run", "db.deploy", "db.trust", "sync.run")
+STAGES = (
+    "notion.export",
+    "notion.mark_live",
+    "notion.review_feedback",
+    "propose.run",
+    "db.deploy",
+    "db.trust",
+    "sync.run",
+)
 
 
 def module_name(path: Path) -> str:

@@ -25,8 +25,14 @@ def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
     return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
 
 
-def test_the_four_workflows_exist() -> None:
-    assert [p.name for p in WORKFLOWS] == ["ci.yml", "deploy.yml", "export.yml", "validate.yml"]
+def test_the_workflows_exist() -> None:
+    assert [p.name for p in WORKFLOWS] == [
+        "ci.yml",
+        "deploy.yml",
+        "export.yml",
+        "review-feedback.yml",
+        "validate.yml",
+    ]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -36,12 +42,17 @@ def test_actions_are_pinned_by_commit(path: Path) -> None:
             assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
 
 
+# A job may read more than contents only where it must: review-feedback reads reviews.
+EXTRA_READ = {("review-feedback.yml", "feedback"): {"pull-requests": "read"}}
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_least_privilege(path: Path) -> None:
     workflow = load(path)
     assert workflow["permissions"] == {"contents": "read"}
-    for job in workflow["jobs"].values():
-        assert job.get("permissions", {"contents": "read"}) == {"contents": "read"}
+    for name, job in workflow["jobs"].items():
+        allowed = {"contents": "read", **EXTRA_READ.get((path.name, name), {})}
+        assert job.get("permissions", {"contents": "read"}) == allowed
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -107,7 +118,12 @@ def test_secrets_live_in_environments(path: Path) -> None:
     (deployment branches: main), not the repository's."""
     for name, job in jobs(path).items():
         if uses_secrets(job.get("steps")):
-            assert job.get("environment") == {"export": "notion", "deploy": "production"}[name]
+            environments = {
+                "export": "notion",
+                "deploy": "production",
+                "feedback": "review-feedback",
+            }
+            assert job.get("environment") == environments[name]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -150,3 +166,22 @@ def test_the_app_token_is_minted_after_the_export_for_propose_only() -> None:
     readers = [i for i, s in enumerate(export["steps"]) if token.search(yaml.safe_dump(s))]
     assert readers == [proposing]
     assert list(export["steps"][proposing]["env"]) == ["GITHUB_TOKEN", "NOTION_TOKEN"]
+
+
+def test_review_feedback_is_safe_for_forks() -> None:
+    """It runs on pull_request_review and pull_request (never pull_request_target or
+    workflow_run), only for this repository's notion/* branches, on the default branch's
+    code, with a read-only token; the Notion token reaches only the last step."""
+    path = ROOT / ".github" / "workflows" / "review-feedback.yml"
+    workflow = load(path)
+    assert set(workflow["on"]) == {"pull_request_review", "pull_request"}
+    assert workflow["on"]["pull_request"]["types"] == ["closed"]
+    [feedback] = jobs(path).values()
+    test = condition(feedback)
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in test
+    assert "startsWith(github.event.pull_request.head.ref, 'notion/')" in test
+    checkout = feedback["steps"][0]
+    assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"
+    readers = [i for i, step in enumerate(feedback["steps"]) if uses_secrets(step)]
+    assert readers == [len(feedback["steps"]) - 1]
+    assert feedback["steps"][-1]["run"] == "pipeline notion review-feedback"

@@ -72,7 +72,8 @@ class DeploySettings:
 class ProposeSettings:
     """What `pipeline propose` sets on the pull requests it opens (as peter-evans/
     create-pull-request does): reviewers, team reviewers, assignees and draft on a new
-    PR; labels (module, auto-export, these, and the module's category's) on every one."""
+    PR; labels (module, auto-export, these, and the module's category's) on every one;
+    commits made through GitHub's API, which GitHub signs (verified), when asked."""
 
     reviewers: tuple[str, ...] = ()
     team_reviewers: tuple[str, ...] = ()
@@ -80,6 +81,7 @@ class ProposeSettings:
     draft: bool = False
     labels: tuple[str, ...] = ()
     category_labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    verified_commits: bool = False
 
     @classmethod
     def from_yaml(cls, data: dict[str, Any]) -> ProposeSettings:

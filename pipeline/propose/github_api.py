@@ -23,6 +23,7 @@ from github import (
     BadCredentialsException,
     Github,
     GithubException,
+    InputGitTreeElement,
     UnknownObjectException,
 )
 from github.PullRequest import PullRequest
@@ -330,6 +331,56 @@ class GitHubRepo:
             return found.decoded_content.decode("utf-8", "replace")
 
         return self._call(f"{path} at {ref[:12]}", read)
+
+    # -- commits GitHub signs: made through its API (issue #14) -------------------------------
+
+    def commit_files(
+        self,
+        branch: str,
+        base: str,
+        message: str,
+        files: list[tuple[str, str | None, bytes | None]],
+        *,
+        tree: str,
+        expected: str | None,
+    ) -> str:
+        """Point `branch` at a new commit on `base` with `files` ((path, mode, content);
+        content None: removed), made through the git data API: a commit an App makes this
+        way, without an author of its own, GitHub signs and shows as verified. The tree
+        GitHub builds must be `tree` (the one git built here), and the branch must still be
+        at `expected` (None: not there), or nothing is pointed anywhere."""
+        what = f"the commit for {branch}"
+
+        def commit() -> str:
+            elements = []
+            for path, mode, content in files:
+                if content is None or mode is None:
+                    elements.append(InputGitTreeElement(path, "100644", "blob", sha=None))
+                    continue
+                encoded = base64.b64encode(content).decode()
+                blob = self._repo.create_git_blob(encoded, "base64")
+                elements.append(InputGitTreeElement(path, mode, "blob", sha=blob.sha))
+            parent = self._repo.get_git_commit(base)
+            made = self._repo.create_git_tree(elements, base_tree=parent.tree)
+            if made.sha != tree:
+                raise ServiceError(
+                    "GitHub",
+                    f"GitHub built tree {made.sha} for {branch}, not {tree}; nothing "
+                    "was pushed. Run propose again, or turn propose.verified_commits off",
+                )
+            signed = self._repo.create_git_commit(message, made, [parent])
+            if expected is None:
+                self._repo.create_git_ref(f"refs/heads/{branch}", signed.sha)
+                return signed.sha
+            ref = self._repo.get_git_ref(f"heads/{branch}")
+            if ref.object.sha != expected:  # what --force-with-lease does for git push
+                raise ServiceError(
+                    "GitHub", f"{branch} moved on GitHub while propose ran; run it again"
+                )
+            ref.edit(signed.sha, force=True)
+            return signed.sha
+
+        return self._call(what, commit)
 
     def close(self, number: int, comment: str) -> None:
         def close() -> None:

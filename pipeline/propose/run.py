@@ -48,6 +48,7 @@ from pipeline.propose.branches import (
     fetch,
     push_branch,
     remote_branches,
+    tree_changes,
     tree_of,
     walk,
 )
@@ -261,7 +262,9 @@ class Proposer:
         title = pr_body.title(shown, removed=removed)
         tree, commit = build_commit(self.git, base, module_id, title, self.author)
         pushed = remote_sha is None or tree_of(self.git, remote_sha) != tree
-        if pushed and not self.dry_run:
+        if pushed and not self.dry_run and self.options.verified_commits:
+            commit = self._commit_through_api(module_id, base, tree, title, remote_sha)
+        elif pushed and not self.dry_run:
             push_branch(self.git, module_id, commit, remote_sha)
         head = commit if pushed or remote_sha is None else remote_sha
         where = pr_body.Where(self.repo.html_url, head, self.git.run("rev-parse", base).strip())
@@ -300,6 +303,24 @@ class Proposer:
             except PipelineError as exc:  # the PR stands; say Notion was not told
                 report.notes.append(f"{module_id}: the PR is open but Notion was not told: {exc}")
         return Proposal(module_id, action, pull.url, pull.number)
+
+    def _commit_through_api(
+        self, module_id: str, base: str, tree: str, message: str, expected: str | None
+    ) -> str:
+        """The branch's commit made by GitHub (signed, verified) from the files of `tree`."""
+        files: list[tuple[str, str | None, bytes | None]] = []
+        for change in tree_changes(self.git, base, tree):
+            content = None
+            if change.blob is not None:
+                content = (self.git.root / change.path).read_bytes()
+                if blob_id(content) != change.blob:
+                    raise UsageError(f"{change.path} changed while propose ran; run it again")
+            files.append((change.path, change.mode, content))
+        base_sha = self.git.run("rev-parse", base).strip()
+        branch = f"{BRANCH_PREFIX}{module_id}"
+        return self.repo.commit_files(
+            branch, base_sha, message, files, tree=tree, expected=expected
+        )
 
     def _labels(self, module: dict[str, Any]) -> tuple[str, ...]:
         """module, auto-export, pipeline.yaml's labels and the module's category's."""

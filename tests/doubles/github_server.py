@@ -45,6 +45,11 @@ class GitHubState:
     teams: set[str] = field(default_factory=lambda: {"content-reviewers"})
     drafts_supported: bool = True
     bot: str = "module-pipeline[bot]"  # who the token is: the author of the PRs it opens
+    # Commits made through the git data API without an author of their own: GitHub signs
+    # those an App makes, and shows them as verified.
+    verified: set[str] = field(default_factory=set)
+    # (branch, commit): someone else pushes this just before the next read of the ref.
+    push_before_ref_read: tuple[str, str] | None = None
     reviews: list[dict[str, Any]] = field(default_factory=list)  # each with "pull_number"
     review_comments: list[dict[str, Any]] = field(default_factory=list)
 
@@ -164,6 +169,18 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, found)
         if m := re.fullmatch(r"/contents/(.+)", path):
             return self._contents(m[1], query.get("ref") or state.default_branch)
+        if m := re.fullmatch(r"/git/commits/([0-9a-f]{40})", path):
+            return self._git_commit(m[1])
+        if m := re.fullmatch(r"/git/trees/([0-9a-f]{40})", path):
+            return self._send(200, self._tree_json(m[1]))
+        if m := re.fullmatch(r"/git/ref/heads/(.+)", path):
+            if state.push_before_ref_read and state.push_before_ref_read[0] == m[1]:
+                _git(state.bare, "update-ref", f"refs/heads/{m[1]}", state.push_before_ref_read[1])
+                state.push_before_ref_read = None
+            sha = state.branch_sha(m[1])
+            return (
+                self._send(200, self._ref_json(m[1], sha)) if sha else self._error(404, "Not Found")
+            )
         if m := re.fullmatch(r"/git/blobs/([0-9a-f]{40})", path):
             done = _git(state.bare, "cat-file", "blob", m[1])
             if done.returncode:
@@ -174,6 +191,160 @@ class Handler(BaseHTTPRequestHandler):
                 {"sha": m[1], "size": len(done.stdout), "content": content, "encoding": "base64"},
             )
         return self._error(404, "Not Found")
+
+    # -- the git data API: blobs, trees, commits, refs, on the bare repository ------------
+
+    def _git_write(self, path: str, body: dict[str, Any]) -> None:
+        state = self.server.state
+        if path == "/git/blobs" and self.command == "POST":
+            raw = (
+                base64.b64decode(body.get("content", ""))
+                if body.get("encoding") == "base64"
+                else str(body.get("content", "")).encode()
+            )
+            done = subprocess.run(
+                ["git", "hash-object", "-w", "--stdin"],
+                cwd=state.bare,
+                input=raw,
+                capture_output=True,
+                check=True,
+            )
+            sha = done.stdout.decode().strip()
+            return self._send(
+                201,
+                {"sha": sha, "url": f"{self.server.url}/repos/{state.full_name}/git/blobs/{sha}"},
+            )
+        if path == "/git/trees" and self.command == "POST":
+            return self._create_tree(body)
+        if path == "/git/commits" and self.command == "POST":
+            return self._create_commit(body)
+        if path == "/git/refs" and self.command == "POST":
+            ref = str(body.get("ref", ""))
+            if not ref.startswith("refs/heads/"):
+                return self._error(422, "Reference name must start with refs/heads/")
+            if state.branch_sha(ref[len("refs/heads/") :]):
+                return self._error(422, "Reference already exists")
+            _git(state.bare, "update-ref", ref, str(body.get("sha")))
+            return self._send(201, self._ref_json(ref[len("refs/heads/") :], str(body.get("sha"))))
+        if m := re.fullmatch(r"/git/refs/heads/(.+)", path):
+            current = state.branch_sha(m[1])
+            if current is None:
+                return self._error(422, "Reference does not exist")
+            new = str(body.get("sha"))
+            forward = _git(state.bare, "merge-base", "--is-ancestor", current, new).returncode == 0
+            if not body.get("force") and not forward:
+                return self._error(422, "Update is not a fast forward")
+            _git(state.bare, "update-ref", f"refs/heads/{m[1]}", new)
+            return self._send(200, self._ref_json(m[1], new))
+        return self._error(404, "Not Found")
+
+    def _create_tree(self, body: dict[str, Any]) -> None:
+        """POST /git/trees: base_tree plus the entries given (sha null: removed)."""
+        state = self.server.state
+        index = state.bare / f"index-{threading.get_ident()}"
+        env = {**os.environ, "GIT_INDEX_FILE": str(index)}
+        try:
+
+            def run(args: list[str]) -> subprocess.CompletedProcess[bytes]:
+                return subprocess.run(
+                    args, cwd=state.bare, env=env, capture_output=True, check=False
+                )
+
+            if body.get("base_tree"):
+                run(["git", "read-tree", str(body["base_tree"])])
+            for entry in body.get("tree", []):
+                if entry.get("sha") is None:
+                    run(["git", "update-index", "--force-remove", "--", entry["path"]])
+                else:
+                    info = f"{entry['mode']},{entry['sha']},{entry['path']}"
+                    done = run(["git", "update-index", "--add", "--cacheinfo", info])
+                    if done.returncode:
+                        return self._error(422, "Invalid tree info", [{"message": entry["path"]}])
+            sha = run(["git", "write-tree"]).stdout.decode().strip()
+        finally:
+            index.unlink(missing_ok=True)
+        return self._send(201, self._tree_json(sha))
+
+    def _create_commit(self, body: dict[str, Any]) -> None:
+        """POST /git/commits: without an author, the token's (an App's) identity, signed."""
+        state = self.server.state
+        author = body.get("author") or {
+            "name": state.bot,
+            "email": f"{state.bot.removesuffix('[bot]')}@users.noreply.github.com",
+        }
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": author["name"],
+            "GIT_AUTHOR_EMAIL": author["email"],
+            "GIT_COMMITTER_NAME": "GitHub",
+            "GIT_COMMITTER_EMAIL": "noreply@github.com",
+        }
+        parents = [arg for parent in body.get("parents", []) for arg in ("-p", str(parent))]
+        done = subprocess.run(
+            [
+                "git",
+                "commit-tree",
+                str(body.get("tree")),
+                *parents,
+                "-m",
+                str(body.get("message", "")),
+            ],
+            cwd=state.bare,
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        if done.returncode:
+            return self._error(422, "Tree SHA does not exist")
+        sha = done.stdout.decode().strip()
+        if not body.get("author") and not body.get("committer"):
+            state.verified.add(sha)
+        return self._git_commit(sha, status=201)
+
+    def _git_commit(self, sha: str, status: int = 200) -> None:
+        state = self.server.state
+        shown = _git(state.bare, "show", "-s", "--format=%T%n%P%n%an%n%ae%n%B", sha)
+        if shown.returncode:
+            return self._error(404, "Not Found")
+        tree, parents, name, email, *message = shown.stdout.decode().split("\n")
+        base = f"{self.server.url}/repos/{state.full_name}/git"
+        verified = sha in state.verified
+        return self._send(
+            status,
+            {
+                "sha": sha,
+                "url": f"{base}/commits/{sha}",
+                "html_url": f"https://github.com/{state.full_name}/commit/{sha}",
+                "tree": {"sha": tree, "url": f"{base}/trees/{tree}"},
+                "parents": [{"sha": p, "url": f"{base}/commits/{p}"} for p in parents.split()],
+                "message": "\n".join(message).strip(),
+                "author": {"name": name, "email": email, "date": "2025-11-27T10:00:00Z"},
+                "verification": {
+                    "verified": verified,
+                    "reason": "valid" if verified else "unsigned",
+                    "signature": None,
+                    "payload": None,
+                },
+            },
+        )
+
+    def _tree_json(self, sha: str) -> dict[str, Any]:
+        state = self.server.state
+        return {
+            "sha": sha,
+            "url": f"{self.server.url}/repos/{state.full_name}/git/trees/{sha}",
+            "tree": [],
+            "truncated": False,
+        }
+
+    def _ref_json(self, branch: str, sha: str | None) -> dict[str, Any]:
+        state = self.server.state
+        base = f"{self.server.url}/repos/{state.full_name}/git"
+        return {
+            "ref": f"refs/heads/{branch}",
+            "url": f"{base}/refs/heads/{branch}",
+            "object": {"type": "commit", "sha": sha, "url": f"{base}/commits/{sha}"},
+        }
 
     def _contents(self, path: str, ref: str) -> None:
         """GET /contents/{path}?ref=: a file's content, base64, up to 1 MB; a bigger one
@@ -209,6 +380,8 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         if path == "/pulls":
             return self._create_pull(body)
+        if path.startswith("/git/"):
+            return self._git_write(path, body)
         if m := re.fullmatch(r"/pulls/(\d+)/requested_reviewers", path):
             return self._request_reviewers(int(m[1]), body)
         if m := re.fullmatch(r"/issues/(\d+)/assignees", path):
@@ -243,6 +416,8 @@ class Handler(BaseHTTPRequestHandler):
         if route is None:
             return None
         path, _, body = route
+        if path.startswith("/git/refs/heads/"):
+            return self._git_write(path, body)
         if m := re.fullmatch(r"/pulls/(\d+)", path):
             pull = self._pull(int(m[1]))
             if pull is None:

@@ -6,6 +6,7 @@ Actions. Real git to a bare repository, PyGithub to the local GitHub server."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,3 +220,60 @@ def test_propose_writes_a_job_summary_and_step_outputs(
     assert cli("propose", "--dry-run").code == 0
     assert outputs.read_text() == "opened=\nupdated=\nclosed=\n"  # a dry run opens nothing
     assert "## Pull requests (dry run: nothing pushed)" in summary.read_text()
+
+
+# -- commits GitHub signs: made through its API (issue #14, item 3) ------------------------
+
+
+def test_verified_commits_are_made_through_githubs_api(world: World, cli: CLI) -> None:
+    world.configure("propose:\n  verified_commits: true\n")
+    assets = world.work / "data" / "assets" / "lab"
+    assets.mkdir(parents=True)
+    (assets / "plan.png").write_bytes(bytes(range(256)) * 4)  # binary, byte for byte
+    world.write(lab())
+    result = cli("propose")
+    assert result.code == 0, result.err
+    state = world.github.state
+    head = state.branch_sha("notion/lab")
+    assert head in state.verified  # GitHub signed it: the PR shows it as verified
+    assert git(world.bare, "log", "-1", "--format=%an|%cn", head) == "module-pipeline[bot]|GitHub"
+    assert git(world.bare, "rev-parse", f"{head}^") == git(world.bare, "rev-parse", "main")
+    files = git(world.bare, "ls-tree", "-r", "--name-only", head).splitlines()
+    assert files == ["data/assets/lab/plan.png", "data/modules/base.json", "data/modules/lab.json"]
+    shown = subprocess.run(
+        ["git", "cat-file", "blob", f"{head}:data/assets/lab/plan.png"],
+        cwd=world.bare,
+        capture_output=True,
+        check=True,
+    )
+    assert shown.stdout == bytes(range(256)) * 4
+    [pull] = world.pulls
+    assert f"/blob/{head}/" in pull["body"] or f"/raw/{head}/" in pull["body"]  # images at it
+    hits = state.hits
+    assert hits["POST /repos/frames/modules/git/commits"] == 1
+
+    # Unchanged files: nothing made again. Changed (a file gone): the branch moves, signed.
+    assert "lab: unchanged" in cli("propose").out
+    (assets / "plan.png").unlink()
+    world.write(lab(2))
+    result = cli("propose")
+    assert "lab: updated" in result.out, result.err
+    moved = state.branch_sha("notion/lab")
+    assert moved != head and moved in state.verified
+    assert "data/assets/lab/plan.png" not in git(world.bare, "ls-tree", "-r", "--name-only", moved)
+
+
+def test_a_branch_moved_meanwhile_is_not_overwritten_through_the_api(
+    world: World, cli: CLI
+) -> None:
+    world.configure("propose:\n  verified_commits: true\n")
+    world.write(lab())
+    assert cli("propose").code == 0
+    someone = git(world.bare, "commit-tree", "-p", "main", "-m", "theirs", "main^{tree}")
+    # Someone pushes to the branch after propose fetched it, before it moves the branch.
+    world.github.state.push_before_ref_read = ("notion/lab", someone)
+    world.write(lab(2))
+    result = cli("propose")
+    assert result.code == 4
+    assert "notion/lab moved on GitHub while propose ran; run it again" in result.err
+    assert world.github.state.branch_sha("notion/lab") == someone  # theirs stands

@@ -251,7 +251,12 @@ class GitHubRepo:
         """A pull request (open or closed) as review feedback needs it."""
 
         def read() -> PullState:
-            pull = self._get(number)
+            try:
+                pull = self._get(number)
+            except UnknownObjectException:
+                raise UsageError(
+                    f"there is no pull request #{number} in {self.full_name}"
+                ) from None
             head_repo = pull.head.repo.full_name if pull.head.repo is not None else ""
             closed = pull.closed_at.strftime("%Y-%m-%dT%H:%M:%SZ") if pull.closed_at else None
             return PullState(
@@ -277,10 +282,13 @@ class GitHubRepo:
         )
 
     def review(self, number: int, review_id: int) -> Review:
-        return self._call(
-            f"review {review_id} of pull request #{number}",
-            lambda: _review(self._get(number).get_review(review_id)),
-        )
+        def read() -> Review:
+            try:
+                return _review(self._get(number).get_review(review_id))
+            except UnknownObjectException:
+                raise UsageError(f"pull request #{number} has no review {review_id}") from None
+
+        return self._call(f"review {review_id} of pull request #{number}", read)
 
     def review_comments(self, number: int) -> list[ReviewComment]:
         """Every comment on the PR's diff (from all reviews), oldest first."""

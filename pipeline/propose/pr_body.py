@@ -233,7 +233,12 @@ def body(
     found = changes(old, new)
     head = _head(old, new, found, validation, notes, where, files)
     blocks = _section_blocks(old, new, found, where)
-    return _fit(head, blocks, shown, where)
+    # The file left out of a long body is read where it is: at the head, or (a removed
+    # module) at the base.
+    place = where
+    if new is None and where is not None and where.base:
+        place = Where(where.repository_url, where.base, where.base)
+    return _fit(head, blocks, shown, place)
 
 
 # -- the head: what changed, validation ----------------------------------------------------

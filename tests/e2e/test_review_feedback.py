@@ -254,6 +254,15 @@ def test_a_page_that_is_not_the_modules_row_is_not_written(world: World, cli: CL
     assert world.comments() == [] and world.status() == "Ready"
 
 
+def test_a_pull_request_or_review_that_is_not_there_is_named(world: World, cli: CLI) -> None:
+    result = cli("notion", "review-feedback", "--pr", "99")
+    assert result.code == 2
+    assert "there is no pull request #99 in frames/modules" in result.err
+    result = cli("notion", "review-feedback", "--pr", "1", "--review", "12345")
+    assert result.code == 2
+    assert "pull request #1 has no review 12345" in result.err
+
+
 def test_without_an_event_or_pr_it_says_what_to_give(
     world: World, cli: CLI, monkeypatch: pytest.MonkeyPatch
 ) -> None:

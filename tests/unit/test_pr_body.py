@@ -393,6 +393,11 @@ def test_a_removed_module() -> None:
     assert "| Revision | 1 → removed |" in text
     assert "| Sections removed | 1 (Welcome to Lab Safety), 2 (Locate Safety Equipment)" in text
     balanced(text)
+    # Too long to show whole: every removed section named, its text left out.
+    big = pr_body.body(big_module(), None, validation=[], where=WHERE)
+    assert len(big) <= pr_body.MAX_BODY
+    balanced(big)
+    assert big.count("Removed; its text is not shown here, for length.") == 91
 
 
 # -- GitHub's size limit: cut only between sections ------------------------------------------

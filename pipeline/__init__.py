@@ -10,18 +10,21 @@ Layout, by outside system and by stage:
     files.py    atomic writes and tolerant JSON reads
     git.py      git (blob ids, HEAD, branches), the one place it runs
     modules/    the module file: schema, parse, checks, records, validate, urlcheck
-    notion/     Notion: api (the client), markdown, page, export, mark_live
-    propose/    pull requests: github_api (PyGithub), branches, pr_body, run
+    notion/     Notion: api (the client), markdown, page, export, mark_live, review_feedback
+    propose/    pull requests: github_api (PyGithub), branches, pr_body (with gfm, prose,
+                sections: the body a reviewer reads), run
     db/         Postgres: connect, migrate (+ migrations/), plan, deploy, status, seed
     sync/       reference tables <-> Notion: entities, plan, properties, run
 
 The rule (tests/unit/test_layout_rules.py checks it): the modules that talk to
 an outside system (`notion/api`, `propose/github_api`, `git`, `db/connect`)
 import nothing of ours but `errors`, `config`, `layout` and `modules/`; pure
-modules (`modules/*`, `notion/markdown`, `notion/page`, `propose/pr_body`,
+modules (`modules/*`, `notion/markdown`, `notion/page`, `propose/pr_body`, `propose/gfm`,
+`propose/prose`, `propose/sections`,
 `db/plan`, `sync/entities`, `sync/plan`, `sync/properties`) talk to no outside
 system; only stage modules (`notion/export`, `notion/mark_live`,
-`propose/run`, `db/deploy`, `sync/run`) and `cli.py` combine systems.
+`notion/review_feedback`, `propose/run`, `db/deploy`, `sync/run`) and `cli.py` combine
+systems.
 """
 
 __version__ = "0.1.0"

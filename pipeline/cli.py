@@ -175,16 +175,21 @@ def propose(dry_run: DryRun = False, as_json: Json = False) -> None:
     """Open or update one pull request per changed module (branch notion/<module_id>).
 
     Needs GITHUB_TOKEN and GITHUB_REPOSITORY (GITHUB_API_URL for GitHub Enterprise), as
-    Actions sets them; with NOTION_TOKEN the Notion row gets the PR link.
+    Actions sets them; with NOTION_TOKEN the Notion row gets the PR link. Reviewers,
+    assignees, draft and labels come from pipeline.yaml (propose:). --dry-run says which
+    PRs it would open, update or close, and prints the title and body it would send. In
+    Actions it writes a job summary and the step outputs opened, updated, closed.
 
     Example: pipeline export && pipeline propose
     """
     from pipeline.config import load_config
     from pipeline.propose.run import propose as propose_modules
-    from pipeline.render import render_proposals
+    from pipeline.render import render_proposals, write_propose_outputs
 
-    report = propose_modules(Path.cwd(), load_config().notion, dry_run=dry_run)
+    config = load_config()
+    report = propose_modules(Path.cwd(), config.notion, dry_run=dry_run, options=config.propose)
     _output(report, as_json, partial(render_proposals, dry_run=dry_run))
+    write_propose_outputs(report, dry_run=dry_run)
 
 
 # -- 2. Review ------------------------------------------------------------------------------
@@ -356,6 +361,42 @@ def notion_mark_live(
     _output(report, as_json, render_mark_live)
     if report.failed:
         raise ContentError("some Notion rows could not be marked live; see above")
+
+
+@notion_app.command("review-feedback")
+def notion_review_feedback(
+    pull_request: Annotated[
+        int | None,
+        typer.Option("--pr", help="The pull request (default: the one of the Actions event)."),
+    ] = None,
+    review: Annotated[
+        int | None,
+        typer.Option(
+            "--review",
+            help="Only this review (default: the event's; with --pr alone, every review).",
+        ),
+    ] = None,
+    dry_run: DryRun = False,
+    as_json: Json = False,
+) -> None:
+    """Tell the team lead in Notion what reviewers said on a module's pull request.
+
+    A review becomes one comment on the module's Notion page: its verdict, its text and its
+    line comments with the section each points at. Changes requested move the row's
+    Status back to notion.review_status (default In Review). A pull request closed
+    without merging is told too. Nothing is told twice. Needs GITHUB_TOKEN,
+    GITHUB_REPOSITORY and NOTION_TOKEN.
+
+    Example: [bold]pipeline notion review-feedback --pr 12 --dry-run[/bold]
+    """
+    from pipeline.config import load_config
+    from pipeline.notion.review_feedback import review_feedback
+    from pipeline.render import render_review_feedback
+
+    report = review_feedback(
+        load_config().notion, pull_request=pull_request, review=review, dry_run=dry_run
+    )
+    _output(report, as_json, partial(render_review_feedback, dry_run=dry_run))
 
 
 # -- 4. What students see -------------------------------------------------------------------

@@ -46,6 +46,7 @@ class NotionSettings:
     data_source_id: str | None = None
     ready_status: str = "Ready"
     live_status: str = "Live"
+    review_status: str = "In Review"  # where `notion review-feedback` moves a row back
     exported_by: str = "notion_sync_bot"
     requests_per_second: float = 2.9
     max_file_mb: float = 25  # the largest Notion-hosted file an export downloads, in MiB
@@ -65,12 +66,42 @@ class DeploySettings:
     archive_limit_percent: float = 10.0
 
 
+# -- propose: the pull requests' controls (issue #14) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class ProposeSettings:
+    """What `pipeline propose` sets on the pull requests it opens (as peter-evans/
+    create-pull-request does): reviewers, team reviewers, assignees and draft on a new
+    PR; labels (module, auto-export, these, and the module's category's) on every one;
+    commits made through GitHub's API, which GitHub signs (verified), when asked."""
+
+    reviewers: tuple[str, ...] = ()
+    team_reviewers: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    draft: bool = False
+    labels: tuple[str, ...] = ()
+    category_labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    verified_commits: bool = False
+
+    @classmethod
+    def from_yaml(cls, data: dict[str, Any]) -> ProposeSettings:
+        lists = ("reviewers", "team_reviewers", "assignees", "labels")
+        values: dict[str, Any] = {k: tuple(v) if k in lists else v for k, v in data.items()}
+        values["category_labels"] = {
+            str(category): tuple(labels)
+            for category, labels in (data.get("category_labels") or {}).items()
+        }
+        return cls(**values)
+
+
 @dataclass(frozen=True)
 class Config:
     notion: NotionSettings = field(default_factory=NotionSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     deploy: DeploySettings = field(default_factory=DeploySettings)
     learn: LearnSettings = field(default_factory=LearnSettings)  # notion-learning-sync
+    propose: ProposeSettings = field(default_factory=ProposeSettings)
 
 
 def env_int(name: str, default: int, *, minimum: int = 1) -> int:
@@ -108,6 +139,7 @@ def load_config(path: Path = CONFIG_FILE) -> Config:
         SyncSettings(tuple(students) if students is not None else None),
         DeploySettings(**(data.get("deploy") or {})),
         learn_settings(data.get("learn")),
+        ProposeSettings.from_yaml(data.get("propose") or {}),
     )
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,9 +27,11 @@ if TYPE_CHECKING:  # annotations only: keeps every command's start-up light
     from pipeline.db.migrate import Migration, MigrationStatus
     from pipeline.db.plan import DeployAction, Plan
     from pipeline.db.status import ModuleStatus
+    from pipeline.modules.problems import Problem
     from pipeline.modules.validate import Report
     from pipeline.notion.export import ExportReport
     from pipeline.notion.mark_live import MarkLiveReport
+    from pipeline.notion.review_feedback import FeedbackReport
     from pipeline.propose.run import ProposeReport
     from pipeline.sync.run import Database, SyncResult
 
@@ -77,17 +80,85 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+# GitHub shows at most 10 annotations of each kind (error, warning, notice) per step and
+# drops the rest silently; every problem also goes to the job summary (at most 1 MiB).
+ANNOTATIONS_PER_KIND = 10
+SUMMARY_LIMIT = 1_000_000
+
+
+def _annotated_first(problems: list[Problem]) -> list[Problem]:
+    """Problems in the order they should take the annotation slots: each file's first
+    problem before any file's second, so every bad file is marked on its diff."""
+    rank: dict[str, int] = defaultdict(int)
+    ordered = []
+    for index, p in enumerate(problems):
+        ordered.append((rank[p.file], index, p))
+        rank[p.file] += 1
+    return [p for _, _, p in sorted(ordered, key=lambda item: item[:2])]
+
+
 def render_github(report: Report, out: TextIO) -> None:
-    """Workflow commands GitHub turns into annotations on the PR diff."""
-    for p in report.problems:
+    """Workflow commands GitHub turns into annotations on the PR diff: at most GitHub's
+    limit per kind, most important first (errors; each bad file once before any twice);
+    the rest as plain lines in the log; all of them in the job summary."""
+    shown: dict[str, int] = defaultdict(int)
+    rest: list[Problem] = []
+    for p in _annotated_first(report.problems):
+        if shown[p.severity] >= ANNOTATIONS_PER_KIND:
+            rest.append(p)
+            continue
+        shown[p.severity] += 1
         title = f"{p.check}: {p.pointer}" if p.pointer else p.check
         props = (
             f"file={_escape_property(p.file)},line={p.line},col={p.column},"
             f"title={_escape_property(title)}"
         )
         out.write(f"::{p.severity} {props}::{_escape_data(p.message)}\n")
+    for p in rest:
+        # Plain lines, one each: never a workflow command (those start a line with "::").
+        message = " ".join(printable(p.message).split())
+        out.write(f"  {printable(p.file)}:{p.line}:{p.column}: {p.severity}: {message}\n")
+    if rest:
+        out.write(
+            f"::notice title=More problems::{len(rest)} more problems than GitHub shows as "
+            "annotations; every problem is listed in the job summary\n"
+        )
     status = "valid" if report.valid else f"invalid ({report.error_count} errors)"
     out.write(f"{len(report.files)} module files checked: {status}\n")
+    write_validation_summary(report)
+
+
+def write_validation_summary(report: Report) -> None:
+    """Every problem as a table on the Actions job page, when running in Actions."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    from pipeline.propose.pr_body import code, text
+
+    files = len(report.files)
+    status = "✅ valid" if report.valid else f"❌ {report.error_count} errors"
+    lines = [
+        "## Module validation",
+        "",
+        f"{files} module files checked: {status}, {report.warning_count} warnings",
+        "",
+    ]
+    if report.problems:
+        lines += ["| file | line | severity | check | problem |", "| --- | --- | --- | --- | --- |"]
+    size = len("\n".join(lines))
+    for index, p in enumerate(report.problems):
+        row = (
+            f"| {code(p.file, table=True)} | {p.line}:{p.column} | {p.severity} | "
+            f"{text(p.check)} | {text(p.message)} |"
+        )
+        if size + len(row) > SUMMARY_LIMIT - 500:
+            left = len(report.problems) - index
+            lines += ["", f"… and {left} more: run `pipeline validate` to see them all."]
+            break
+        lines.append(row)
+        size += len(row) + 1
+    with open(target, "a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
 
 
 def render_json(report: Report, out: TextIO) -> None:
@@ -333,10 +404,27 @@ def to_json(value: Any) -> str:
 
 
 @contextmanager
-def export_progress() -> Iterator[Callable[[str, int, int], None]]:
-    """A progress bar of pages exported, on a terminal only."""
+def export_progress(
+    *, every: int = 10, seconds: float = 20.0, clock: Callable[[], float] = time.monotonic
+) -> Iterator[Callable[[str, int, int], None]]:
+    """Pages exported: a progress bar on a terminal; elsewhere (an Actions log, a pipe) a
+    line on stderr for the first and last page, every `every` pages, and whenever
+    `seconds` have passed since the last line, so a log is never silent for long."""
     if not sys.stderr.isatty():
-        yield lambda _title, _done, _total: None
+        print("export: asking Notion for Ready pages", file=sys.stderr, flush=True)
+        last = [clock()]
+
+        def line(title: str, done: int, total: int) -> None:
+            now = clock()
+            if done in (1, total) or done % every == 0 or now - last[0] >= seconds:
+                last[0] = now
+                print(
+                    f"export: page {done} of {total}: {printable(' '.join(title.split()))}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+        yield line
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -414,16 +502,57 @@ def write_step_summary(report: ExportReport, *, dry_run: bool) -> None:
         out.write("\n".join(lines) + "\n")
 
 
+_WOULD = {"opened": "would open", "updated": "would update", "closed": "would close"}
+
+
 def render_proposals(report: ProposeReport, out: TextIO, *, dry_run: bool) -> None:
     console = _console(out)
     if not report.proposals:
         console.print("no module differs from the default branch; nothing to propose")
     for p in report.proposals:
-        console.print(f"{escape(p.module_id)}: {p.action}" + (f"  {p.url}" if p.url else ""))
+        action = _WOULD.get(p.action, p.action) if dry_run else p.action
+        console.print(f"{escape(p.module_id)}: {action}" + (f"  {p.url}" if p.url else ""))
     for note in report.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
     if dry_run:
+        for p in report.proposals:
+            if p.title:  # what a real run would send, as it would send it
+                out.write(f"\n--- {printable(p.module_id)}: title\n{printable(p.title)}\n")
+                out.write(f"--- {printable(p.module_id)}: body\n{printable(p.body)}")
         console.print("dry run: nothing pushed, opened or closed")
+
+
+def write_propose_outputs(report: ProposeReport, *, dry_run: bool) -> None:
+    """In Actions: the job summary (module, action, pull request) and the step's outputs
+    `opened`, `updated`, `closed` (PR numbers, space-separated; empty in a dry run)."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        from pipeline.propose.pr_body import code, text
+
+        lines = ["## Pull requests" + (" (dry run: nothing pushed)" if dry_run else ""), ""]
+        if report.proposals:
+            lines += ["| module | action | pull request |", "| --- | --- | --- |"]
+        for p in report.proposals:
+            action = _WOULD.get(p.action, p.action) if dry_run else p.action
+            link = f"[#{p.number}]({p.url})" if p.number and p.url.startswith("http") else ""
+            lines.append(f"| {code(p.module_id, table=True)} | {action} | {link} |")
+        if not report.proposals:
+            lines.append("No module differs from the default branch; nothing to propose.")
+        lines += [""] + [f"- ⚠️ {text(note)}" for note in report.notes]
+        with open(summary, "a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+    outputs = os.environ.get("GITHUB_OUTPUT")
+    if outputs:
+        with open(outputs, "a", encoding="utf-8") as out:
+            for action in ("opened", "updated", "closed"):
+                numbers = (
+                    []
+                    if dry_run
+                    else [
+                        str(p.number) for p in report.proposals if p.action == action and p.number
+                    ]
+                )
+                out.write(f"{action}={' '.join(numbers)}\n")
 
 
 def write_deploy_summary(outcome: DeployResult, *, dry_run: bool) -> None:
@@ -470,6 +599,28 @@ def render_mark_live(report: MarkLiveReport, out: TextIO) -> None:
             "failed": f"NOT marked live: {r.error}",
         }[r.state]
         console.print(f"{escape(r.module_id)}: {escape(line)}")
+
+
+def render_review_feedback(report: FeedbackReport, out: TextIO, *, dry_run: bool) -> None:
+    """What was told on the module's Notion page (in a dry run: would be, and the text)."""
+    console = _console(out)
+    lead = f"pull request #{report.pull_request}"
+    if report.module_id:
+        lead += f" ({escape(report.module_id)})"
+    if report.skipped:
+        console.print(f"{lead}: {escape(report.skipped)}")
+        return
+    if not report.told:
+        console.print(f"{lead}: nothing to tell (no submitted review, not closed unmerged)")
+    for told in report.told:
+        console.print(f"{lead}: {escape(told.what)}: {told.outcome}")
+        if dry_run and told.outcome == "would post":
+            out.write(printable(told.text).rstrip("\n") + "\n")
+    if report.status:
+        verb = "would be set" if dry_run else "set"
+        console.print(f"Status {verb} to {escape(report.status)} on the Notion page")
+    if dry_run:
+        console.print("dry run: nothing posted in Notion")
 
 
 def render_migrated(ran: list[Migration], out: TextIO) -> None:

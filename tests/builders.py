@@ -296,6 +296,7 @@ def github_view(markdown: str) -> GitHubView:
             row = []
         elif token.type == "tr_close" and row is not None:
             view.rows.append(row)
+            row = None
         elif token.type == "inline":
             if in_heading:
                 view.headings.append(token.content)

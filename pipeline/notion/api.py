@@ -299,6 +299,26 @@ class NotionAPI:
             rich_text=[{"type": "text", "text": {"content": text[:2000]}}],
         )
 
+    # -- comments with links and bold, and what a page already has (issue #14) ------------
+
+    def comments(self, block_id: str) -> list[dict[str, Any]]:
+        """The page's (or block's) open comments, oldest first. Notion leaves resolved
+        discussions out."""
+        return list(
+            self._pages(f"the comments on {block_id}", self.client.comments.list, block_id=block_id)
+        )
+
+    def post_comment(self, page_id: str, rich_text: list[dict[str, Any]]) -> None:
+        """A comment of rich text (each item at most 2,000 characters, at most 100 items)."""
+        # Not repeatable: a retried POST after a 5xx could post the comment twice.
+        self.call(
+            f"a comment on page {page_id}",
+            self.client.comments.create,
+            repeatable=False,
+            parent={"page_id": page_id},
+            rich_text=rich_text,
+        )
+
 
 def _worth_retrying(exc: BaseException, *, repeatable: bool) -> bool:
     if isinstance(exc, HTTPResponseError):

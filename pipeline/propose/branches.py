@@ -173,6 +173,27 @@ def build_commit(
     return tree, commit
 
 
+@dataclass(frozen=True, slots=True)
+class TreeChange:
+    """A path whose blob differs between two trees: its new mode and blob id (None: the
+    path is gone)."""
+
+    path: str
+    mode: str | None
+    blob: str | None
+
+
+def tree_changes(git: Git, base: str, tree: str) -> list[TreeChange]:
+    """What `tree` changes against `base` (a commit or tree), path by path."""
+    fields = git.run("diff-tree", "-r", "-z", "--no-renames", base, tree).split("\0")
+    changes = []
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        _, new_mode, _, new_blob, status = meta.lstrip(":").split(" ")
+        gone = status == "D"
+        changes.append(TreeChange(path, None if gone else new_mode, None if gone else new_blob))
+    return changes
+
+
 def push_branch(git: Git, module_id: str, commit: str, expected: str | None) -> None:
     """Point notion/<module_id> at `commit`, unless someone else moved it meanwhile."""
     ref = f"refs/heads/{BRANCH_PREFIX}{module_id}"

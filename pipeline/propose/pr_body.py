@@ -1,13 +1,26 @@
 """The pull request a reviewer judges a module by: title and body, as pure functions.
 
-The body says what changed (revision, sections added / changed / removed,
-fields changed), whether the file is valid, and shows the whole module
-readably, so the review needs nothing but the PR page.
+The body says what changed and shows it where it is, so the review needs nothing
+but the PR page and no JSON:
 
-Everything in it that comes from the module was written outside the review, so it
-is shown, never obeyed (see "Content on GitHub pages" below): no raw HTML (a
-leading `<!--` would hide the rest of the body from the reviewer, a `</details>`
-would close one of ours), no @mentions (they notify people), no code fence left
+- what changed: revision, sections added / changed / removed / moved (sections are
+  matched by type and title, so inserting one does not make every later one
+  "changed"), fields before → after, files (images before and after);
+- validation: whether the file passes `pipeline validate`;
+- the module as students will see it: changed sections open, their text as a word
+  diff, their quiz, checklist, hotspots and completion criteria with the changes
+  marked (`sections`); unchanged sections collapsed; removed ones at the end.
+  Headings inside a section's text sit below the section's heading; images and
+  media point at the files at the PR's head commit (`Where`), so they show in the
+  PR, for private repositories too, to anyone who can see the PR.
+
+GitHub refuses a body over 65,536 characters. A body that would be longer is cut
+only between sections, never inside a code fence or a `<details>`: unchanged
+sections lose their collapsed text first, then whole sections are left out, each
+named, with a link to the file for the rest.
+
+Everything in it that comes from the module was written outside the review, so it is
+shown, never obeyed (`gfm`): no raw HTML but ours, no @mentions, no code fence left
 open. The export's job summary uses the same rules (`text`).
 """
 
@@ -17,29 +30,94 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from difflib import SequenceMatcher
+from functools import partial
+from typing import Any, Literal
 
+from pipeline.layout import module_file
 from pipeline.notion.markdown import notion_url
+from pipeline.propose import sections
+from pipeline.propose.gfm import (
+    ZERO_WIDTH_SPACE,
+    code,
+    inline,
+    is_image,
+    markdown,
+    plain,
+    text,
+    text_block,
+)
 
-if TYPE_CHECKING:
-    from markdown_it import MarkdownIt
-    from markdown_it.token import Token
+__all__ = [
+    "MARKER",
+    "MAX_BODY",
+    "ZERO_WIDTH_SPACE",
+    "Changes",
+    "FileChange",
+    "Where",
+    "body",
+    "changes",
+    "code",
+    "markdown",
+    "plain",
+    "text",
+    "text_block",
+    "title",
+]
 
 MAX_BODY = 60_000  # GitHub refuses bodies over 65,536 characters
 MARKER = "<!-- module-pipeline:{module_id} -->"
 _NOT_FIELDS = ("sections", "metadata", "$schema")
-_CUT = "\n\n… (cut here: the body is too long for GitHub; see the file in the diff)\n"
+_MAX_PROBLEMS = 30  # validation problems listed in the body; the check run has them all
+
+Section = Mapping[str, Any]
+FileKind = Literal["added", "changed", "removed"]
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """A file of the module (an asset) the PR adds, changes or removes."""
+
+    path: str
+    kind: FileKind
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where the PR's files are on GitHub: the repository's web address (its html_url)
+    and the commits of the PR's head and base. Files are linked at a commit, not a
+    branch, so the body shows what was reviewed even after the branch moves on."""
+
+    repository_url: str
+    head: str
+    base: str | None = None
+
+    def url(self, path: str, image: bool, *, commit: str) -> str:
+        return f"{self.repository_url.rstrip('/')}/{'raw' if image else 'blob'}/{commit}/{path}"
+
+    def file(self, path: str) -> str:
+        return self.url(path, False, commit=self.head)
+
+    def assets(self) -> sections.Assets:
+        before = partial(self._at, self.base) if self.base else None
+        return sections.Assets(now=partial(self._at, self.head), before=before)
+
+    def _at(self, commit: str, path: str, image: bool) -> str:
+        return self.url(path, image, commit=commit)
 
 
 @dataclass
 class Changes:
     revision_before: int | None
     revision_after: int | None
-    added: list[int] = field(default_factory=list)
-    changed: list[int] = field(default_factory=list)
-    removed: list[int] = field(default_factory=list)
+    # Section numbers (as the files have them, so Any: an invalid file may hold anything).
+    added: list[Any] = field(default_factory=list)  # in the new module
+    changed: list[Any] = field(default_factory=list)  # in the new module
+    removed: list[Any] = field(default_factory=list)  # in the old module
+    moved: list[tuple[Any, Any]] = field(default_factory=list)  # (old number, new number)
     fields: list[str] = field(default_factory=list)
+    # new section number -> the old section it continues
+    was: dict[Any, Section] = field(default_factory=dict)
 
 
 def _revision(module: Mapping[str, Any] | None) -> int | None:
@@ -49,14 +127,59 @@ def _revision(module: Mapping[str, Any] | None) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def changes(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Changes:
+def _sections(module: Mapping[str, Any] | None) -> list[Section]:
+    return [s for s in (module or {}).get("sections") or [] if isinstance(s, Mapping)]
+
+
+def _key(section: Section) -> tuple[str, str]:
+    return (str(section.get("section_type")), " ".join(str(section.get("title", "")).split()))
+
+
+def _without_number(section: Section) -> dict[str, Any]:
+    return {k: v for k, v in section.items() if k != "section_number"}
+
+
+def _similar(old: Section, new: Section) -> bool:
+    if old.get("section_type") == new.get("section_type"):
+        return True
+    matcher = SequenceMatcher(None, str(old.get("content")), str(new.get("content")))
+    return matcher.quick_ratio() > 0.5 and matcher.ratio() > 0.5
+
+
+def _pairs(before: list[Section], after: list[Section]) -> dict[int, int]:
+    """index in `after` -> index in `before` of the same section: matched by type and
+    title in order, then, where titles differ, by place (same type or similar text)."""
+    pairs: dict[int, int] = {}
+    keys_before, keys_after = [_key(s) for s in before], [_key(s) for s in after]
+    matcher = SequenceMatcher(None, keys_before, keys_after, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            pairs.update({j1 + k: i1 + k for k in range(i2 - i1)})
+        elif op == "replace":
+            for k in range(min(i2 - i1, j2 - j1)):
+                if _similar(before[i1 + k], after[j1 + k]):
+                    pairs[j1 + k] = i1 + k
+    return pairs
+
+
+def changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> Changes:
     result = Changes(_revision(old), _revision(new))
-    before = {s["section_number"]: s for s in (old or {}).get("sections", [])}
-    after = {s["section_number"]: s for s in new.get("sections", [])}
-    result.added = sorted(after.keys() - before.keys())
-    result.removed = sorted(before.keys() - after.keys())
-    result.changed = sorted(n for n in after.keys() & before.keys() if after[n] != before[n])
-    if old is not None:
+    before, after = _sections(old), _sections(new)
+    pairs = _pairs(before, after)
+    for j, section in enumerate(after):
+        number = section.get("section_number")
+        if j not in pairs:
+            result.added.append(number)
+            continue
+        was = before[pairs[j]]
+        result.was[number] = was
+        if was.get("section_number") != number:
+            result.moved.append((was.get("section_number"), number))
+        if _without_number(was) != _without_number(section):
+            result.changed.append(number)
+    paired = set(pairs.values())
+    result.removed = [s.get("section_number") for i, s in enumerate(before) if i not in paired]
+    if old is not None and new is not None:
         keys = (old.keys() | new.keys()) - set(_NOT_FIELDS)
         result.fields = sorted(k for k in keys if old.get(k) != new.get(k))
     return result
@@ -71,11 +194,12 @@ def title(module: Mapping[str, Any], *, removed: bool = False) -> str:
     return f"Module: {plain(name)} (rev {_revision(module) or 1})"
 
 
-def _numbers(numbers: Sequence[Any], sections: Mapping[Any, Mapping[str, Any]]) -> str:
+def _numbers(numbers: Sequence[Any], by_number: Mapping[Any, Section]) -> str:
     if not numbers:
         return "none"
     return ", ".join(
-        text(f"{n} ({sections[n].get('title', '')})" if n in sections else str(n)) for n in numbers
+        text(f"{n} ({by_number[n].get('title', '')})" if n in by_number else str(n))
+        for n in numbers
     )
 
 
@@ -93,67 +217,171 @@ def _notion_link(page_id: Any) -> list[str]:
 
 def body(
     old: Mapping[str, Any] | None,
-    new: Mapping[str, Any],
+    new: Mapping[str, Any] | None,
     *,
     validation: Sequence[str],
     notes: Sequence[str] = (),
+    where: Where | None = None,
+    files: Sequence[FileChange] = (),
 ) -> str:
-    """Markdown for the PR. `validation` lists problems (empty: valid); `notes` are warnings
-    about the module's files (a symbolic link left out, ...)."""
+    """Markdown for the PR. `old` is the module on the default branch (None: a new module),
+    `new` the module proposed (None: the PR removes it). `validation` lists problems
+    (empty: valid); `notes` are warnings about the module's files (a symbolic link left
+    out, ...); `where` places links and images at the PR's commits; `files` are the
+    module's other files (assets) that the PR adds, changes or removes."""
+    shown = new if new is not None else old or {}
     found = changes(old, new)
-    module_id = str(new.get("module_id"))
-    sections_new = {s["section_number"]: s for s in new.get("sections", [])}
-    sections_old = {s["section_number"]: s for s in (old or {}).get("sections", [])}
+    head = _head(old, new, found, validation, notes, where, files)
+    blocks = _section_blocks(old, new, found, where)
+    # The file left out of a long body is read where it is: at the head, or (a removed
+    # module) at the base.
+    place = where
+    if new is None and where is not None and where.base:
+        place = Where(where.repository_url, where.base, where.base)
+    return _fit(head, blocks, shown, place)
+
+
+# -- the head: what changed, validation ----------------------------------------------------
+
+
+def _head(
+    old: Mapping[str, Any] | None,
+    new: Mapping[str, Any] | None,
+    found: Changes,
+    validation: Sequence[str],
+    notes: Sequence[str],
+    where: Where | None,
+    files: Sequence[FileChange],
+) -> tuple[list[str], list[str]]:
+    """(the head in full, a shorter one for when the full one leaves too little room)."""
+    shown = new if new is not None else old or {}
+    module_id = str(shown.get("module_id"))
+    lines = [_marker(module_id), f"## {text(shown.get('title'))} ({code(module_id)})", ""]
+    if shown.get("notion_page_id"):
+        lines += _notion_link(shown["notion_page_id"])
+    if new is None:
+        lines += ["**This pull request removes the module.** Its sections are listed below.", ""]
+    by_new = {s.get("section_number"): s for s in _sections(new)}
+    by_old = {s.get("section_number"): s for s in _sections(old)}
     before = "new module" if found.revision_before is None else str(found.revision_before)
-    lines = [_marker(module_id), f"## {text(new.get('title'))} ({code(module_id)})", ""]
-    if new.get("notion_page_id"):
-        lines += _notion_link(new["notion_page_id"])
+    after = "removed" if new is None else str(found.revision_after)
     fields = ", ".join(code(f, table=True) for f in found.fields) or "none"
-    lines += [
+    table = [
         "### What changed",
         "",
         "| | |",
         "| --- | --- |",
-        f"| Revision | {before} → {found.revision_after} |",
-        f"| Sections added | {_numbers(found.added, sections_new)} |",
-        f"| Sections changed | {_numbers(found.changed, sections_new)} |",
-        f"| Sections removed | {_numbers(found.removed, sections_old)} |",
-        f"| Fields changed | {fields} |",
-        "",
+        f"| Revision | {before} → {after} |",
+        f"| Sections added | {_numbers(found.added, by_new)} |",
+        f"| Sections changed | {_numbers(found.changed, by_new)} |",
+        f"| Sections removed | {_numbers(found.removed, by_old)} |",
     ]
-    lines += ["### Validation", ""]
-    lines += (
-        ["✅ `pipeline validate` passes."]
-        if not validation
-        else ["❌ `pipeline validate` reports:", "", *(f"- {text(v)}" for v in validation)]
-    )
+    if found.moved:
+        moved = ", ".join(text(f"{a} → {b} ({by_new[b].get('title', '')})") for a, b in found.moved)
+        table.append(f"| Sections renumbered | {moved} |")
+    table.append(f"| Fields changed | {fields} |")
+    if files:
+        listed = ", ".join(f"{code(f.path, table=True)} ({f.kind})" for f in files)
+        table.append(f"| Files | {listed} |")
+    table.append("")
+    details = _field_lines(old, new, found) + _file_lines(files, where)
+    checks = _validation(validation, notes, module_id)
+    full = lines + table + details + checks
+    short = lines + table + checks
+    return full, short
+
+
+def _list_change(old: list[Any], new: list[Any]) -> str:
+    """A list field's change: the items added and removed (or the new order)."""
+
+    def item(value: Any) -> str:
+        words = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return code(words) if len(words) <= 40 and "\n" not in words else f"“{text(words)}”"
+
+    added = [item(v) for v in new if v not in old]
+    gone = [item(v) for v in old if v not in new]
+    parts = []
+    if added:
+        parts.append("added " + ", ".join(added))
+    if gone:
+        parts.append("removed " + ", ".join(gone))
+    return "; ".join(parts) or "same items, new order: " + ", ".join(item(v) for v in new)
+
+
+def _field_lines(
+    old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, found: Changes
+) -> list[str]:
+    if old is None or new is None or not found.fields:
+        return []
+    lines = ["**Fields, before → after**", ""]
+    for name in found.fields:
+        was, now = old.get(name), new.get(name)
+        if isinstance(was, list) and isinstance(now, list):
+            change = _list_change(was, now)
+        else:
+            change = sections.before_after(was, now)
+        lines.append(f"- {code(name)}: {change}")
+    return [*lines, ""]
+
+
+def _file_lines(files: Sequence[FileChange], where: Where | None) -> list[str]:
+    shown = [f for f in files if is_image(f.path)]
+    if not shown or where is None:
+        return []
+    assets = where.assets()
+    lines = ["**Images, before → after**", "", "| File | Before | After |", "| --- | --- | --- |"]
+    for change in shown:
+        alt = change.path.rsplit("/", 1)[-1]
+        before = (
+            sections.media_cell(change.path, alt, assets.before)
+            if change.kind != "added"
+            else "*none*"
+        )
+        after = (
+            sections.media_cell(change.path, alt, assets.now)
+            if change.kind != "removed"
+            else "*none*"
+        )
+        lines.append(f"| {code(change.path, table=True)} ({change.kind}) | {before} | {after} |")
+    return [*lines, ""]
+
+
+def _validation(validation: Sequence[str], notes: Sequence[str], module_id: str) -> list[str]:
+    lines = ["### Validation", ""]
+    if not validation:
+        lines.append("✅ `pipeline validate` passes.")
+    else:
+        lines += ["❌ `pipeline validate` reports:", ""]
+        lines += [f"- {text(v)}" for v in validation[:_MAX_PROBLEMS]]
+        if len(validation) > _MAX_PROBLEMS:
+            lines.append(
+                f"- … and {len(validation) - _MAX_PROBLEMS} more: run "
+                f"{code('pipeline validate ' + module_file(module_id))}"
+            )
     lines += [f"- ⚠️ {text(note)}" for note in notes]
-    lines += ["", "### The module as students will see it", "", *_rendering(new)]
-    body_text = "\n".join(lines) + "\n"
-    if len(body_text) > MAX_BODY:
-        body_text = _cut(body_text)
-    return body_text
+    return [*lines, ""]
 
 
-def _cut(body_text: str) -> str:
-    """The body cut to GitHub's size, with no code fence or <details> of ours left open."""
-    kept = body_text[:MAX_BODY]
-    if "\n" in kept[MAX_BODY // 2 :]:
-        kept = kept[: kept.rindex("\n")]  # at a line end where one is near
-    kept = _closed_fence(kept)
-    html = [t.content for t in _parser().parse(kept) if t.type == "html_block"]
-    opened = sum(h.startswith("<details>") for h in html)
-    kept += "\n\n</details>" * (opened - sum(h.startswith("</details>") for h in html))
-    return kept + _CUT
+# -- the module, section by section ---------------------------------------------------------
 
 
-def _rendering(module: Mapping[str, Any]) -> list[str]:
+@dataclass
+class Block:
+    """One section's Markdown, self-contained (every fence and <details> closed)."""
+
+    number: Any
+    lines: list[str]
+    short: list[str] | None = None  # without its collapsed text, when the body is too long
+    changed: bool = True
+
+
+def _facts(module: Mapping[str, Any]) -> list[str]:
     facts = [
         f"**Category:** {text(module.get('category') or 'none')}",
         f"**Estimated time:** {text(module.get('estimated_minutes', 10))} min",
         f"**Status:** {text(module.get('status'))}",
     ]
-    lines = [" · ".join(facts), ""]
+    lines = ["### The module as students will see it", "", " · ".join(facts), ""]
     if module.get("prerequisites"):
         prerequisites = ", ".join(code(p) for p in module["prerequisites"])
         lines += [f"**Prerequisites:** {prerequisites}", ""]
@@ -163,209 +391,135 @@ def _rendering(module: Mapping[str, Any]) -> list[str]:
         lines += ["**Learning objectives**", ""]
         lines += [f"{i}. {text(o)}" for i, o in enumerate(module["learning_objectives"], 1)]
         lines += [""]
-    for section in module.get("sections", []):
-        duration = section.get("duration_seconds")
-        extra = f", {round(duration / 60, 1):g} min" if isinstance(duration, int | float) else ""
-        number, kind = text(section.get("section_number")), text(section.get("section_type"))
-        heading = f"{number}. {text(section.get('title'))} ({kind}{extra})"
-        lines += ["---", "", f"#### {heading}", ""]
-        if section.get("content"):
-            lines += [markdown(str(section["content"])), ""]
-        if section.get("media_url"):
-            lines += [f"Media: {code(section['media_url'])}", ""]
-        for key in ("section_config", "completion_criteria"):
-            if section.get(key):
-                source = json.dumps(section[key], indent=2, ensure_ascii=False)
-                fence = "`" * max(3, _longest_run(source, "`") + 1)
-                lines += [
-                    f"<details><summary>{key}</summary>",
-                    "",
-                    f"{fence}json",
-                    source,
-                    fence,
-                    "",
-                    "</details>",
-                    "",
-                ]
     return lines
 
 
-# -- Content on GitHub pages -----------------------------------------------------------------
-#
-# GitHub renders a PR body or a job summary as GitHub Flavored Markdown, passes a subset of
-# raw HTML on, and then, on the rendered text, links `@user` and `@org/team` and notifies
-# them. So text taken from a module is made inert before it goes into either:
-#
-# - Mentions: a backslash does not help (`\@user` still notifies: the Markdown is rendered
-#   before mentions are found, github/markup#1168), an entity (`&#64;`) neither, and an
-#   HTML comment (`@<!-- -->user`) is raw HTML we do not emit. A ZERO WIDTH SPACE after the
-#   @ does: GitHub's mention pattern needs a letter or digit right after the @, the text
-#   reads the same, and it also holds where the body is read as plain text (e-mail
-#   replies). Dependabot and Renovate do the same. An @ after a letter or digit (an e-mail
-#   address) is no mention and is left alone.
-# - Plain text (titles, descriptions, objectives, section titles, messages): every character
-#   Markdown or HTML could act on is backslash-escaped, so it shows exactly as written.
-# - Markdown (section content): stays Markdown, but `<` and `&` outside code become
-#   `&lt;` / `&amp;`, so raw HTML and entities show as text; code spans and blocks are left as
-#   written (nothing acts inside them); a code fence left open is closed. The result is then
-#   parsed (markdown-it-py, CommonMark as GitHub's cmark-gfm) and must hold no raw HTML and no
-#   live mention; where it would, every line is escaped as text instead.
-
-ZERO_WIDTH_SPACE = "\u200b"
-_MENTION = re.compile(r"(?<![A-Za-z0-9])@(?=[A-Za-z0-9])")
-# Characters that may act in inline Markdown or HTML; all are ASCII punctuation, which
-# CommonMark lets a backslash make literal.
-_ACTIVE = re.compile(r"([\\`*_\[\]<>&|~!])")
-# GitHub links bare URLs (GFM autolinks): an @ inside one is part of the link, not a mention.
-_URL = re.compile(r"(?:(?<=^)|(?<=[\s*_~(]))(?:https?://|www\.)[\w-]+(?:\.[\w-]+)+[^\s<]*")
-_SENTINEL = "pipeline-end-of-content"
-
-
-def plain(value: Any) -> str:
-    """One line of text for a title: whitespace runs as one space, mentions defused."""
-    return _MENTION.sub("@" + ZERO_WIDTH_SPACE, " ".join(str(value).split()))
-
-
-def text(value: Any) -> str:
-    """Plain text (a title, a message) for one line of a Markdown page, table cells
-    included: shows exactly as written and notifies nobody."""
-    line = _ACTIVE.sub(r"\\\1", " ".join(str(value).split()))
-    # Nor may it start a block: a heading, a list item ("- x", "1. x"), a setext line.
-    line = re.sub(r"^([#=+-])", r"\\\1", line)
-    line = re.sub(r"^(\d+)([.)])", r"\1\\\2", line)
-    return _MENTION.sub("@" + ZERO_WIDTH_SPACE, line)
-
-
-def text_block(value: Any) -> str:
-    """Plain text of several lines (a description): its lines and paragraphs kept."""
-    paragraphs = re.split(r"\n\s*\n", str(value).replace("\r\n", "\n").strip())
-    return "\n\n".join(
-        "\n".join(text(line) for line in p.split("\n") if line.strip()) for p in paragraphs
-    )
-
-
-def code(value: Any, *, table: bool = False) -> str:
-    """A code span showing `value` as written (one line); in a table, with pipes escaped."""
-    source = " ".join(str(value).splitlines())
-    fence = "`" * (_longest_run(source, "`") + 1)
-    pad = " " if source.startswith("`") or source.endswith("`") or not source.strip() else ""
-    span = f"{fence}{pad}{source}{pad}{fence}"
-    return span.replace("|", "\\|") if table else span
-
-
-def markdown(value: str) -> str:
-    """Module Markdown for a GitHub page: reads as Markdown, acts as nothing."""
-    source = value.replace("\r\n", "\n").replace("\r", "\n")
-    lines = source.split("\n")
-    escaped = [_escape_line(line) for line in lines]
-    # Code blocks as GitHub will see them once no raw HTML is left: shown as written.
-    for token in _parser().parse("\n".join(escaped)):
-        if token.type in ("fence", "code_block") and token.map:
-            for i in range(*token.map):
-                escaped[i] = lines[i]
-    result = _closed_fence("\n".join(escaped))
-    if _inert(result):
-        return result
-    return _closed_fence("\n".join(_escape_all(line) for line in lines))
-
-
-def _longest_run(source: str, char: str) -> int:
-    return max((len(run) for run in re.findall(f"{re.escape(char)}+", source)), default=0)
-
-
-@cache
-def _parser() -> MarkdownIt:
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-
-
-def _code_spans(line: str) -> list[tuple[int, int]]:
-    """(start, end) of each code span in one line, by CommonMark's backtick rule."""
-    spans: list[tuple[int, int]] = []
-    at, end = 0, len(line)
-    while at < end:
-        if line[at] == "\\":
-            at += 2
+def _section_blocks(
+    old: Mapping[str, Any] | None,
+    new: Mapping[str, Any] | None,
+    found: Changes,
+    where: Where | None,
+) -> list[Block]:
+    assets = where.assets() if where is not None else sections.Assets()
+    blocks: list[Block] = []
+    shown = new if new is not None else old or {}
+    blocks.append(Block("facts", _facts(shown)))
+    for section in _sections(new):
+        number = section.get("section_number")
+        heading, state = sections.heading, ""
+        was = found.was.get(number)
+        moved = was is not None and was.get("section_number") != number
+        if old is None:
+            body_lines = sections.render(section, assets=assets)
+            blocks.append(Block(number, ["---", "", heading(section), "", *body_lines]))
             continue
-        if line[at] != "`":
-            at += 1
-            continue
-        opener = at
-        while at < end and line[at] == "`":
-            at += 1
-        width, scan = at - opener, at
-        while scan < end:
-            if line[scan] != "`":
-                scan += 1
-                continue
-            run = scan
-            while scan < end and line[scan] == "`":
-                scan += 1
-            if scan - run == width:
-                spans.append((opener, scan))
-                at = scan
-                break
-    return spans
-
-
-def _escaped(line: str, at: int) -> bool:
-    """Whether the character at `at` follows an odd number of backslashes (is literal)."""
-    count = 0
-    while at - count > 0 and line[at - count - 1] == "\\":
-        count += 1
-    return count % 2 == 1
-
-
-def _escape_line(line: str) -> str:
-    """`<` and `&` outside code spans as entities (unless a backslash made them literal
-    already), mentions outside code spans and URLs defused."""
-    code_at = {i for start, stop in _code_spans(line) for i in range(start, stop)}
-    url_at = {i for m in _URL.finditer(line) for i in range(m.start(), m.end())}
-    mentions = {m.start() for m in _MENTION.finditer(line)} - url_at
-    out = []
-    for i, char in enumerate(line):
-        if i in code_at:
-            out.append(char)
-        elif char in "<&" and not _escaped(line, i):
-            out.append("&lt;" if char == "<" else "&amp;")
+        if was is None:
+            state = f" · {sections.NEW} new section"
+            body_lines = sections.render(section, assets=assets)
+        elif number in found.changed:
+            state = f" · {sections.CHANGED} changed"
+            body_lines = sections.render(section, was, diff=True, assets=assets)
         else:
-            out.append(char + ZERO_WIDTH_SPACE if i in mentions else char)
-    return "".join(out)
+            state = " · unchanged"
+            body_lines = []
+        if moved and was is not None:
+            state += f", was section {text(was.get('section_number'))}"
+        top = ["---", "", heading(section, state), ""]
+        if body_lines:
+            blocks.append(Block(number, top + body_lines))
+            continue
+        collapsed = sections.render(section, assets=assets)
+        blocks.append(
+            Block(
+                number,
+                top + _details("Unchanged. Show the section", collapsed),
+                short=[*top, "*Unchanged; not shown here, for length.*", ""],
+                changed=False,
+            )
+        )
+    for number in found.removed:
+        section = next(s for s in _sections(old) if s.get("section_number") == number)
+        before = sections.Assets(now=assets.before)
+        said = sections.render(section, assets=before)
+        top = ["---", "", sections.removed_heading(section), ""]
+        blocks.append(
+            Block(
+                f"removed {number}",
+                top + _details("Removed. Show what it said", said),
+                short=[*top, "*Removed; its text is not shown here, for length.*", ""],
+            )
+        )
+    return blocks
 
 
-def _escape_all(line: str) -> str:
-    """The fallback: every `<`, `&` and mention in the line escaped, code or not."""
-    line = line.replace("&", "&amp;").replace("<", "&lt;")
-    return _MENTION.sub("@" + ZERO_WIDTH_SPACE, line)
+def _details(summary: str, lines: list[str]) -> list[str]:
+    """Our <details>: `summary` is our own words, never module text."""
+    return [f"<details><summary>{summary}</summary>", "", *lines, "", "</details>", ""]
 
 
-def _closed_fence(source: str) -> str:
-    """`source` with a code fence it leaves open closed, so it cannot swallow what follows."""
-    tokens = _parser().parse(f"{source}\n\n{_SENTINEL}\n")
-    last = [t for t in tokens if t.map and t.level == 0][-1]
-    if last.type == "fence" and _SENTINEL in last.content:
-        return f"{source}\n{last.markup}"
-    return source
+# -- fitting GitHub's limit, only between sections ------------------------------------------
 
 
-def _inert(source: str) -> bool:
-    """No raw HTML and no live mention once GitHub renders `source`."""
-    return all(
-        token.type not in ("html_block", "html_inline")
-        and not (token.type == "text" and _live_mention(token.content))
-        for token in _tokens(_parser().parse(source))
+def _join(lines: Sequence[str]) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def _fit(
+    head: tuple[list[str], list[str]],
+    blocks: list[Block],
+    module: Mapping[str, Any],
+    where: Where | None,
+) -> str:
+    full_head, short_head = head
+    whole = _join(full_head + [line for b in blocks for line in b.lines])
+    if len(whole) <= MAX_BODY:
+        return whole
+    top = full_head if len(_join(full_head)) <= MAX_BODY // 3 else short_head
+    # First the collapsed text of unchanged and removed sections goes.
+    chosen = [b.short if b.short is not None else b.lines for b in blocks]
+    if len(_join(top + [line for lines in chosen for line in lines])) <= MAX_BODY:
+        return _join(top + [line for lines in chosen for line in lines])
+    # Then whole sections: changed ones first, each whole or not at all, in their order.
+    budget = MAX_BODY - len(_join(top)) - 2_000  # room for the note on what is left out
+    sizes = [len(_join(lines)) for lines in chosen]
+    kept: set[int] = set()
+    used = 0
+    for changed in (True, False):
+        for index, block in enumerate(blocks):
+            if block.changed == changed and used + sizes[index] <= budget:
+                kept.add(index)
+                used += sizes[index]
+    shown = [line for i, lines in enumerate(chosen) if i in kept for line in lines]
+    left_out = [b.number for i, b in enumerate(blocks) if i not in kept]
+    return _join(top + shown + _left_out(left_out, module, where))
+
+
+def _ranges(numbers: list[Any]) -> str:
+    """'3, 5 to 9, 12': runs of consecutive section numbers as ranges."""
+    runs: list[list[Any]] = []
+    for n in numbers:
+        if runs and isinstance(n, int) and isinstance(runs[-1][-1], int) and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    words = [
+        text(run[0]) if len(run) == 1 else f"{text(run[0])} to {text(run[-1])}" for run in runs
+    ]
+    return ", ".join(words[:50]) + (", …" if len(words) > 50 else "")
+
+
+def _left_out(numbers: list[Any], module: Mapping[str, Any], where: Where | None) -> list[str]:
+    path = module_file(str(module.get("module_id")))
+    place = (
+        f"[{inline(path)}]({where.file(path)}) at this pull request's head commit"
+        if where is not None
+        else f"{code(path)} in the Files changed tab"
     )
-
-
-def _live_mention(content: str) -> bool:
-    urls = {i for m in _URL.finditer(content) for i in range(m.start(), m.end())}
-    return any(m.start() not in urls for m in _MENTION.finditer(content))
-
-
-def _tokens(tokens: Sequence[Token]) -> list[Token]:
-    found: list[Token] = []
-    for token in tokens:
-        found.append(token)
-        found += _tokens(token.children or [])
-    return found
+    named = _ranges([n for n in numbers if n != "facts"])
+    return [
+        "---",
+        "",
+        f"**Not shown here:** sections {named}. GitHub allows 65,536 characters in a pull "
+        f"request description; read the rest in {place}.",
+        "",
+    ]

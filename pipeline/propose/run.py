@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pipeline.config import NotionSettings
+from pipeline.config import NotionSettings, ProposeSettings
 from pipeline.errors import PipelineError, UsageError
 from pipeline.files import json_object, read_json_object
 from pipeline.git import Git, blob_id
@@ -48,6 +48,7 @@ from pipeline.propose.branches import (
     fetch,
     push_branch,
     remote_branches,
+    tree_changes,
     tree_of,
     walk,
 )
@@ -61,8 +62,12 @@ Notify = Callable[[dict[str, Any], str], None]
 @dataclass
 class Proposal:
     module_id: str
-    action: ProposalAction
+    action: ProposalAction  # in a dry run: what a real run would do
     url: str = ""
+    number: int | None = None
+    # In a dry run, the title and body a real run would send.
+    title: str = ""
+    body: str = ""
 
 
 @dataclass
@@ -71,11 +76,18 @@ class ProposeReport:
     notes: list[str] = field(default_factory=list)
 
 
-def propose(root: Path, settings: NotionSettings, *, dry_run: bool = False) -> ProposeReport:
+def propose(
+    root: Path,
+    settings: NotionSettings,
+    *,
+    dry_run: bool = False,
+    options: ProposeSettings | None = None,
+) -> ProposeReport:
     """`pipeline propose` in the checkout at `root`, configured from the environment as in
     Actions (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL; GITHUB_SERVER_URL, where
     git's fetch and push send the token; NOTION_TOKEN for the link on the Notion row;
-    PIPELINE_GIT_AUTHOR_NAME / _EMAIL)."""
+    PIPELINE_GIT_AUTHOR_NAME / _EMAIL) and from pipeline.yaml's `propose` (`options`:
+    reviewers, assignees, draft, labels)."""
     notify = None
     if os.environ.get(TOKEN_VARIABLE):
         api = NotionAPI.from_environment(per_second=settings.requests_per_second)
@@ -87,6 +99,7 @@ def propose(root: Path, settings: NotionSettings, *, dry_run: bool = False) -> P
         author=Author.from_environment(),
         notify=notify,
         checked=checked_by_export(root),
+        options=options,
     ).run()
 
 
@@ -97,6 +110,7 @@ class Scan:
     changed: list[str] = field(default_factory=list)  # module ids whose files differ
     paths: dict[str, list[str]] = field(default_factory=dict)  # module id -> changed paths
     links: dict[str, list[str]] = field(default_factory=dict)  # module id -> symbolic links
+    kinds: dict[str, pr_body.FileKind] = field(default_factory=dict)  # path -> what changed
 
 
 def _owner(path: str) -> str | None:
@@ -140,6 +154,9 @@ def scan(git: Git, base: str) -> Scan:
         owner = module_of(name)
         if owner and not behind_link and in_base.get(name) != in_tree.get(name):
             result.paths.setdefault(owner, []).append(name)
+            result.kinds[name] = (
+                "added" if name not in in_base else "removed" if name not in in_tree else "changed"
+            )
     result.changed = sorted(result.paths)
     return result
 
@@ -154,10 +171,12 @@ class Proposer:
         author: Author | None = None,
         notify: Notify | None = None,
         checked: set[str] | None = None,
+        options: ProposeSettings | None = None,
     ) -> None:
         self.git, self.repo, self.dry_run = git, repo, dry_run
         self.author = author or Author()
         self.notify = notify
+        self.options = options or ProposeSettings()
         # A PR is closed only when this run's export looked at its module's page and
         # found it equal to the default branch; a page not asked for says nothing.
         self.checked = checked or set()
@@ -187,6 +206,11 @@ class Proposer:
                     changed.append(module_id)
         problems = self._validation(changed)
         for module_id in changed:
+            files = [
+                pr_body.FileChange(path, found.kinds[path])
+                for path in found.paths.get(module_id, [])
+                if path != module_file(module_id)
+            ]
             report.proposals.append(
                 self._propose(
                     module_id,
@@ -195,6 +219,7 @@ class Proposer:
                     problems.get(module_id, []),
                     report,
                     notes=_link_notes(module_id, found.links.get(module_id, []), prefix=False),
+                    files=files,
                 )
             )
         for module_id in sorted((set(branches) - set(changed)) & self.checked):
@@ -224,6 +249,7 @@ class Proposer:
         report: ProposeReport,
         *,
         notes: list[str],
+        files: list[pr_body.FileChange],
     ) -> Proposal:
         branch = f"{BRANCH_PREFIX}{module_id}"
         path = self.git.root / module_file(module_id)
@@ -232,37 +258,98 @@ class Proposer:
         linked = path.is_symlink()
         new = old if linked else read_json_object(path)
         shown = new or old or {"module_id": module_id, "title": module_id}
-        title = pr_body.title(shown, removed=not new and not linked)
-        text = pr_body.body(old, shown, validation=problems, notes=notes)
+        removed = not new and not linked
+        title = pr_body.title(shown, removed=removed)
         tree, commit = build_commit(self.git, base, module_id, title, self.author)
         pushed = remote_sha is None or tree_of(self.git, remote_sha) != tree
-        if self.dry_run:
-            return Proposal(module_id, "updated" if pushed else "unchanged")
-        if pushed:
+        if pushed and not self.dry_run and self.options.verified_commits:
+            commit = self._commit_through_api(module_id, base, tree, title, remote_sha)
+        elif pushed and not self.dry_run:
             push_branch(self.git, module_id, commit, remote_sha)
+        head = commit if pushed or remote_sha is None else remote_sha
+        where = pr_body.Where(self.repo.html_url, head, self.git.run("rev-parse", base).strip())
+        text = pr_body.body(
+            old,
+            None if removed else shown,
+            validation=problems,
+            notes=notes,
+            where=where,
+            files=files,
+        )
         pull = self.repo.find_open(branch)
-        action: ProposalAction
+        if self.dry_run:  # what a real run would do, with what it would send
+            action: ProposalAction = (
+                "opened"
+                if pull is None
+                else "updated"
+                if pushed or pull.title != title or pull.body != text
+                else "unchanged"
+            )
+            number, url = (pull.number, pull.url) if pull else (None, "")
+            return Proposal(module_id, action, url, number, title, text)
         if pull is None:
-            pull = self.repo.create(branch, title, text)
+            pull = self.repo.create(branch, title, text, draft=self.options.draft)
             action = "opened"
+            report.notes += self._people(module_id, pull.number)
         elif pushed or pull.title != title or pull.body != text:
             self.repo.update(pull.number, title, text)
             action = "updated"
         else:
-            return Proposal(module_id, "unchanged", pull.url)
-        self.repo.label(pull.number, LABELS)
+            return Proposal(module_id, "unchanged", pull.url, pull.number)
+        self.repo.label(pull.number, self._labels(shown))
         if self.notify is not None and new and new.get("notion_page_id"):
             try:
                 self.notify(new, pull.url)
             except PipelineError as exc:  # the PR stands; say Notion was not told
                 report.notes.append(f"{module_id}: the PR is open but Notion was not told: {exc}")
-        return Proposal(module_id, action, pull.url)
+        return Proposal(module_id, action, pull.url, pull.number)
+
+    def _commit_through_api(
+        self, module_id: str, base: str, tree: str, message: str, expected: str | None
+    ) -> str:
+        """The branch's commit made by GitHub (signed, verified) from the files of `tree`."""
+        files: list[tuple[str, str | None, bytes | None]] = []
+        for change in tree_changes(self.git, base, tree):
+            content = None
+            if change.blob is not None:
+                content = (self.git.root / change.path).read_bytes()
+                if blob_id(content) != change.blob:
+                    raise UsageError(f"{change.path} changed while propose ran; run it again")
+            files.append((change.path, change.mode, content))
+        base_sha = self.git.run("rev-parse", base).strip()
+        branch = f"{BRANCH_PREFIX}{module_id}"
+        return self.repo.commit_files(
+            branch, base_sha, message, files, tree=tree, expected=expected
+        )
+
+    def _labels(self, module: dict[str, Any]) -> tuple[str, ...]:
+        """module, auto-export, pipeline.yaml's labels and the module's category's."""
+        labels = [*LABELS, *self.options.labels]
+        labels += self.options.category_labels.get(str(module.get("category")), ())
+        return tuple(dict.fromkeys(labels))
+
+    def _people(self, module_id: str, number: int) -> list[str]:
+        """Ask the reviewers and assign the assignees of a new PR; a refusal is a note (the
+        PR stands)."""
+        notes = []
+        options = self.options
+        try:
+            if options.reviewers or options.team_reviewers:
+                self.repo.request_reviews(number, options.reviewers, options.team_reviewers)
+        except PipelineError as exc:
+            notes.append(f"{module_id}: the PR is open but its reviewers were not asked: {exc}")
+        try:
+            if options.assignees:
+                self.repo.assign(number, options.assignees)
+        except PipelineError as exc:
+            notes.append(f"{module_id}: the PR is open but was not assigned: {exc}")
+        return notes
 
     def _close(self, module_id: str, remote_sha: str) -> Proposal | None:
         """The module no longer differs from the default branch: close its PR."""
         pull = self.repo.find_open(f"{BRANCH_PREFIX}{module_id}")
         if self.dry_run:
-            return Proposal(module_id, "closed") if pull else None
+            return Proposal(module_id, "closed", pull.url, pull.number) if pull else None
         if pull is not None:
             self.repo.close(
                 pull.number,
@@ -270,7 +357,9 @@ class Proposer:
                 f"`{self.repo.default_branch}`, so there is nothing to review.",
             )
         delete_branch(self.git, module_id, remote_sha)
-        return Proposal(module_id, "closed", pull.url if pull else "")
+        return Proposal(
+            module_id, "closed", pull.url if pull else "", pull.number if pull else None
+        )
 
 
 def _link_notes(module_id: str, links: list[str], *, prefix: bool = True) -> list[str]:

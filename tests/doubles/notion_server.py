@@ -3,7 +3,8 @@
 It speaks the parts of API version 2025-09-03 the pipeline uses, with
 Notion's shapes: database -> data sources; data source query with filters,
 sorts and cursors; pages retrieve and update; block children with
-pagination; comments; error bodies {"object": "error", "status", "code",
+pagination; comments (created within Notion's limits, listed without resolved
+discussions); error bodies {"object": "error", "status", "code",
 "message"}; 429 rate_limited with Retry-After from a token bucket; injected
 5xx; Notion-hosted file URLs that expire, served with a content type (big
 ones made up lazily, `LazyFile`); created_time and last_edited_time rounded
@@ -302,6 +303,8 @@ class Handler(BaseHTTPRequestHandler):
             if m[1] not in state.children:
                 return self._error(404, "object_not_found", f"Could not find block {m[1]}.")
             return self._send(200, _paginate(state.children[m[1]], query, "block"))
+        if parts.path == "/v1/comments":
+            return self._list_comments(query)
         return self._error(400, "invalid_request_url", "Invalid request URL.")
 
     def do_POST(self) -> None:
@@ -331,14 +334,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/v1/pages":
             return self._create_page(body)
         if path == "/v1/comments":
-            comment = {
-                "object": "comment",
-                "id": str(uuid.uuid4()),
-                "parent": body.get("parent"),
-                "rich_text": body.get("rich_text"),
-            }
-            state.comments.append(comment)
-            return self._send(200, comment)
+            return self._create_comment(body)
         return self._error(400, "invalid_request_url", "Invalid request URL.")
 
     def do_PATCH(self) -> None:
@@ -391,6 +387,50 @@ class Handler(BaseHTTPRequestHandler):
                             name, {"id": name[:4], "type": kind, kind: EMPTY_VALUES.get(kind)}
                         )
         return self._send(200, {"object": "data_source", "id": source_id, **source})
+
+    # -- comments: created with Notion's limits, listed unresolved (issue #14) ---------------
+
+    def _create_comment(self, body: dict[str, Any]) -> None:
+        """POST /v1/comments on a page: a new discussion. Rich text as Notion stores it
+        (plain_text, annotations, href), within its limits (400 validation_error)."""
+        state = self.server.state
+        items = body.get("rich_text") or []
+        if len(items) > ARRAY_LIMIT:
+            return self._error(
+                400, "validation_error", _too_long("body.rich_text.length", ARRAY_LIMIT, len(items))
+            )
+        for index, item in enumerate(items):
+            size = js_length(str((item.get("text") or {}).get("content", "")))
+            if size > TEXT_LIMIT:
+                where = f"body.rich_text[{index}].text.content.length"
+                return self._error(400, "validation_error", _too_long(where, TEXT_LIMIT, size))
+        now = edit_time()
+        comment = {
+            "object": "comment",
+            "id": str(uuid.uuid4()),
+            "parent": body.get("parent"),
+            "discussion_id": str(uuid.uuid4()),
+            "created_time": now,
+            "last_edited_time": now,
+            "created_by": {"object": "user", "id": "integration"},
+            "rich_text": [_full_rich_text(item) for item in items],
+        }
+        state.comments.append(comment)
+        return self._send(200, comment)
+
+    def _list_comments(self, query: dict[str, str]) -> None:
+        """GET /v1/comments?block_id=: the block's or page's comments, oldest first,
+        paginated; resolved discussions are left out, as Notion does."""
+        state = self.server.state
+        block = query.get("block_id", "")
+        if block not in state.pages and block not in state.children:
+            return self._error(404, "object_not_found", f"Could not find block {block}.")
+        found = [
+            {k: v for k, v in c.items() if k != "resolved"}
+            for c in state.comments
+            if (c.get("parent") or {}).get("page_id") == block and not c.get("resolved")
+        ]
+        return self._send(200, _paginate(found, query, "comment"))
 
     def _create_database(self, body: dict[str, Any]) -> None:
         state = self.server.state

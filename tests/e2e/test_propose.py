@@ -184,7 +184,7 @@ def test_notion_row_gets_the_pull_request_link(
 def test_dry_run_pushes_and_opens_nothing(world: World, cli: CLI) -> None:
     world.write(revised(1))
     result = cli("propose", "--dry-run")
-    assert "lab: updated" in result.out and "dry run" in result.out
+    assert "lab: would open" in result.out and "dry run" in result.out
     assert world.github.state.pulls == []
     assert world.branch("lab") is None
 

@@ -4,7 +4,8 @@ Notion and GitHub servers and a real Postgres.
 `uses:` steps are not run (test_workflows checks they are pinned); their outputs
 are given. `pip install .` is not run: the package is installed in the test
 environment already. A job's `if:` is honoured. The checkout is left as
-actions/checkout leaves it with `persist-credentials: false`: origin is the GitHub
+actions/checkout leaves it with `persist-credentials: false` (review-feedback's: the
+default branch): origin is the GitHub
 double's git URL, which wants the token, and no credentials are stored. validate
 runs on the embedded Postgres as in Actions, in a directory of the test's own.
 """
@@ -25,7 +26,14 @@ import yaml
 
 from tests.builders import body, git, module, prop, properties, rt, schema
 from tests.conftest import ROOT, Database
-from tests.doubles.github_server import GITHUB_TOKEN, GitHubGitServer, GitHubState, serve_with_git
+from tests.doubles.github_server import (
+    GITHUB_TOKEN,
+    GitHubGitServer,
+    GitHubState,
+    close_pull,
+    serve_with_git,
+    submit_review,
+)
 from tests.doubles.notion_server import TOKEN, NotionServer, NotionState
 from tests.doubles.notion_server import serve as serve_notion
 
@@ -34,33 +42,82 @@ _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 
 @dataclass
 class Context:
-    """What `${{ }}` may refer to in our workflows."""
+    """What `${{ }}` may refer to in our workflows, and the part of GitHub's expression
+    language they use: literals, contexts (github.event.* from `event`), ==, !=, !, &&,
+    ||, parentheses, startsWith() and the status functions."""
 
     secrets: dict[str, str] = field(default_factory=dict)
     vars: dict[str, str] = field(default_factory=dict)
     inputs: dict[str, Any] = field(default_factory=dict)
     steps: dict[str, dict[str, str]] = field(default_factory=dict)
     github: dict[str, str] = field(default_factory=dict)
+    event: dict[str, Any] = field(default_factory=dict)
 
     def value(self, expression: str) -> Any:
-        if expression == "!cancelled()":
-            return True
-        if " && " in expression:
-            return all(self.value(part) for part in expression.split(" && "))
-        if " != " in expression:
-            left, right = expression.split(" != ")
-            return self.value(left) != self.value(right)
-        if " == " in expression:
-            left, right = expression.split(" == ")
-            return self.value(left) == self.value(right)
-        if expression in ("true", "false"):
-            return expression == "true"
-        if expression.startswith("'") and expression.endswith("'"):
-            return expression[1:-1]
-        head, _, rest = expression.partition(".")
+        tokens = _TOKEN.findall(expression)
+        result, rest = self._or(tokens)
+        assert not rest, f"cannot read {expression!r}"
+        return result
+
+    def _or(self, tokens: list[str]) -> tuple[Any, list[str]]:
+        left, tokens = self._and(tokens)
+        while tokens[:1] == ["||"]:
+            right, tokens = self._and(tokens[1:])
+            left = left or right
+        return left, tokens
+
+    def _and(self, tokens: list[str]) -> tuple[Any, list[str]]:
+        left, tokens = self._compare(tokens)
+        while tokens[:1] == ["&&"]:
+            right, tokens = self._compare(tokens[1:])
+            left = left and right
+        return left, tokens
+
+    def _compare(self, tokens: list[str]) -> tuple[Any, list[str]]:
+        left, tokens = self._unary(tokens)
+        if tokens[:1] in (["=="], ["!="]):
+            right, rest = self._unary(tokens[1:])
+            same = _loose(left) == _loose(right)
+            return (same if tokens[0] == "==" else not same), rest
+        return left, tokens
+
+    def _unary(self, tokens: list[str]) -> tuple[Any, list[str]]:
+        if tokens[0] == "!":
+            found, rest = self._unary(tokens[1:])
+            return not found, rest
+        if tokens[0] == "(":
+            found, rest = self._or(tokens[1:])
+            assert rest[:1] == [")"]
+            return found, rest[1:]
+        if len(tokens) > 1 and tokens[1] == "(":  # a function call
+            args: list[Any] = []
+            rest = tokens[2:]
+            while rest[0] != ")":
+                arg, rest = self._or(rest)
+                args.append(arg)
+                rest = rest[1:] if rest[0] == "," else rest
+            return self._call(tokens[0], args), rest[1:]
+        return self._operand(tokens[0]), tokens[1:]
+
+    def _call(self, name: str, args: list[Any]) -> Any:
+        if name == "startsWith":
+            return str(args[0]).lower().startswith(str(args[1]).lower())
+        return {"cancelled": False, "success": True, "always": True, "failure": False}[name]
+
+    def _operand(self, word: str) -> Any:
+        if word in ("true", "false"):
+            return word == "true"
+        if word.startswith("'"):
+            return word[1:-1]
+        head, _, rest = word.partition(".")
         if head == "steps":
             step, _, output = rest.partition(".outputs.")
             return self.steps.get(step, {}).get(output, "")
+        if head == "github" and rest.startswith("event."):
+            found: Any = self.event
+            for key in rest.split(".")[1:]:
+                found = found.get(key) if isinstance(found, dict) else None
+            return found
         source = {
             "secrets": self.secrets,
             "vars": self.vars,
@@ -75,6 +132,14 @@ class Context:
             return str(value).lower() if isinstance(value, bool) else str(value)
 
         return _EXPRESSION.sub(one, text)
+
+
+_TOKEN = re.compile(r"'[^']*'|==|!=|&&|\|\||[!(),]|[A-Za-z_][\w.-]*")
+
+
+def _loose(value: Any) -> Any:
+    """GitHub compares loosely: null, false and '' and the like are equal to each other."""
+    return "" if value in (None, False, "") else value
 
 
 @dataclass
@@ -275,6 +340,95 @@ def test_deploy_started_on_another_branch_runs_nothing(org: Org, db: Database) -
     runner = org.env | {"GITHUB_EVENT_NAME": "workflow_dispatch"}
     assert run_job("deploy.yml", "deploy", context, org.clone, runner) == []
     assert db.value("SELECT count(*) FROM modules") == 0
+
+
+# -- review-feedback.yml: a review of a module's PR, told in Notion (issue #14) -------------
+
+
+def _module_pull_request(org: Org) -> dict[str, Any]:
+    """Notion's row, its module on branch notion/lab (PR #1, as export.yml opens it)."""
+    page = org.notion.state.add_page(properties("lab", "Lab"), [])
+    (org.clone / "data" / "modules" / "lab.json").write_text(
+        json.dumps(module(module_id="lab", title="Lab", notion_page_id=page["id"]), indent=2)
+    )
+    proposed = subprocess.run(
+        ["pipeline", "propose"],
+        cwd=org.clone,
+        env=org.env | {"GITHUB_TOKEN": GITHUB_TOKEN},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proposed.returncode == 0, proposed.stderr
+    (org.clone / "data" / "modules" / "lab.json").unlink()  # the runner checks out main
+    return page
+
+
+def review_context() -> Context:
+    """What review-feedback.yml's expressions see: the review-feedback environment's
+    secret, the job's token (github.token), the event's repository."""
+    return Context(
+        secrets={"NOTION_TOKEN": TOKEN},
+        github={
+            "event_name": "pull_request_review",
+            "repository": "frames/modules",
+            "token": GITHUB_TOKEN,
+        },
+    )
+
+
+def _review_event(org: Org, context: Context, payload: dict[str, Any]) -> dict[str, str]:
+    Path(org.env["GITHUB_EVENT_PATH"]).write_text(json.dumps(payload))
+    context.event = payload
+    return org.env | {"GITHUB_EVENT_NAME": context.github["event_name"]}
+
+
+def test_a_review_reaches_the_team_lead_in_notion(org: Org) -> None:
+    page = _module_pull_request(org)
+    [pull] = org.github.state.pulls
+    review = submit_review(org.github.state, 1, "alice", "CHANGES_REQUESTED", "Fix the intro.")
+    context = review_context()
+    payload = {"action": "submitted", "review": {"id": review["id"]}, "pull_request": pull}
+    runner = _review_event(org, context, payload)
+    for _ in range(2):  # a rerun tells nothing twice
+        steps = run_job("review-feedback.yml", "feedback", context, org.clone, runner)
+        assert [s.code for s in steps] == [0], steps
+    [comment] = org.notion.state.comments
+    told = "".join(item["plain_text"] for item in comment["rich_text"])
+    assert told.startswith("🔁 Changes requested on “Lab” by alice")
+    assert "Fix the intro." in told
+    status = org.notion.state.pages[page["id"]]["properties"]["Status"]["status"]["name"]
+    assert status == "In Review"
+    said = "".join(s.out + s.err for s in steps)
+    assert TOKEN not in said and GITHUB_TOKEN not in said
+
+
+def test_review_feedback_skips_forks_and_merged_pull_requests(org: Org) -> None:
+    _module_pull_request(org)
+    [pull] = org.github.state.pulls
+    context = review_context()
+    fork = json.loads(json.dumps(pull))
+    fork["head"]["repo"]["full_name"] = "mallory/modules"
+    runner = _review_event(org, context, {"action": "submitted", "pull_request": fork})
+    assert run_job("review-feedback.yml", "feedback", context, org.clone, runner) == []
+
+    other = json.loads(json.dumps(pull))
+    other["head"]["ref"] = "feature/not-a-module"
+    runner = _review_event(org, context, {"action": "submitted", "pull_request": other})
+    assert run_job("review-feedback.yml", "feedback", context, org.clone, runner) == []
+
+    context.github["event_name"] = "pull_request"
+    merged = json.loads(json.dumps(pull)) | {"merged": True, "state": "closed"}
+    runner = _review_event(org, context, {"action": "closed", "pull_request": merged})
+    assert run_job("review-feedback.yml", "feedback", context, org.clone, runner) == []
+
+    closed = json.loads(json.dumps(pull)) | {"merged": False, "state": "closed"}
+    close_pull(org.github.state, 1)
+    runner = _review_event(org, context, {"action": "closed", "pull_request": closed})
+    steps = run_job("review-feedback.yml", "feedback", context, org.clone, runner)
+    assert [s.code for s in steps] == [0], steps
+    [comment] = org.notion.state.comments
+    assert "closed without being merged" in comment["rich_text"][0]["plain_text"]
 
 
 def test_scheduled_sync_pushes_then_pulls(org: Org, db: Database) -> None:

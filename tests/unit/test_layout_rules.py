@@ -27,7 +27,10 @@ PURE = (
     "modules.schema",
     "notion.markdown",
     "notion.page",
+    "propose.gfm",
     "propose.pr_body",
+    "propose.prose",
+    "propose.sections",
     "db.plan",
     "sync.entities",
     "sync.plan",
@@ -49,6 +52,7 @@ SYSTEM_LIBRARIES = tuple(LIBRARY_SYSTEMS)
 STAGES = (
     "notion.export",
     "notion.mark_live",
+    "notion.review_feedback",
     "propose.run",
     "db.deploy",
     "db.trust",

@@ -26,8 +26,14 @@ def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_the_workflows_exist() -> None:
-    names = [p.name for p in WORKFLOWS]
-    assert names == ["ci.yml", "deploy.yml", "export.yml", "sync.yml", "validate.yml"]
+    assert [p.name for p in WORKFLOWS] == [
+        "ci.yml",
+        "deploy.yml",
+        "export.yml",
+        "review-feedback.yml",
+        "sync.yml",
+        "validate.yml",
+    ]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -37,12 +43,17 @@ def test_actions_are_pinned_by_commit(path: Path) -> None:
             assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
 
 
+# A job may read more than contents only where it must: review-feedback reads reviews.
+EXTRA_READ = {("review-feedback.yml", "feedback"): {"pull-requests": "read"}}
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_least_privilege(path: Path) -> None:
     workflow = load(path)
     assert workflow["permissions"] == {"contents": "read"}
-    for job in workflow["jobs"].values():
-        assert job.get("permissions", {"contents": "read"}) == {"contents": "read"}
+    for name, job in workflow["jobs"].items():
+        allowed = {"contents": "read", **EXTRA_READ.get((path.name, name), {})}
+        assert job.get("permissions", {"contents": "read"}) == allowed
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -108,8 +119,13 @@ def test_secrets_live_in_environments(path: Path) -> None:
     (deployment branches: main), not the repository's."""
     for name, job in jobs(path).items():
         if uses_secrets(job.get("steps")):
-            expected = {"export": "notion", "deploy": "production", "sync": "production"}
-            assert job.get("environment") == expected[name]
+            environments = {
+                "export": "notion",
+                "deploy": "production",
+                "sync": "production",
+                "feedback": "review-feedback",
+            }
+            assert job.get("environment") == environments[name]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -160,3 +176,22 @@ def test_export_and_sync_run_every_15_minutes_one_at_a_time() -> None:
         triggers = workflow.get("on") or workflow[True]  # YAML 1.1 reads a bare `on` as True
         assert triggers["schedule"] == [{"cron": "*/15 * * * *"}]
         assert workflow["concurrency"]["cancel-in-progress"] is False
+
+
+def test_review_feedback_is_safe_for_forks() -> None:
+    """It runs on pull_request_review and pull_request (never pull_request_target or
+    workflow_run), only for this repository's notion/* branches, on the default branch's
+    code, with a read-only token; the Notion token reaches only the last step."""
+    path = ROOT / ".github" / "workflows" / "review-feedback.yml"
+    workflow = load(path)
+    assert set(workflow["on"]) == {"pull_request_review", "pull_request"}
+    assert workflow["on"]["pull_request"]["types"] == ["closed"]
+    [feedback] = jobs(path).values()
+    test = condition(feedback)
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in test
+    assert "startsWith(github.event.pull_request.head.ref, 'notion/')" in test
+    checkout = feedback["steps"][0]
+    assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"
+    readers = [i for i, step in enumerate(feedback["steps"]) if uses_secrets(step)]
+    assert readers == [len(feedback["steps"]) - 1]
+    assert feedback["steps"][-1]["run"] == "pipeline notion review-feedback"

@@ -37,6 +37,7 @@ from typing import Any
 import psycopg
 from generate import generate
 
+from pipeline.assets.store import LocalStore
 from pipeline.db.connect import Target, connect
 from pipeline.db.deploy import DeployResult, Settings, check_tree, deploy
 from pipeline.db.migrate import migrate, require_current
@@ -129,10 +130,11 @@ def main() -> None:
     def ours(url: str, tree: Path) -> tuple[float, DeployResult]:
         """`pipeline deploy`, as deploy_tree runs it; also returns the deploy step's time."""
         os.chdir(tree)
+        store = LocalStore(tree / ".pipeline" / "assets")  # the local asset store (#16)
         with connect(Target(url, embedded=False)) as conn:
             require_current(conn)
             desired = check_tree(conn, Path("data/modules"))
-            writing, outcome = timed(lambda: deploy(conn, desired, Settings()))
+            writing, outcome = timed(lambda: deploy(conn, desired, Settings(assets=store)))
         return writing, outcome
 
     try:
@@ -151,13 +153,17 @@ def main() -> None:
         url = database("ours")
         full, (writes, outcome) = timed(lambda: ours(url, small))
         assert outcome.plan.count("insert") == args.modules
+        uploaded = len(outcome.assets_uploaded)
         before = written_rows(url)
         noop, (_, outcome) = timed(lambda: ours(url, small))
         assert not outcome.applied and written_rows(url) == before
+        assert outcome.assets_uploaded == []
         print(f"full deploy, {args.modules} modules x 20 sections: {full:6.2f} s  "
               f"(target < 5 s)")
         print(f"no-op redeploy:                              {noop:6.2f} s  "
               f"(target < 1 s), rows written: 0")
+        print(f"asset files uploaded to the local store: {uploaded} by the full deploy, "
+              "0 by the no-op redeploy")
 
         naive_url = database("naive")
         naive_full, _ = timed(lambda: naive_deploy(naive_url, small / "data" / "modules"))
@@ -175,12 +181,13 @@ def main() -> None:
         commit_all(large)
         large_url = database("large")
         first, _ = timed(lambda: ours(large_url, large))
-        target = large / "data" / "modules" / "module-04242.json"
+        changed = f"module-{min(4242, args.large - 1):05d}"  # any one, also with --large < 4243
+        target = large / "data" / "modules" / f"{changed}.json"
         data = json.loads(target.read_text())
         data["title"] = "Changed title"
         target.write_text(json.dumps(data, indent=2) + "\n")
         one, (_, outcome) = timed(lambda: ours(large_url, large))
-        assert outcome.plan.ids("update") == ["module-04242"]
+        assert outcome.plan.ids("update") == [changed]
         print(f"full deploy, {args.large} modules:                {first:6.2f} s")
         print(f"one changed module among {args.large}:          {one:6.2f} s  (target < 1 s)")
     finally:

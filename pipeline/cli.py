@@ -10,6 +10,7 @@ errors become messages and exit codes (see `errors.py` and the README):
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
 import typer
 
 from pipeline import __version__
-from pipeline.errors import EXIT_INTERNAL, ContentError, PipelineError, redact
+from pipeline.errors import EXIT_INTERNAL, ContentError, PipelineError, UsageError, redact
 from pipeline.layout import MODULES_DIR, REFERENCE_FILE
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ _AUTHOR = "1. From Notion to a pull request"
 _REVIEW = "2. Review"
 _RELEASE = "3. Release"
 _INSPECT = "4. What students see"
+_EMERGENCY = "5. When something goes wrong"
 _SETUP = "Set-up and reference data"
 
 app = typer.Typer(
@@ -272,23 +274,28 @@ def deploy(
     Unchanged modules are not written; changed ones get revision + 1. Deploying the
     whole tree archives (never deletes) modules whose file is gone, and refuses to
     archive more than the limit without --allow-archive; naming files deploys just
-    those. Exit 1 when files are invalid or refer to missing rows: then nothing is
-    written.
+    those. The asset files of the modules it writes are published to the asset store
+    (pipeline.yaml's assets) first, and the rows hold their URLs. Exit 1 when files are
+    invalid or refer to missing rows: then nothing is written.
 
     Example: [bold]pipeline deploy --dry-run[/bold]
     """
+    from pipeline.assets.store import open_store
     from pipeline.config import load_config
+    from pipeline.db.connect import URL_VARIABLE
     from pipeline.db.deploy import Settings, deploy_tree
     from pipeline.db.plan import ArchiveLimit
     from pipeline.render import outcome_json, render_outcome, to_json, write_deploy_summary
 
-    limits = load_config().deploy
+    config = load_config()
+    limits = config.deploy
     settings = Settings.from_environment(
         lock_timeout,
         statement_timeout,
         allow_archive=allow_archive,
         archive_limit=ArchiveLimit(limits.archive_limit, limits.archive_limit_percent),
         verify=verify,
+        assets=open_store(config.assets, embedded=URL_VARIABLE not in os.environ),
     )
     session = partial(_database, "the deploy")
     outcome = deploy_tree(session, paths or [MODULES_DIR], settings, dry_run=dry_run)
@@ -502,6 +509,44 @@ def sync_pull(names: SyncNames = None, as_json: Json = False) -> None:
     Example: [bold]pipeline sync pull teams[/bold]
     """
     _sync("pull", names, as_json)
+
+
+# -- Issue #16: assets students load, emergency and rollback, backups ------------------------
+# (one block: the assets group in "4. What students see", unpublish / republish / rollback in
+# "5. When something goes wrong", and the backups in the db and notion groups)
+
+assets_app = typer.Typer(help="The asset files students load.", no_args_is_help=True)
+app.add_typer(assets_app, name="assets", rich_help_panel=_INSPECT)
+
+
+@assets_app.command("serve")
+def assets_serve(as_json: Json = False) -> None:
+    """Serve the local asset store over HTTP, for a laptop trial (Ctrl-C stops).
+
+    Serves the store's folder (assets.directory, default .pipeline/assets) at its public
+    base URL (default http://127.0.0.1:8765/), so the URLs a deploy wrote load in a
+    browser. Only for the local store: a bucket serves itself.
+
+    Example: [bold]pipeline deploy && pipeline assets serve[/bold]
+    """
+    from pipeline.assets.serve import serve
+    from pipeline.assets.store import LocalStore, open_store
+    from pipeline.config import load_config
+
+    store = open_store(load_config().assets, embedded=True)
+    if not isinstance(store, LocalStore):
+        raise UsageError(
+            "the asset store is a bucket (assets.store: s3): it serves the files itself"
+        )
+
+    def ready(url: str) -> None:
+        if as_json:  # one line, for a tool that reads it while the server runs
+            print(json.dumps({"url": url, "directory": str(store.directory)}))
+        else:
+            print(f"serving {store.directory} at {url} (Ctrl-C stops)")
+        sys.stdout.flush()
+
+    serve(store, ready)
 
 
 def main(argv: list[str] | None = None) -> None:

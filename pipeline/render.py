@@ -209,10 +209,12 @@ def render_outcome(outcome: DeployResult, out: TextIO, *, dry_run: bool) -> None
     if dry_run:
         console.print(f"dry run: {counts}; nothing written")
     elif outcome.applied:
+        uploaded = len(outcome.assets_uploaded)
         console.print(
             f"deployed ({counts}) as deploy {outcome.deploy_id}: "
             f"{outcome.sections_written} sections written, "
             f"{outcome.sections_removed} removed, in {outcome.duration_ms} ms"
+            + (f"; {uploaded} asset files uploaded" if uploaded else "")
         )
     else:
         console.print(f"nothing to deploy: {counts}; nothing written")
@@ -231,6 +233,7 @@ def outcome_json(outcome: DeployResult, *, dry_run: bool) -> dict[str, Any]:
         "sections_written": outcome.sections_written,
         "sections_removed": outcome.sections_removed,
         "duration_ms": outcome.duration_ms,
+        "assets_uploaded": outcome.assets_uploaded,
         "modules": [asdict(step) for step in plan.steps],
     }
 

@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "pipeline"
 
 # Talk to one outside system each; may import only these of ours.
-EDGES = ("notion.api", "propose.github_api", "git", "db.connect")
+EDGES = ("notion.api", "propose.github_api", "git", "db.connect", "assets.store")
 EDGE_MAY_IMPORT = ("errors", "config", "layout", "modules")
 # Pure: no outside system, no edge, no stage.
 PURE = (
@@ -26,6 +26,8 @@ PURE = (
     "sync.entities",
     "sync.plan",
     "sync.properties",
+    "assets.rewrite",
+    "assets.unused",
 )
 # Which system a library reaches, for modules that use one directly.
 LIBRARY_SYSTEMS = {
@@ -35,10 +37,17 @@ LIBRARY_SYSTEMS = {
     "requests": "propose.github_api",
     "subprocess": "git",
     "httpx": "the web",
+    "boto3": "assets.store",
+    "botocore": "assets.store",
+    "mypy_boto3_s3": "assets.store",
 }
 SYSTEM_LIBRARIES = tuple(LIBRARY_SYSTEMS)
 # db.trust is the deploy stage's validation: the database's rows and git's blob ids.
-STAGES = ("notion.export", "notion.mark_live", "propose.run", "db.deploy", "db.trust", "sync.run")
+STAGES = (
+    *("notion.export", "notion.mark_live", "propose.run", "db.deploy", "db.trust", "sync.run"),
+    # Issue #16: asset publishing (git's index and the store), and the ops commands.
+    "assets.publish",
+)
 
 
 def module_name(path: Path) -> str:

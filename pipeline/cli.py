@@ -549,6 +549,79 @@ def assets_serve(as_json: Json = False) -> None:
     serve(store, ready)
 
 
+Reason = Annotated[str, typer.Option("--reason", help="Why: recorded with who and when.")]
+
+
+@app.command(rich_help_panel=_EMERGENCY)
+def unpublish(
+    module_id: Annotated[str, typer.Argument(help="The module to hide.")],
+    reason: Reason,
+    as_json: Json = False,
+) -> None:
+    """Hide a module from students now; it stays hidden through later deploys.
+
+    Sets its status to draft at once (one transaction, under the deploy lock) and records
+    who and why. Later deploys write its new content but keep it hidden, until
+    `pipeline republish`.
+
+    Example: [bold]pipeline unpublish lab-safety-101 --reason "wrong exit in section 2"[/bold]
+    """
+    from pipeline.db.unpublish import unpublish as hide
+    from pipeline.db.unpublish import who
+    from pipeline.render import render_visibility
+
+    with _database("the unpublish") as conn:
+        change = hide(conn, module_id, reason, who())
+    _output(change, as_json, render_visibility)
+
+
+@app.command(rich_help_panel=_EMERGENCY)
+def republish(
+    module_id: Annotated[str, typer.Argument(help="The module to show again.")],
+    reason: Reason,
+    as_json: Json = False,
+) -> None:
+    """Show an unpublished module to students again, as its file says.
+
+    Example: [bold]pipeline republish lab-safety-101 --reason "fixed in #42"[/bold]
+    """
+    from pipeline.db.unpublish import republish as show_again
+    from pipeline.db.unpublish import who
+    from pipeline.render import render_visibility
+
+    with _database("the republish") as conn:
+        change = show_again(conn, module_id, reason, who())
+    _output(change, as_json, render_visibility)
+
+
+@app.command(rich_help_panel=_EMERGENCY)
+def rollback(
+    module_id: Annotated[str, typer.Argument(help="The module to roll back.")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="A revision (the file's metadata.revision, as PR titles show it) or a commit.",
+        ),
+    ],
+    dry_run: DryRun = False,
+    as_json: Json = False,
+) -> None:
+    """Open a pull request that restores a module's files as they were at a commit.
+
+    Branch rollback/<module_id>: the default branch plus the module's file and its
+    data/assets/<module_id>/ folder from that commit. Reviewed, merged and deployed like
+    any change. Needs GITHUB_TOKEN and GITHUB_REPOSITORY, as propose does.
+
+    Example: [bold]pipeline rollback lab-safety-101 --to 3[/bold]
+    """
+    from pipeline.propose.rollback import rollback as restore
+    from pipeline.render import render_rollback
+
+    result = restore(Path.cwd(), module_id, to, dry_run=dry_run)
+    _output(result, as_json, partial(render_rollback, dry_run=dry_run))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: the one place where our failures become messages and exit codes.
 

@@ -27,9 +27,11 @@ if TYPE_CHECKING:  # annotations only: keeps every command's start-up light
     from pipeline.db.migrate import Migration, MigrationStatus
     from pipeline.db.plan import DeployAction, Plan
     from pipeline.db.status import ModuleStatus
+    from pipeline.db.unpublish import VisibilityChange
     from pipeline.modules.validate import Report
     from pipeline.notion.export import ExportReport
     from pipeline.notion.mark_live import MarkLiveReport
+    from pipeline.propose.rollback import RollbackResult
     from pipeline.propose.run import ProposeReport
     from pipeline.sync.run import Database, SyncResult
 
@@ -216,6 +218,12 @@ def render_outcome(outcome: DeployResult, out: TextIO, *, dry_run: bool) -> None
             f"{outcome.sections_removed} removed, in {outcome.duration_ms} ms"
             + (f"; {uploaded} asset files uploaded" if uploaded else "")
         )
+        if outcome.restore_lsn:
+            console.print(
+                f"[dim]restore point: WAL {outcome.restore_lsn} at "
+                f"{outcome.restore_time:%Y-%m-%d %H:%M:%S %Z} (the database just before "
+                "this deploy)[/dim]"
+            )
     else:
         console.print(f"nothing to deploy: {counts}; nothing written")
 
@@ -234,6 +242,8 @@ def outcome_json(outcome: DeployResult, *, dry_run: bool) -> dict[str, Any]:
         "sections_removed": outcome.sections_removed,
         "duration_ms": outcome.duration_ms,
         "assets_uploaded": outcome.assets_uploaded,
+        "restore_lsn": outcome.restore_lsn,
+        "restore_time": outcome.restore_time.isoformat() if outcome.restore_time else None,
         "modules": [asdict(step) for step in plan.steps],
     }
 
@@ -467,3 +477,40 @@ def render_sync(results: list[SyncResult], out: TextIO) -> None:
     for r in results:
         for line in r.conflicts + r.failed:
             out.write(f"  needs a person: {line}\n")
+
+
+# -- issue #16: emergency, rollback, backups -----------------------------------------------
+
+
+def render_visibility(change: VisibilityChange, out: TextIO) -> None:
+    module = printable(change.module_id)
+    since = change.since
+    if change.action == "already-unpublished" and since is not None:
+        out.write(
+            f"{module} is already unpublished (by {printable(since.by)} at "
+            f"{since.at:%Y-%m-%d %H:%M %Z}: {printable(since.reason)}); nothing changed\n"
+        )
+    elif change.action == "unpublished":
+        out.write(
+            f"{module} unpublished: students no longer see it (status draft). It stays "
+            f"hidden through deploys until `pipeline republish {module}`\n"
+        )
+    elif change.action == "republished-archived":
+        out.write(f"{module} is no longer held, but its file is gone: it stays archived\n")
+    else:
+        out.write(f"{module} republished: status {change.status}\n")
+
+
+def render_rollback(result: RollbackResult, out: TextIO, *, dry_run: bool) -> None:
+    module = printable(result.module_id)
+    revision = f"revision {result.revision}" if result.revision is not None else "no revision"
+    source = f"{result.commit[:12]} ({revision})"
+    if result.action == "nothing-to-restore":
+        out.write(f"{module}: the default branch already has its files as at {source}; no PR\n")
+    else:
+        out.write(f"{module}: rollback to {source} {result.action} on {result.branch}")
+        out.write(f"  {result.url}\n" if result.url else "\n")
+    for note in result.notes:
+        out.write(f"note: {printable(note)}\n")
+    if dry_run:
+        out.write("dry run: nothing pushed or opened\n")

@@ -50,6 +50,7 @@ from pipeline.db.plan import (
     needs_record,
 )
 from pipeline.db.trust import read_trusted, record_for, validate_for_deploy
+from pipeline.db.unpublish import hidden, holds, remember_file_status
 from pipeline.errors import ContentError, UsageError
 from pipeline.git import blob_id, head_sha
 from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRows
@@ -90,6 +91,10 @@ class DeployResult:
     sections_removed: int = 0
     duration_ms: int = 0
     assets_uploaded: list[str] = field(default_factory=list)  # repo paths put in the store
+    # Where the write-ahead log stood just before the first write, and when (server clock):
+    # restoring to it gives the database as it was before this deploy.
+    restore_lsn: str | None = None
+    restore_time: datetime | None = None
 
 
 def deploy_tree(
@@ -167,7 +172,7 @@ def _deploy(
         )
         if not dry_run:
             _lock(conn)
-        plan, desired, assets = _plan(conn, desired, settings)
+        plan, desired, assets, held = _plan(conn, desired, settings)
         writing = set(plan.ids("insert", "update", "repair"))
         changed = {
             d.module_id: d.record
@@ -179,9 +184,11 @@ def _deploy(
         if dry_run or plan.writes_nothing:
             tx.force_rollback = True  # nothing to write; a dry run writes nothing
         else:
+            _restore_point(conn, outcome)
             published = assets.publish(conn, writing)
             _apply(conn, plan, changed, outcome)
             assets.record(conn, published, outcome)
+            remember_file_status(conn, {m: s for m, s in held.items() if m in writing})
             outcome.duration_ms = int((time.perf_counter() - clock) * 1000)
             _log(conn, outcome, started, settings)
             outcome.applied = True
@@ -200,6 +207,13 @@ def deploy(
         return _deploy(conn, desired, settings, dry_run=dry_run)
 
 
+def _restore_point(conn: psycopg.Connection, outcome: DeployResult) -> None:
+    """Where the WAL stands before this deploy writes anything, by the server's clock."""
+    row = conn.execute("SELECT pg_current_wal_lsn()::text, clock_timestamp()").fetchone()
+    assert row is not None
+    outcome.restore_lsn, outcome.restore_time = row[0], row[1]
+
+
 def _lock(conn: psycopg.Connection) -> None:
     """Deploys one at a time; LockNotAvailable after lock_timeout means another one runs."""
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (DEPLOY_LOCK,))
@@ -207,9 +221,10 @@ def _lock(conn: psycopg.Connection) -> None:
 
 def _plan(
     conn: psycopg.Connection, desired: list[DeployItem], settings: Settings
-) -> tuple[Plan, list[DeployItem], _Assets]:
+) -> tuple[Plan, list[DeployItem], _Assets, dict[str, str]]:
     """The plan, made under the lock; also returns `desired` with every needed record,
-    its rows holding asset URLs, and the assets they use."""
+    its rows holding asset URLs (and unpublished modules kept hidden), the assets they
+    use, and the status the files of unpublished modules ask for."""
     live: dict[str, CurrentModule] = {}
     linked: dict[str, tuple[list[str], dict[str, str]]] = {}  # asset paths, URLs as live
     for row in conn.execute(
@@ -239,6 +254,13 @@ def _plan(
         replace(d, record=with_urls(d.record, assets.urls.get(d.module_id, {})))
         if d.record is not None
         else d
+        for d in desired
+    ]
+    # Unpublished modules stay hidden whatever their files say (until republished).
+    unpublished = holds(conn, [d.module_id for d in desired if d.record is not None])
+    held = {m: d.record.status for d in desired if (m := d.module_id) in unpublished and d.record}
+    desired = [
+        replace(d, record=hidden(d.record)) if d.module_id in held and d.record else d
         for d in desired
     ]
     repaired = drifted  # changed behind the pipeline's back (--verify)
@@ -278,7 +300,13 @@ def _plan(
             "written again for their asset files' URLs (same content, same revision): "
             + ", ".join(relinking)
         )
-    return plan, desired, assets
+    plan.notes += [
+        f"{m}: kept hidden from students (unpublished by {h.by}: {h.reason}); "
+        f"`pipeline republish {m}` shows it again"
+        for m, h in sorted(unpublished.items())
+        if m in set(plan.ids("insert", "update", "repair"))
+    ]
+    return plan, desired, assets, held
 
 
 @dataclass
@@ -558,8 +586,8 @@ def _log(
     plan = outcome.plan
     conn.execute(
         "INSERT INTO pipeline_deploys (id, started_at, git_sha, actor, inserted, updated, "
-        "unchanged, archived, sections_written, sections_removed, duration_ms) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "unchanged, archived, sections_written, sections_removed, duration_ms, restore_lsn, "
+        "restore_time) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             outcome.deploy_id,
             started,
@@ -572,5 +600,7 @@ def _log(
             outcome.sections_written,
             outcome.sections_removed,
             outcome.duration_ms,
+            outcome.restore_lsn,
+            outcome.restore_time,
         ),
     )

@@ -47,6 +47,7 @@ STAGES = (
     *("notion.export", "notion.mark_live", "propose.run", "db.deploy", "db.trust", "sync.run"),
     # Issue #16: asset publishing (git's index and the store), and the ops commands.
     "assets.publish",
+    "propose.rollback",
 )
 
 

@@ -622,6 +622,104 @@ def rollback(
     _output(result, as_json, partial(render_rollback, dry_run=dry_run))
 
 
+@db_app.command("backup")
+def db_backup(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Where (default .pipeline/backups/<database>-<time>-backup.dump).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Dump the whole database with pg_dump (custom format), for servers without
+    point-in-time restore.
+
+    The file holds students' data: it is written mode 0600 and never under data/.
+
+    Example: [bold]pipeline db backup /secure/lms-before-term.dump[/bold]
+    """
+    from pipeline.db.backup import backup
+    from pipeline.render import render_backup
+
+    result = backup(path, on_target=_say)
+    _output(result, as_json, render_backup)
+
+
+@db_app.command("restore")
+def db_restore(
+    path: Annotated[Path, typer.Argument(help="A file `pipeline db backup` wrote.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Replace what the database holds; it is backed up first.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Load a backup with pg_restore, in one transaction, replacing what the database holds.
+
+    What it replaces is backed up first (.pipeline/backups/...-before-restore.dump).
+    Run `pipeline db migrate` after restoring an older backup.
+
+    Example: [bold]pipeline db restore .pipeline/backups/lms-backup.dump --yes[/bold]
+    """
+    from pipeline.db.backup import restore
+    from pipeline.render import render_restore
+
+    result = restore(path, confirmed=yes, on_target=_say)
+    _output(result, as_json, render_restore)
+
+
+@db_app.command("deploys")
+def db_deploys(
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many, newest first.")] = 20,
+    as_json: Json = False,
+) -> None:
+    """The latest deploys and their restore points: the WAL position and time just before
+    each (to restore Neon, or any server with point-in-time recovery, to before deploy N).
+
+    Example: [bold]pipeline db deploys --limit 5[/bold]
+    """
+    from pipeline.db.backup import restore_points
+    from pipeline.render import render_restore_points
+
+    with _database("pipeline db deploys") as conn:
+        points = restore_points(conn, limit)
+    _output(points, as_json, render_restore_points)
+
+
+@notion_app.command("backup")
+def notion_backup(dry_run: DryRun = False, as_json: Json = False) -> None:
+    """Write every Module Library page (every status: properties and blocks as Notion
+    returns them) to data/backups/notion/, one file per page.
+
+    Needs NOTION_TOKEN. A week without edits changes no file.
+
+    Example: [bold]pipeline notion backup && pipeline notion backup-pr[/bold]
+    """
+    from pipeline.config import load_config
+    from pipeline.notion.backup import backup_pages
+    from pipeline.render import render_notion_backup
+
+    report = backup_pages(load_config().notion, Path.cwd(), dry_run=dry_run)
+    _output(report, as_json, render_notion_backup)
+
+
+@notion_app.command("backup-pr")
+def notion_backup_pr(dry_run: DryRun = False, as_json: Json = False) -> None:
+    """Open or update the pull request (branch notion-backup) that commits
+    data/backups/notion/ as it is in the working tree.
+
+    Needs GITHUB_TOKEN and GITHUB_REPOSITORY, as propose does; no Notion token.
+
+    Example: [bold]pipeline notion backup && pipeline notion backup-pr[/bold]
+    """
+    from pipeline.notion.backup import propose_backup
+    from pipeline.render import render_backup_pull
+
+    pull = propose_backup(Path.cwd(), dry_run=dry_run)
+    _output(pull, as_json, render_backup_pull)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: the one place where our failures become messages and exit codes.
 

@@ -23,12 +23,14 @@ if TYPE_CHECKING:  # annotations only: keeps every command's start-up light
     from rich.console import Console
     from rich.table import Table
 
+    from pipeline.db.backup import BackupResult, RestorePoint, RestoreResult
     from pipeline.db.deploy import DeployResult
     from pipeline.db.migrate import Migration, MigrationStatus
     from pipeline.db.plan import DeployAction, Plan
     from pipeline.db.status import ModuleStatus
     from pipeline.db.unpublish import VisibilityChange
     from pipeline.modules.validate import Report
+    from pipeline.notion.backup import BackupPull, NotionBackupReport
     from pipeline.notion.export import ExportReport
     from pipeline.notion.mark_live import MarkLiveReport
     from pipeline.propose.rollback import RollbackResult
@@ -514,3 +516,59 @@ def render_rollback(result: RollbackResult, out: TextIO, *, dry_run: bool) -> No
         out.write(f"note: {printable(note)}\n")
     if dry_run:
         out.write("dry run: nothing pushed or opened\n")
+
+
+def render_backup(result: BackupResult, out: TextIO) -> None:
+    out.write(
+        f"{result.database} backed up to {result.path} ({result.size:,} bytes, "
+        f"{result.duration_ms} ms); it holds students' data: keep it private\n"
+    )
+
+
+def render_restore(result: RestoreResult, out: TextIO) -> None:
+    if result.saved:
+        out.write(f"what {result.database} held is saved in {result.saved}\n")
+    out.write(
+        f"{result.database} restored from {result.path} ({result.duration_ms} ms); run "
+        "`pipeline db migrate` if the backup is older than this version\n"
+    )
+
+
+def render_restore_points(points: list[RestorePoint], out: TextIO) -> None:
+    columns = ("deploy", "finished (UTC)", "git sha", "by", "modules", "restore to (LSN, time)")
+    table = _table("Deploys and their restore points", columns, no_wrap=columns)
+    for p in points:
+        where = (
+            f"{p.restore_lsn}  {p.restore_time:%Y-%m-%d %H:%M:%S.%f %Z}"
+            if p.restore_lsn and p.restore_time
+            else "not recorded"
+        )
+        table.add_row(
+            str(p.deploy_id),
+            f"{p.finished_at:%Y-%m-%d %H:%M:%S}",
+            (p.git_sha or "")[:10],
+            escape(p.actor or ""),
+            str(p.written),
+            where,
+        )
+    console = _console(out)
+    console.print(table if points else "no deploy has written anything yet")
+
+
+def render_notion_backup(report: NotionBackupReport, out: TextIO) -> None:
+    for path in report.written:
+        out.write(f"{'would write' if report.dry_run else 'wrote'} {path}\n")
+    for path in report.removed:
+        out.write(f"{'would remove' if report.dry_run else 'removed'} {path} (not in Notion)\n")
+    out.write(
+        f"{report.pages} pages backed up in {report.directory}: {len(report.written)} files "
+        f"changed, {len(report.removed)} removed; {report.requests} Notion requests\n"
+    )
+
+
+def render_backup_pull(pull: BackupPull, out: TextIO) -> None:
+    if pull.action == "nothing-to-propose":
+        out.write("the backup equals the default branch's; no pull request\n")
+    else:
+        out.write(f"backup pull request {pull.action} ({pull.files} files differ)")
+        out.write(f": {pull.url}\n" if pull.url else "\n")

@@ -16,6 +16,11 @@ README_GAPS: dict[str, str] = {  # command -> why the README does not list it ye
     "unpublish": "README rows in the report",
     "republish": "README rows in the report",
     "rollback": "README rows in the report",
+    "db backup": "README rows in the report",
+    "db restore": "README rows in the report",
+    "db deploys": "README rows in the report",
+    "notion backup": "README rows in the report",
+    "notion backup-pr": "README rows in the report",
 }
 
 

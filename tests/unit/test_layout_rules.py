@@ -48,6 +48,8 @@ STAGES = (
     # Issue #16: asset publishing (git's index and the store), and the ops commands.
     "assets.publish",
     "propose.rollback",
+    "db.backup",
+    "notion.backup",
 )
 
 

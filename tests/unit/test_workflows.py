@@ -25,8 +25,14 @@ def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
     return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
 
 
-def test_the_four_workflows_exist() -> None:
-    assert [p.name for p in WORKFLOWS] == ["ci.yml", "deploy.yml", "export.yml", "validate.yml"]
+def test_the_workflows_exist() -> None:
+    assert [p.name for p in WORKFLOWS] == [
+        "ci.yml",
+        "deploy.yml",
+        "export.yml",
+        "notion-backup.yml",  # issue #16
+        "validate.yml",
+    ]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -107,7 +113,8 @@ def test_secrets_live_in_environments(path: Path) -> None:
     (deployment branches: main), not the repository's."""
     for name, job in jobs(path).items():
         if uses_secrets(job.get("steps")):
-            assert job.get("environment") == {"export": "notion", "deploy": "production"}[name]
+            environments = {"export": "notion", "deploy": "production", "backup": "notion"}
+            assert job.get("environment") == environments[name]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -150,3 +157,18 @@ def test_the_app_token_is_minted_after_the_export_for_propose_only() -> None:
     readers = [i for i, s in enumerate(export["steps"]) if token.search(yaml.safe_dump(s))]
     assert readers == [proposing]
     assert list(export["steps"][proposing]["env"]) == ["GITHUB_TOKEN", "NOTION_TOKEN"]
+
+
+def test_the_backup_token_is_minted_after_notion_is_read_for_the_pr_only() -> None:
+    """notion-backup.yml, as export.yml: the App token after the Notion step, for one step."""
+    [backup] = jobs(ROOT / ".github" / "workflows" / "notion-backup.yml").values()
+    runs = [s.get("run", "") for s in backup["steps"]]
+    names = [s.get("id") or s.get("name") for s in backup["steps"]]
+    reading = runs.index("pipeline notion backup")
+    proposing = runs.index("pipeline notion backup-pr")
+    assert reading < names.index("app-token") < proposing
+    token = re.compile(r"steps\.app-token\.outputs\.token")
+    readers = [i for i, s in enumerate(backup["steps"]) if token.search(yaml.safe_dump(s))]
+    assert readers == [proposing]
+    assert list(backup["steps"][proposing]["env"]) == ["GITHUB_TOKEN"]
+    assert list(backup["steps"][reading]["env"]) == ["NOTION_TOKEN"]

@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import fields, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
@@ -49,7 +49,9 @@ _ENDING = re.compile(r"^\.[a-z0-9]{1,10}$")
 def object_key(prefix: str, sha256: str, path: str) -> str:
     """`<prefix><sha256><ending>`: the ending of the file's name (lower case) keeps the
     type visible to browsers and CDNs; anything odd is left out."""
-    ending = PurePosixPath(path).suffix.lower()
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    ending = name[dot:].lower() if dot > 0 else ""  # as PurePosixPath.suffix, faster
     return f"{prefix}{sha256}{ending if _ENDING.match(ending) else ''}"
 
 

@@ -340,7 +340,8 @@ class _Assets:
         root = Path(repo_root(os.path.dirname(desired[0].path))) if desired else Path()
         wanted = {p for used in paths.values() for p in used}
         files = identify(root, wanted, partial(_known_blobs, conn)) if wanted else {}
-        urls = {m: {p: url_of(store, files[p]) for p in used} for m, used in paths.items()}
+        url = {path: url_of(store, asset) for path, asset in files.items()}  # once per file
+        urls = {m: {p: url[p] for p in used} for m, used in paths.items()}
         return cls(store, root, files, paths, urls)
 
     def publish(self, conn: psycopg.Connection, modules: set[str]) -> list[AssetFile]:

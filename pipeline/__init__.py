@@ -14,6 +14,7 @@ Layout, by outside system and by stage:
     propose/    pull requests: github_api (PyGithub), branches, pr_body, run
     db/         Postgres: connect, migrate (+ migrations/), plan, deploy, status, seed
     sync/       reference tables <-> Notion: entities, plan, properties, run
+    assets/     files students load: store (S3 or a folder), publish, rewrite, unused, serve
 
 The rule (tests/unit/test_layout_rules.py checks it): the modules that talk to
 an outside system (`notion/api`, `propose/github_api`, `git`, `db/connect`)
@@ -21,7 +22,9 @@ import nothing of ours but `errors`, `config`, `layout` and `modules/`; pure
 modules (`modules/*`, `notion/markdown`, `notion/page`, `propose/pr_body`,
 `db/plan`, `sync/entities`, `sync/plan`, `sync/properties`) talk to no outside
 system; only stage modules (`notion/export`, `notion/mark_live`,
-`propose/run`, `db/deploy`, `sync/run`) and `cli.py` combine systems.
+`propose/run`, `db/deploy`, `sync/run`; and for issue #16 `assets/publish`,
+`propose/rollback`, `db/backup`, `notion/backup`) and `cli.py` combine systems.
+`assets/store` is the edge to S3-compatible stores (boto3).
 """
 
 __version__ = "0.1.0"

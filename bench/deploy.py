@@ -104,7 +104,7 @@ def reachable(server: Server, name: str, delay_ms: float) -> Iterator[tuple[str,
 
 
 def run(command: list[str], tree: Path, url: str) -> float:
-    env = {**os.environ, "DATABASE_URL": url, "PIPELINE_CONNECT_RETRIES": "1"}
+    env = {**os.environ, **ENV, "DATABASE_URL": url}
     start = time.perf_counter()
     done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True,
                           check=False)
@@ -116,6 +116,8 @@ def run(command: list[str], tree: Path, url: str) -> float:
 
 
 PIPELINE = [sys.executable, "-m", "pipeline"]
+# Assets are published to the local store (a folder), as with the embedded default.
+ENV = {"PIPELINE_CONNECT_RETRIES": "1", "PIPELINE_ASSETS_STORE": "local"}
 COMMANDS = {
     "ours (text)": [*PIPELINE, "deploy"],
     "ours (--json)": [*PIPELINE, "deploy", "--json"],
@@ -169,7 +171,7 @@ def round_trips(server: Server, trees: dict[int, Path]) -> None:
 
 def peak_rss(command: list[str], tree: Path, url: str) -> tuple[float, float]:
     """(peak RSS of the main process, peak RSS of it and its workers), MiB."""
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, **ENV, "DATABASE_URL": url}
     process = psutil.Popen(command, cwd=tree, env=env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE)
     main_peak = total_peak = 0
@@ -189,6 +191,7 @@ def peak_rss(command: list[str], tree: Path, url: str) -> tuple[float, float]:
 def in_process_split(server: Server, tree: Path) -> None:
     """Secondary: the deploy step alone (plan, write, commit), in-process."""
     os.chdir(tree)
+    os.environ.update(ENV)
     with connect(Target(server.url(server.fresh()), embedded=False)) as conn:
         started = time.perf_counter()
         desired = check_tree(conn, Path("data/modules"))

@@ -15,6 +15,7 @@ Layout, by outside system and by stage:
                 sections: the body a reviewer reads), run
     db/         Postgres: connect, migrate (+ migrations/), plan, deploy, status, seed
     sync/       reference tables <-> Notion: entities, plan, properties, run
+    assets/     files students load: store (S3 or a folder), publish, rewrite, unused, serve
 
 The rule (tests/unit/test_layout_rules.py checks it): the modules that talk to
 an outside system (`notion/api`, `propose/github_api`, `git`, `db/connect`)
@@ -23,8 +24,9 @@ modules (`modules/*`, `notion/markdown`, `notion/page`, `propose/pr_body`, `prop
 `propose/prose`, `propose/sections`,
 `db/plan`, `sync/entities`, `sync/plan`, `sync/properties`) talk to no outside
 system; only stage modules (`notion/export`, `notion/mark_live`,
-`notion/review_feedback`, `propose/run`, `db/deploy`, `sync/run`) and `cli.py` combine
-systems.
+`notion/review_feedback`, `propose/run`, `db/deploy`, `sync/run`, `assets/publish`,
+`propose/rollback`, `db/backup`, `notion/backup`) and `cli.py` combine systems.
+`assets/store` is the edge to S3-compatible stores (boto3).
 """
 
 __version__ = "0.1.0"

@@ -10,6 +10,7 @@ errors become messages and exit codes (see `errors.py` and the README):
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -25,7 +26,7 @@ import typer
 from typer.core import TyperGroup
 
 from pipeline import __version__
-from pipeline.errors import EXIT_INTERNAL, ContentError, PipelineError, redact
+from pipeline.errors import EXIT_INTERNAL, ContentError, PipelineError, UsageError, redact
 from pipeline.layout import MODULES_DIR, REFERENCE_FILE
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ _AUTHOR = "1. From Notion to a pull request"
 _REVIEW = "2. Review"
 _RELEASE = "3. Release"
 _INSPECT = "4. What students see"
+_EMERGENCY = "5. When something goes wrong"
 _SETUP = "Set-up and reference data"
 _LEARN = "Study: flashcards from Notion to Anki (seed 003)"
 
@@ -301,23 +303,28 @@ def deploy(
     Unchanged modules are not written; changed ones get revision + 1. Deploying the
     whole tree archives (never deletes) modules whose file is gone, and refuses to
     archive more than the limit without --allow-archive; naming files deploys just
-    those. Exit 1 when files are invalid or refer to missing rows: then nothing is
-    written.
+    those. The asset files of the modules it writes are published to the asset store
+    (pipeline.yaml's assets) first, and the rows hold their URLs. Exit 1 when files are
+    invalid or refer to missing rows: then nothing is written.
 
     Example: pipeline deploy --dry-run
     """
+    from pipeline.assets.store import open_store
     from pipeline.config import load_config
+    from pipeline.db.connect import URL_VARIABLE
     from pipeline.db.deploy import Settings, deploy_tree
     from pipeline.db.plan import ArchiveLimit
     from pipeline.render import outcome_json, render_outcome, to_json, write_deploy_summary
 
-    limits = load_config().deploy
+    config = load_config()
+    limits = config.deploy
     settings = Settings.from_environment(
         lock_timeout,
         statement_timeout,
         allow_archive=allow_archive,
         archive_limit=ArchiveLimit(limits.archive_limit, limits.archive_limit_percent),
         verify=verify,
+        assets=open_store(config.assets, embedded=URL_VARIABLE not in os.environ),
     )
     session = partial(_database, "the deploy")
     outcome = deploy_tree(session, paths or [MODULES_DIR], settings, dry_run=dry_run)
@@ -842,6 +849,215 @@ def learn_stats(as_json: Json = False) -> None:
     with _database("learn stats") as conn:
         found = stats(conn)
     _output(found, as_json, render_learn_stats)
+
+
+# -- Issue #16: assets students load, emergency and rollback, backups ------------------------
+# (one block: the assets group in "4. What students see", unpublish / republish / rollback in
+# "5. When something goes wrong", and the backups in the db and notion groups)
+
+assets_app = typer.Typer(help="The asset files students load.", no_args_is_help=True)
+app.add_typer(assets_app, name="assets", rich_help_panel=_INSPECT)
+
+
+@assets_app.command("serve")
+def assets_serve(as_json: Json = False) -> None:
+    """Serve the local asset store over HTTP, for a laptop trial (Ctrl-C stops).
+
+    Serves the store's folder (assets.directory, default .pipeline/assets) at its public
+    base URL (default http://127.0.0.1:8765/), so the URLs a deploy wrote load in a
+    browser. Only for the local store: a bucket serves itself.
+
+    Example: [bold]pipeline deploy && pipeline assets serve[/bold]
+    """
+    from pipeline.assets.serve import serve
+    from pipeline.assets.store import LocalStore, open_store
+    from pipeline.config import load_config
+
+    store = open_store(load_config().assets, embedded=True)
+    if not isinstance(store, LocalStore):
+        raise UsageError(
+            "the asset store is a bucket (assets.store: s3): it serves the files itself"
+        )
+
+    def ready(url: str) -> None:
+        if as_json:  # one line, for a tool that reads it while the server runs
+            print(json.dumps({"url": url, "directory": str(store.directory)}))
+        else:
+            print(f"serving {store.directory} at {url} (Ctrl-C stops)")
+        sys.stdout.flush()
+
+    serve(store, ready)
+
+
+Reason = Annotated[str, typer.Option("--reason", help="Why: recorded with who and when.")]
+
+
+@app.command(rich_help_panel=_EMERGENCY)
+def unpublish(
+    module_id: Annotated[str, typer.Argument(help="The module to hide.")],
+    reason: Reason,
+    as_json: Json = False,
+) -> None:
+    """Hide a module from students now; it stays hidden through later deploys.
+
+    Sets its status to draft at once (one transaction, under the deploy lock) and records
+    who and why. Later deploys write its new content but keep it hidden, until
+    `pipeline republish`.
+
+    Example: [bold]pipeline unpublish lab-safety-101 --reason "wrong exit in section 2"[/bold]
+    """
+    from pipeline.db.unpublish import unpublish as hide
+    from pipeline.db.unpublish import who
+    from pipeline.render import render_visibility
+
+    with _database("the unpublish") as conn:
+        change = hide(conn, module_id, reason, who())
+    _output(change, as_json, render_visibility)
+
+
+@app.command(rich_help_panel=_EMERGENCY)
+def republish(
+    module_id: Annotated[str, typer.Argument(help="The module to show again.")],
+    reason: Reason,
+    as_json: Json = False,
+) -> None:
+    """Show an unpublished module to students again, as its file says.
+
+    Example: [bold]pipeline republish lab-safety-101 --reason "fixed in #42"[/bold]
+    """
+    from pipeline.db.unpublish import republish as show_again
+    from pipeline.db.unpublish import who
+    from pipeline.render import render_visibility
+
+    with _database("the republish") as conn:
+        change = show_again(conn, module_id, reason, who())
+    _output(change, as_json, render_visibility)
+
+
+@app.command(rich_help_panel=_EMERGENCY)
+def rollback(
+    module_id: Annotated[str, typer.Argument(help="The module to roll back.")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="A revision (the file's metadata.revision, as PR titles show it) or a commit.",
+        ),
+    ],
+    dry_run: DryRun = False,
+    as_json: Json = False,
+) -> None:
+    """Open a pull request that restores a module's files as they were at a commit.
+
+    Branch rollback/<module_id>: the default branch plus the module's file and its
+    data/assets/<module_id>/ folder from that commit. Reviewed, merged and deployed like
+    any change. Needs GITHUB_TOKEN and GITHUB_REPOSITORY, as propose does.
+
+    Example: [bold]pipeline rollback lab-safety-101 --to 3[/bold]
+    """
+    from pipeline.propose.rollback import rollback as restore
+    from pipeline.render import render_rollback
+
+    result = restore(Path.cwd(), module_id, to, dry_run=dry_run)
+    _output(result, as_json, partial(render_rollback, dry_run=dry_run))
+
+
+@db_app.command("backup")
+def db_backup(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Where (default .pipeline/backups/<database>-<time>-backup.dump).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Dump the whole database with pg_dump (custom format), for servers without
+    point-in-time restore.
+
+    The file holds students' data: it is written mode 0600 and never under data/.
+
+    Example: [bold]pipeline db backup /secure/lms-before-term.dump[/bold]
+    """
+    from pipeline.db.backup import backup
+    from pipeline.render import render_backup
+
+    result = backup(path, on_target=_say)
+    _output(result, as_json, render_backup)
+
+
+@db_app.command("restore")
+def db_restore(
+    path: Annotated[Path, typer.Argument(help="A file `pipeline db backup` wrote.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Replace what the database holds; it is backed up first.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Load a backup with pg_restore, in one transaction, replacing what the database holds.
+
+    What it replaces is backed up first (.pipeline/backups/...-before-restore.dump).
+    Run `pipeline db migrate` after restoring an older backup.
+
+    Example: [bold]pipeline db restore .pipeline/backups/lms-backup.dump --yes[/bold]
+    """
+    from pipeline.db.backup import restore
+    from pipeline.render import render_restore
+
+    result = restore(path, confirmed=yes, on_target=_say)
+    _output(result, as_json, render_restore)
+
+
+@db_app.command("deploys")
+def db_deploys(
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many, newest first.")] = 20,
+    as_json: Json = False,
+) -> None:
+    """The latest deploys and their restore points: the WAL position and time just before
+    each (to restore Neon, or any server with point-in-time recovery, to before deploy N).
+
+    Example: [bold]pipeline db deploys --limit 5[/bold]
+    """
+    from pipeline.db.backup import restore_points
+    from pipeline.render import render_restore_points
+
+    with _database("pipeline db deploys") as conn:
+        points = restore_points(conn, limit)
+    _output(points, as_json, render_restore_points)
+
+
+@notion_app.command("backup")
+def notion_backup(dry_run: DryRun = False, as_json: Json = False) -> None:
+    """Write every Module Library page (every status: properties and blocks as Notion
+    returns them) to data/backups/notion/, one file per page.
+
+    Needs NOTION_TOKEN. A week without edits changes no file.
+
+    Example: [bold]pipeline notion backup && pipeline notion backup-pr[/bold]
+    """
+    from pipeline.config import load_config
+    from pipeline.notion.backup import backup_pages
+    from pipeline.render import render_notion_backup
+
+    report = backup_pages(load_config().notion, Path.cwd(), dry_run=dry_run)
+    _output(report, as_json, render_notion_backup)
+
+
+@notion_app.command("backup-pr")
+def notion_backup_pr(dry_run: DryRun = False, as_json: Json = False) -> None:
+    """Open or update the pull request (branch notion-backup) that commits
+    data/backups/notion/ as it is in the working tree.
+
+    Needs GITHUB_TOKEN and GITHUB_REPOSITORY, as propose does; no Notion token.
+
+    Example: [bold]pipeline notion backup && pipeline notion backup-pr[/bold]
+    """
+    from pipeline.notion.backup import propose_backup
+    from pipeline.render import render_backup_pull
+
+    pull = propose_backup(Path.cwd(), dry_run=dry_run)
+    _output(pull, as_json, render_backup_pull)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -95,6 +95,24 @@ class ProposeSettings:
         return cls(**values)
 
 
+# -- assets: where deploy publishes the files students load (issue #16) ---------------------
+
+
+@dataclass(frozen=True)
+class AssetSettings:
+    """pipeline.yaml's `assets:`; each key can be overridden by PIPELINE_ASSETS_<KEY> in the
+    environment (pipeline/assets/store.py). Credentials never come from here: boto3 reads
+    them from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or its own files."""
+
+    store: str | None = None  # "s3" or "local"; unset: local, with the embedded Postgres only
+    bucket: str | None = None
+    prefix: str = ""
+    public_base_url: str | None = None
+    endpoint_url: str | None = None  # R2, MinIO, ...; unset: AWS S3
+    region: str | None = None
+    directory: str = ".pipeline/assets"  # the local store's folder
+
+
 @dataclass(frozen=True)
 class Config:
     notion: NotionSettings = field(default_factory=NotionSettings)
@@ -102,6 +120,7 @@ class Config:
     deploy: DeploySettings = field(default_factory=DeploySettings)
     learn: LearnSettings = field(default_factory=LearnSettings)  # notion-learning-sync
     propose: ProposeSettings = field(default_factory=ProposeSettings)
+    assets: AssetSettings = field(default_factory=AssetSettings)
 
 
 def env_int(name: str, default: int, *, minimum: int = 1) -> int:
@@ -140,6 +159,7 @@ def load_config(path: Path = CONFIG_FILE) -> Config:
         DeploySettings(**(data.get("deploy") or {})),
         learn_settings(data.get("learn")),
         ProposeSettings.from_yaml(data.get("propose") or {}),
+        AssetSettings(**(data.get("assets") or {})),
     )
 
 

@@ -23,15 +23,19 @@ if TYPE_CHECKING:  # annotations only: keeps every command's start-up light
     from rich.console import Console
     from rich.table import Table
 
+    from pipeline.db.backup import BackupResult, RestorePoint, RestoreResult
     from pipeline.db.deploy import DeployResult
     from pipeline.db.migrate import Migration, MigrationStatus
     from pipeline.db.plan import DeployAction, Plan
     from pipeline.db.status import ModuleStatus
+    from pipeline.db.unpublish import VisibilityChange
     from pipeline.modules.problems import Problem
     from pipeline.modules.validate import Report
+    from pipeline.notion.backup import BackupPull, NotionBackupReport
     from pipeline.notion.export import ExportReport
     from pipeline.notion.mark_live import MarkLiveReport
     from pipeline.notion.review_feedback import FeedbackReport
+    from pipeline.propose.rollback import RollbackResult
     from pipeline.propose.run import ProposeReport
     from pipeline.sync.run import Database, SyncResult
 
@@ -296,11 +300,19 @@ def render_outcome(
     if dry_run:
         console.print(f"dry run: {counts}; nothing written")
     elif outcome.applied:
+        uploaded = len(outcome.assets_uploaded)
         console.print(
             f"deployed ({counts}) as deploy {outcome.deploy_id}: "
             f"{outcome.sections_written} sections written, "
             f"{outcome.sections_removed} removed, in {outcome.duration_ms} ms"
+            + (f"; {uploaded} asset files uploaded" if uploaded else "")
         )
+        if outcome.restore_lsn:
+            console.print(
+                f"[dim]restore point: WAL {outcome.restore_lsn} at "
+                f"{outcome.restore_time:%Y-%m-%d %H:%M:%S %Z} (the database just before "
+                "this deploy)[/dim]"
+            )
     else:
         console.print(f"nothing to deploy: {counts}; nothing written")
 
@@ -318,6 +330,9 @@ def outcome_json(outcome: DeployResult, *, dry_run: bool) -> dict[str, Any]:
         "sections_written": outcome.sections_written,
         "sections_removed": outcome.sections_removed,
         "duration_ms": outcome.duration_ms,
+        "assets_uploaded": outcome.assets_uploaded,
+        "restore_lsn": outcome.restore_lsn,
+        "restore_time": outcome.restore_time,
         "modules": plan.steps,
     }
 
@@ -840,3 +855,96 @@ def render_learn_stats(found: Stats, out: TextIO) -> None:
         _console(out).print(table)
     for row in found.review_queue:
         out.write(f"review queue: {row['source']} {row['status']}: {row['count']}\n")
+
+
+# -- issue #16: emergency, rollback, backups -----------------------------------------------
+
+
+def render_visibility(change: VisibilityChange, out: TextIO) -> None:
+    module = printable(change.module_id)
+    since = change.since
+    if change.action == "already-unpublished" and since is not None:
+        out.write(
+            f"{module} is already unpublished (by {printable(since.by)} at "
+            f"{since.at:%Y-%m-%d %H:%M %Z}: {printable(since.reason)}); nothing changed\n"
+        )
+    elif change.action == "unpublished":
+        out.write(
+            f"{module} unpublished: students no longer see it (status draft). It stays "
+            f"hidden through deploys until `pipeline republish {module}`\n"
+        )
+    elif change.action == "republished-archived":
+        out.write(f"{module} is no longer held, but its file is gone: it stays archived\n")
+    else:
+        out.write(f"{module} republished: status {change.status}\n")
+
+
+def render_rollback(result: RollbackResult, out: TextIO, *, dry_run: bool) -> None:
+    module = printable(result.module_id)
+    revision = f"revision {result.revision}" if result.revision is not None else "no revision"
+    source = f"{result.commit[:12]} ({revision})"
+    if result.action == "nothing-to-restore":
+        out.write(f"{module}: the default branch already has its files as at {source}; no PR\n")
+    else:
+        out.write(f"{module}: rollback to {source} {result.action} on {result.branch}")
+        out.write(f"  {result.url}\n" if result.url else "\n")
+    for note in result.notes:
+        out.write(f"note: {printable(note)}\n")
+    if dry_run:
+        out.write("dry run: nothing pushed or opened\n")
+
+
+def render_backup(result: BackupResult, out: TextIO) -> None:
+    out.write(
+        f"{result.database} backed up to {result.path} ({result.size:,} bytes, "
+        f"{result.duration_ms} ms); it holds students' data: keep it private\n"
+    )
+
+
+def render_restore(result: RestoreResult, out: TextIO) -> None:
+    if result.saved:
+        out.write(f"what {result.database} held is saved in {result.saved}\n")
+    out.write(
+        f"{result.database} restored from {result.path} ({result.duration_ms} ms); run "
+        "`pipeline db migrate` if the backup is older than this version\n"
+    )
+
+
+def render_restore_points(points: list[RestorePoint], out: TextIO) -> None:
+    columns = ("deploy", "finished (UTC)", "git sha", "by", "modules", "restore to (LSN, time)")
+    table = _table("Deploys and their restore points", columns, no_wrap=columns)
+    for p in points:
+        where = (
+            f"{p.restore_lsn}  {p.restore_time:%Y-%m-%d %H:%M:%S.%f %Z}"
+            if p.restore_lsn and p.restore_time
+            else "not recorded"
+        )
+        table.add_row(
+            str(p.deploy_id),
+            f"{p.finished_at:%Y-%m-%d %H:%M:%S}",
+            (p.git_sha or "")[:10],
+            escape(p.actor or ""),
+            str(p.written),
+            where,
+        )
+    console = _console(out)
+    console.print(table if points else "no deploy has written anything yet")
+
+
+def render_notion_backup(report: NotionBackupReport, out: TextIO) -> None:
+    for path in report.written:
+        out.write(f"{'would write' if report.dry_run else 'wrote'} {path}\n")
+    for path in report.removed:
+        out.write(f"{'would remove' if report.dry_run else 'removed'} {path} (not in Notion)\n")
+    out.write(
+        f"{report.pages} pages backed up in {report.directory}: {len(report.written)} files "
+        f"changed, {len(report.removed)} removed; {report.requests} Notion requests\n"
+    )
+
+
+def render_backup_pull(pull: BackupPull, out: TextIO) -> None:
+    if pull.action == "nothing-to-propose":
+        out.write("the backup equals the default branch's; no pull request\n")
+    else:
+        out.write(f"backup pull request {pull.action} ({pull.files} files differ)")
+        out.write(f": {pull.url}\n" if pull.url else "\n")

@@ -158,6 +158,9 @@ def _own_database(
     name = postgres.create(template=template)
     url = postgres.url(name)
     monkeypatch.setenv("DATABASE_URL", url)
+    # A database of its own gets the local asset store of the test's working directory
+    # (.pipeline/assets), as the embedded one has by default (issue #16).
+    monkeypatch.setenv("PIPELINE_ASSETS_STORE", "local")
     database = Database(url)
     yield database
     database.close()

@@ -1,11 +1,18 @@
 """`pipeline deploy`: module files -> Postgres, all in one transaction.
 
 Order inside the transaction: timeouts, the deploy lock, read what is live,
-plan, check reference rows, then write only what changed. A failure anywhere
-rolls everything back, and so does a killed process (the transaction simply
-never commits). Rows are staged with COPY into ON COMMIT DROP tables and
-written with set-based upserts: a thousand modules cost a handful of
-statements, and the same SQL works through a transaction-mode pooler.
+plan, check reference rows, publish the asset files of the modules it writes,
+then write only what changed. A failure anywhere rolls everything back, and so
+does a killed process (the transaction simply never commits). Rows are staged
+with COPY into ON COMMIT DROP tables and written with set-based upserts: a
+thousand modules cost a handful of statements, and the same SQL works through a
+transaction-mode pooler.
+
+Assets (issue #16): the rows hold absolute URLs of the store (assets/rewrite.py),
+never repository paths. A module whose file is unchanged but whose assets' URLs
+would change (new bytes, another store) is written again, same revision (a
+repair); one whose file and URLs are unchanged is not touched, and a no-op deploy
+uploads nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +34,10 @@ import orjson
 import psycopg
 from psycopg import sql
 
+from pipeline.assets.publish import AssetFile, identify, key_of, publish, url_of
+from pipeline.assets.rewrite import with_urls
+from pipeline.assets.store import AssetStore, LocalStore
+from pipeline.config import AssetSettings
 from pipeline.db.connect import translated
 from pipeline.db.migrate import require_current
 from pipeline.db.plan import (
@@ -38,10 +50,11 @@ from pipeline.db.plan import (
     needs_record,
 )
 from pipeline.db.trust import read_trusted, record_for, validate_for_deploy
+from pipeline.db.unpublish import hidden, holds, remember_file_status
 from pipeline.errors import ContentError, UsageError
 from pipeline.git import blob_id, head_sha
 from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRows
-from pipeline.modules.validate import Report, collect, workers
+from pipeline.modules.validate import Report, collect, repo_root, workers
 from pipeline.render import render_text
 
 _ANALYZE_AFTER = 10_000  # section rows written
@@ -60,6 +73,8 @@ class Settings:
     allow_archive: bool = False
     archive_limit: ArchiveLimit = field(default_factory=ArchiveLimit)
     verify: bool = False  # also repair rows changed behind the pipeline's back
+    # Where asset files go; None: the local store in .pipeline/assets (the embedded default)
+    assets: AssetStore | None = None
 
     @classmethod
     def from_environment(cls, lock_timeout: str, statement_timeout: str, **scope: Any) -> Settings:
@@ -76,6 +91,11 @@ class DeployResult:
     sections_written: int = 0
     sections_removed: int = 0
     duration_ms: int = 0
+    assets_uploaded: list[str] = field(default_factory=list)  # repo paths put in the store
+    # Where the write-ahead log stood just before the first write, and when (server clock):
+    # restoring to it gives the database as it was before this deploy.
+    restore_lsn: str | None = None
+    restore_time: datetime | None = None
 
 
 def deploy_tree(
@@ -153,7 +173,7 @@ def _deploy(
         )
         if not dry_run:
             _lock(conn)
-        plan, desired = _plan(conn, desired, settings)
+        plan, desired, assets, held = _plan(conn, desired, settings)
         writing = set(plan.ids("insert", "update", "repair"))
         changed = {
             d.module_id: d.record
@@ -165,7 +185,11 @@ def _deploy(
         if dry_run or plan.writes_nothing:
             tx.force_rollback = True  # nothing to write; a dry run writes nothing
         else:
+            _restore_point(conn, outcome)
+            published = assets.publish(conn, writing)
             _apply(conn, plan, changed, outcome)
+            assets.record(conn, published, outcome)
+            remember_file_status(conn, {m: s for m, s in held.items() if m in writing})
             outcome.duration_ms = int((time.perf_counter() - clock) * 1000)
             _log(conn, outcome, started, settings)
             if outcome.sections_written >= _ANALYZE_AFTER:
@@ -188,6 +212,13 @@ def deploy(
         return _deploy(conn, desired, settings, dry_run=dry_run)
 
 
+def _restore_point(conn: psycopg.Connection, outcome: DeployResult) -> None:
+    """Where the WAL stands before this deploy writes anything, by the server's clock."""
+    row = conn.execute("SELECT pg_current_wal_lsn()::text, clock_timestamp()").fetchone()
+    assert row is not None
+    outcome.restore_lsn, outcome.restore_time = row[0], row[1]
+
+
 def _lock(conn: psycopg.Connection) -> None:
     """Deploys one at a time; LockNotAvailable after lock_timeout means another one runs."""
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (DEPLOY_LOCK,))
@@ -195,22 +226,51 @@ def _lock(conn: psycopg.Connection) -> None:
 
 def _plan(
     conn: psycopg.Connection, desired: list[DeployItem], settings: Settings
-) -> tuple[Plan, list[DeployItem]]:
-    """The plan, made under the lock; also returns `desired` with every needed record."""
-    live = {
-        row[1]: CurrentModule(*row)
-        for row in conn.execute(
-            "SELECT m.id, m.module_id, m.status, m.content_hash, m.revision, m.file_hash, "
-            "coalesce(c.sections, 0) FROM modules m LEFT JOIN (SELECT module_id, count(*) AS "
-            "sections FROM module_sections GROUP BY module_id) c ON c.module_id = m.id"
-        )
-    }
+) -> tuple[Plan, list[DeployItem], _Assets, dict[str, str]]:
+    """The plan, made under the lock; also returns `desired` with every needed record,
+    its rows holding asset URLs (and unpublished modules kept hidden), the assets they
+    use, and the status the files of unpublished modules ask for."""
+    live: dict[str, CurrentModule] = {}
+    linked: dict[str, tuple[list[str], dict[str, str]]] = {}  # asset paths, URLs as live
+    for row in conn.execute(
+        "SELECT m.id, m.module_id, m.status, m.content_hash, m.revision, m.file_hash, "
+        "coalesce(c.sections, 0), m.asset_paths::text, m.asset_urls::text FROM modules m "
+        "LEFT JOIN (SELECT module_id, count(*) AS sections FROM module_sections "
+        "GROUP BY module_id) c ON c.module_id = m.id"
+    ):
+        live[row[1]] = CurrentModule(*row[:7])
+        linked[row[1]] = (orjson.loads(row[7] or "[]"), orjson.loads(row[8] or "{}"))
     drifted = _drifted(conn, [d.module_id for d in desired]) if settings.verify else set()
     # Another deploy may have changed a row since validation trusted its file.
     desired = [
         _load(d) if needs_record(d, live) or (d.record is None and d.module_id in drifted) else d
         for d in desired
     ]
+    assets = _Assets.of(conn, desired, linked, settings.assets)
+    # Unchanged files whose assets' URLs would change are written again (same revision).
+    relinked = {
+        d.module_id
+        for d in desired
+        if d.module_id in live
+        and live[d.module_id].status != "archived"
+        and linked[d.module_id][1] != assets.urls.get(d.module_id, {})
+    }
+    desired = [_load(d) if d.record is None and d.module_id in relinked else d for d in desired]
+    desired = [
+        replace(d, record=with_urls(d.record, assets.urls.get(d.module_id, {})))
+        if d.record is not None
+        else d
+        for d in desired
+    ]
+    # Unpublished modules stay hidden whatever their files say (until republished).
+    unpublished = holds(conn, [d.module_id for d in desired if d.record is not None])
+    held = {m: d.record.status for d in desired if (m := d.module_id) in unpublished and d.record}
+    desired = [
+        replace(d, record=hidden(d.record)) if d.module_id in held and d.record else d
+        for d in desired
+    ]
+    repaired = drifted  # changed behind the pipeline's back (--verify)
+    drifted = drifted | relinked
     differing = [
         d.module_id
         for d in desired
@@ -240,7 +300,112 @@ def _plan(
     refusal = "" if settings.allow_archive else archive_refusal(plan, live, settings.archive_limit)
     if refusal:
         raise UsageError(refusal)
-    return plan, desired
+    relinking = sorted(set(plan.ids("repair")) & (relinked - repaired))
+    if relinking:
+        plan.notes.append(
+            "written again for their asset files' URLs (same content, same revision): "
+            + ", ".join(relinking)
+        )
+    plan.notes += [
+        f"{m}: kept hidden from students (unpublished by {h.by}: {h.reason}); "
+        f"`pipeline republish {m}` shows it again"
+        for m, h in sorted(unpublished.items())
+        if m in set(plan.ids("insert", "update", "repair"))
+    ]
+    return plan, desired, assets, held
+
+
+@dataclass
+class _Assets:
+    """The asset files the desired modules use, and the URLs their rows get."""
+
+    store: AssetStore
+    root: Path
+    files: dict[str, AssetFile]  # repo path -> its bytes
+    paths: dict[str, list[str]]  # module id -> the asset paths it uses
+    urls: dict[str, dict[str, str]]  # module id -> {asset path: URL}
+    uploaded: list[AssetFile] = field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls,
+        conn: psycopg.Connection,
+        desired: list[DeployItem],
+        linked: dict[str, tuple[list[str], dict[str, str]]],
+        store: AssetStore | None,
+    ) -> _Assets:
+        store = store or LocalStore.from_settings(AssetSettings())
+        paths: dict[str, list[str]] = {}
+        for d in desired:
+            if d.record is not None:
+                used = orjson.loads(d.record.row[_ASSET_PATHS] or "[]")
+            else:  # the same file as deployed: the database knows its assets
+                used = linked.get(d.module_id, ([], {}))[0]
+            if used:
+                paths[d.module_id] = used
+        root = Path(repo_root(os.path.dirname(desired[0].path))) if desired else Path()
+        wanted = {p for used in paths.values() for p in used}
+        files = identify(root, wanted, partial(_known_blobs, conn)) if wanted else {}
+        url = {path: url_of(store, asset) for path, asset in files.items()}  # once per file
+        urls = {m: {p: url[p] for p in used} for m, used in paths.items()}
+        return cls(store, root, files, paths, urls)
+
+    def publish(self, conn: psycopg.Connection, modules: set[str]) -> list[AssetFile]:
+        """Put the files of `modules` in the store (those it lacks); all of them."""
+        needed = sorted({p for m in modules for p in self.paths.get(m, [])})
+        files = [self.files[p] for p in needed]
+        if not files:
+            return []
+        keys = [key_of(self.store, f) for f in files]
+        recorded = [
+            row[0]
+            for row in conn.execute(
+                "SELECT key FROM pipeline_assets WHERE store = %s AND key = ANY(%s)",
+                (self.store.identity, keys),
+            )
+        ]
+        self.uploaded = publish(self.store, files, self.root, recorded=recorded)
+        return files
+
+    def record(
+        self, conn: psycopg.Connection, published: list[AssetFile], outcome: DeployResult
+    ) -> None:
+        """What is in the store now, for later deploys (a rolled-back deploy forgets it;
+        the objects stay, and the next one finds them there)."""
+        outcome.assets_uploaded = [f.path for f in self.uploaded]
+        if not published:
+            return
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO pipeline_assets (store, key, sha256, size, blob_id, deploy_id) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                [
+                    (
+                        self.store.identity,
+                        key_of(self.store, f),
+                        f.sha256,
+                        f.size,
+                        f.blob_id,
+                        outcome.deploy_id,
+                    )
+                    for f in published
+                ],
+            )
+
+
+_ASSET_PATHS = MODULE_COLUMNS.index("asset_paths")
+
+
+def _known_blobs(conn: psycopg.Connection, blobs: list[str]) -> dict[str, tuple[str, int]]:
+    """sha256 and size of the git blobs the database has published before."""
+    if not blobs:
+        return {}
+    rows = conn.execute(
+        "SELECT DISTINCT ON (blob_id) blob_id, sha256, size FROM pipeline_assets "
+        "WHERE blob_id = ANY(%s)",
+        (blobs,),
+    )
+    return {blob: (sha256, int(size)) for blob, sha256, size in rows}
 
 
 def _drifted(conn: psycopg.Connection, module_ids: list[str]) -> set[str]:
@@ -428,8 +593,8 @@ def _log(
     plan = outcome.plan
     conn.execute(
         "INSERT INTO pipeline_deploys (id, started_at, git_sha, actor, inserted, updated, "
-        "unchanged, archived, sections_written, sections_removed, duration_ms) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "unchanged, archived, sections_written, sections_removed, duration_ms, restore_lsn, "
+        "restore_time) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             outcome.deploy_id,
             started,
@@ -442,5 +607,7 @@ def _log(
             outcome.sections_written,
             outcome.sections_removed,
             outcome.duration_ms,
+            outcome.restore_lsn,
+            outcome.restore_time,
         ),
     )

@@ -47,6 +47,7 @@ MODULE_COLUMNS = (
     "file_hash",
     "validated_with",
     "asset_paths",
+    "asset_urls",  # {asset path: absolute URL} as the rows hold them (assets/rewrite.py)
     "rows_hash",
 )
 # What students read of a module row: the columns rows_hash covers (the rest is the
@@ -72,6 +73,7 @@ _JSON_COLUMNS = {
     "section_config",
     "completion_criteria",
     "asset_paths",
+    "asset_urls",
 }
 # Seed 004's column defaults, used when a file leaves a field out.
 _DEFAULTS: dict[str, Any] = {

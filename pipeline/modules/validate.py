@@ -178,6 +178,7 @@ def check_bytes(
             ]
         if make_record is not None and not found:
             record = make_record(data, refs)
+        found += unused_asset_warnings(display, data["module_id"], refs, root)
     problems += found
     return FileResult(
         path,
@@ -215,6 +216,25 @@ def check_document(
     found = checks.file_checks(data, display, stem, refs, text, plain)
     found += missing_assets(display, assets, root, present or asset_present)
     return found, refs
+
+
+def unused_asset_warnings(
+    display: str, module_id: str, refs: list[checks.Reference], root: str
+) -> list[Problem]:
+    """A warning for each file in data/assets/<module_id>/ that the module does not use."""
+    from pipeline.assets.unused import asset_files, unused_assets
+
+    used = {checks.asset_file(r.target) for r in refs if r.is_asset}
+    return [
+        Problem(
+            display,
+            f"{path} is in the module's asset folder but the module does not use it; "
+            "remove it, or use it (an export removes the files a module no longer uses)",
+            "unused-asset",
+            severity="warning",
+        )
+        for path in unused_assets(module_id, asset_files(root, module_id), used)
+    ]
 
 
 def summarise(data: dict[str, Any], display: str) -> checks.ModuleRefs:

@@ -461,3 +461,33 @@ def test_scheduled_sync_pushes_then_pulls(org: Org, db: Database) -> None:
     assert "teams: 1 added" in steps[0].out
     assert db.value("SELECT count(*) FROM sync_log WHERE status = 'completed'") == 2
     assert TOKEN not in "".join(s.out + s.err for s in steps)
+
+
+def test_weekly_notion_backup_opens_a_pull_request(org: Org) -> None:
+    """notion-backup.yml (issue #16): every page of every status, as a PR on the server."""
+    ready = org.notion.state.add_page(properties("lab-safety-101", "Lab Safety 101"), body())
+    draft = org.notion.state.add_page(properties("idea", "Idea", status="Drafting"), body())
+    context = Context(
+        secrets={"NOTION_TOKEN": TOKEN, "PIPELINE_APP_PRIVATE_KEY": "k"},
+        vars={"PIPELINE_APP_ID": "1"},
+        steps={"app-token": {"token": GITHUB_TOKEN}},
+    )
+    runner = org.env | {"GITHUB_EVENT_NAME": "schedule"}
+    steps = run_job("notion-backup.yml", "backup", context, org.clone, runner)
+    assert [s.code for s in steps] == [0, 0], steps
+    [pull] = org.github.state.pulls
+    assert pull["head"]["ref"] == "notion-backup"
+    listed = git(org.bare, "ls-tree", "-r", "--name-only", "notion-backup", "data/backups/notion")
+    assert sorted(listed.split()) == sorted(
+        f"data/backups/notion/{name}.json" for name in (ready["id"], draft["id"], "_data_source")
+    )
+    said = "".join(s.out + s.err for s in steps)
+    assert TOKEN not in said and GITHUB_TOKEN not in said
+    assert any(org.github.git_auth)  # the App token, given to git in its environment only
+    assert GITHUB_TOKEN not in (org.clone / ".git" / "config").read_text()
+    # The next week, nothing changed in Notion: no new commit, still one PR.
+    head = org.github.state.branch_sha("notion-backup")
+    steps = run_job("notion-backup.yml", "backup", context, org.clone, runner)
+    assert [s.code for s in steps] == [0, 0], steps
+    assert org.github.state.branch_sha("notion-backup") == head
+    assert len(org.github.state.pulls) == 1

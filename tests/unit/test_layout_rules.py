@@ -16,7 +16,7 @@ LEARN_PURE = ("learn.settings", "learn.transform", "learn.cleaning")
 LEARN_STAGES = ("learn.sync", "learn.rewrite", "learn.anki_sync")
 
 # Talk to one outside system each; may import only these of ours.
-EDGES = ("notion.api", "propose.github_api", "git", "db.connect", *LEARN_EDGES)
+EDGES = ("notion.api", "propose.github_api", "git", "db.connect", "assets.store", *LEARN_EDGES)
 EDGE_MAY_IMPORT = ("errors", "config", "layout", "modules")
 # Pure: no outside system, no edge, no stage.
 PURE = (
@@ -35,6 +35,8 @@ PURE = (
     "sync.entities",
     "sync.plan",
     "sync.properties",
+    "assets.rewrite",
+    "assets.unused",
     *LEARN_PURE,
 )
 # Which system a library reaches, for modules that use one directly.
@@ -46,6 +48,9 @@ LIBRARY_SYSTEMS = {
     "subprocess": "git",
     "httpx": "the web",
     "anki": "learn.anki",
+    "boto3": "assets.store",
+    "botocore": "assets.store",
+    "mypy_boto3_s3": "assets.store",
 }
 SYSTEM_LIBRARIES = tuple(LIBRARY_SYSTEMS)
 # db.trust is the deploy stage's validation: the database's rows and git's blob ids.
@@ -58,6 +63,11 @@ STAGES = (
     "db.trust",
     "sync.run",
     *LEARN_STAGES,
+    # Issue #16: asset publishing (git's index and the store), and the ops commands.
+    "assets.publish",
+    "propose.rollback",
+    "db.backup",
+    "notion.backup",
 )
 
 

@@ -30,6 +30,7 @@ def test_the_workflows_exist() -> None:
         "ci.yml",
         "deploy.yml",
         "export.yml",
+        "notion-backup.yml",  # issue #16
         "review-feedback.yml",
         "sync.yml",
         "validate.yml",
@@ -124,6 +125,7 @@ def test_secrets_live_in_environments(path: Path) -> None:
                 "deploy": "production",
                 "sync": "production",
                 "feedback": "review-feedback",
+                "backup": "notion",
             }
             assert job.get("environment") == environments[name]
 
@@ -195,3 +197,18 @@ def test_review_feedback_is_safe_for_forks() -> None:
     readers = [i for i, step in enumerate(feedback["steps"]) if uses_secrets(step)]
     assert readers == [len(feedback["steps"]) - 1]
     assert feedback["steps"][-1]["run"] == "pipeline notion review-feedback"
+
+
+def test_the_backup_token_is_minted_after_notion_is_read_for_the_pr_only() -> None:
+    """notion-backup.yml, as export.yml: the App token after the Notion step, for one step."""
+    [backup] = jobs(ROOT / ".github" / "workflows" / "notion-backup.yml").values()
+    runs = [s.get("run", "") for s in backup["steps"]]
+    names = [s.get("id") or s.get("name") for s in backup["steps"]]
+    reading = runs.index("pipeline notion backup")
+    proposing = runs.index("pipeline notion backup-pr")
+    assert reading < names.index("app-token") < proposing
+    token = re.compile(r"steps\.app-token\.outputs\.token")
+    readers = [i for i, s in enumerate(backup["steps"]) if token.search(yaml.safe_dump(s))]
+    assert readers == [proposing]
+    assert list(backup["steps"][proposing]["env"]) == ["GITHUB_TOKEN"]
+    assert list(backup["steps"][reading]["env"]) == ["NOTION_TOKEN"]

@@ -11,17 +11,7 @@ from tests.conftest import CLI, ROOT
 
 # Commands missing from README's Commands table today. Each is an expected failure
 # (strict: the test fails once the README has it, so the entry gets removed).
-README_GAPS: dict[str, str] = {  # command -> why the README does not list it yet
-    "assets serve": "README rows in the report",
-    "unpublish": "README rows in the report",
-    "republish": "README rows in the report",
-    "rollback": "README rows in the report",
-    "db backup": "README rows in the report",
-    "db restore": "README rows in the report",
-    "db deploys": "README rows in the report",
-    "notion backup": "README rows in the report",
-    "notion backup-pr": "README rows in the report",
-}
+README_GAPS: dict[str, str] = {}  # command -> why the README does not list it yet
 
 
 def commands_table() -> str:

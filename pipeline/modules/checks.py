@@ -232,11 +232,17 @@ def check_section_config(section: Mapping[str, Any], where: str, display: str) -
     if kind == "checklist":
         task_ids = _ids(config["items"], at, "items", display, problems, what="checklist item")
     elif kind == "interactive":
-        hotspots = _ids(
-            config.get("hotspots", ()), at, "hotspots", display, problems, what="hotspot"
-        )
-        tasks = _ids(config.get("tasks", ()), at, "tasks", display, problems, what="task")
-        task_ids, hotspot_count = tasks | hotspots, len(hotspots)
+        # Whatever the component (schemas/components/): every list of things with ids
+        # (hotspots, tasks, items, targets, ...) has unique ids, and completion may name them.
+        for field, value in config.items():
+            if (
+                isinstance(value, list)
+                and value
+                and all(isinstance(v, dict) and "id" in v for v in value)
+            ):
+                what = field[:-1] if field.endswith("s") else field
+                task_ids |= _ids(value, at, field, display, problems, what=what)
+        hotspot_count = len(config.get("hotspots") or ())
     elif kind == "quiz":
         _quiz_problems(config["questions"], at, display, problems)
     if criteria:
@@ -384,10 +390,12 @@ def media_references(doc: Mapping[str, Any]) -> list[Reference]:
                     f"{where}/section_config/captions_url", config["captions_url"], strict=True
                 )
             )
-        for a_index, asset in enumerate(
-            config.get("assets", []) if section["section_type"] == "interactive" else []
-        ):
-            refs.append(Reference(f"{where}/section_config/assets/{a_index}", asset, strict=True))
+        if section["section_type"] == "interactive":
+            for a_index, asset in enumerate(config.get("assets", [])):
+                refs.append(
+                    Reference(f"{where}/section_config/assets/{a_index}", asset, strict=True)
+                )
+            refs += _component_assets(config, f"{where}/section_config")
         content = section["content"]
         if _plain_markdown(content) or not _may_name_media(content):
             continue  # most sections: links to web pages at most, which are not media
@@ -397,6 +405,27 @@ def media_references(doc: Mapping[str, Any]) -> list[Reference]:
             if image or target.startswith(ASSET_PREFIX)
         ]
     return refs
+
+
+_SHARED_INTERACTIVE = frozenset({"instruction", "environment_type", "assets", "tasks"})
+
+
+def _component_assets(config: Mapping[str, Any], where: str) -> list[Reference]:
+    """Repository files a component's own settings name (a 3D model, a sound, ...):
+    whatever the component, a text that starts with data/assets/ is a file of the module."""
+    found = []
+    stack: list[tuple[str, Any]] = [
+        (f"{where}{pointer(k)}", v) for k, v in config.items() if k not in _SHARED_INTERACTIVE
+    ]
+    while stack:
+        at, value = stack.pop()
+        if isinstance(value, str) and value.startswith(ASSET_PREFIX):
+            found.append(Reference(at, value, strict=True))
+        elif isinstance(value, dict):
+            stack.extend((f"{at}{pointer(k)}", v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{at}/{i}", v) for i, v in enumerate(value))
+    return sorted(found)
 
 
 def _may_name_media(content: str) -> bool:

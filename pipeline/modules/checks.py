@@ -506,6 +506,24 @@ def check_markup(doc: Mapping[str, Any], display: str) -> list[Problem]:
 
 
 _WEB_TARGETS = ("https://", "http://", "mailto:", "#")
+# A link to another module, which the LMS resolves to its own address for that module.
+MODULE_SCHEME = "module"
+_MODULE_LINK = re.compile(r"module:[a-z0-9]+(-[a-z0-9]+)*")
+
+
+def module_links(doc: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(pointer, module id) of every `module:<module_id>` link in the sections' content."""
+    found = []
+    for index, section in enumerate(doc["sections"]):
+        content = section["content"]
+        if "module:" not in content:
+            continue
+        found += [
+            (f"/sections/{index}/content", target[len("module:") :])
+            for target, image in markdown_links(content)
+            if not image and _MODULE_LINK.fullmatch(target)
+        ]
+    return tuple(dict.fromkeys(found))
 
 
 def _plain_markdown(content: str) -> bool:
@@ -538,7 +556,13 @@ def _markup_problems(content: str) -> list[str]:
         target = token.attrs.get("href") if token.type == "link_open" else None
         target = token.attrs.get("src") if token.type == "image" else target
         scheme = _SCHEME.match(_INVISIBLE.sub("", str(target or "")))
-        if scheme and scheme[1].lower() not in SAFE_SCHEMES:
+        if scheme and scheme[1] == MODULE_SCHEME and token.type == "link_open":
+            if not _MODULE_LINK.fullmatch(str(target)):
+                found.append(
+                    f"the link {_short(str(target))} must name a module id, like "
+                    "module:lab-safety-101"
+                )
+        elif scheme and scheme[1].lower() not in SAFE_SCHEMES:
             found.append(
                 f"a link to a {scheme[1].lower()}: address is not allowed (it could run code "
                 "in the student's browser); link to an https:// page or a data/assets/ file"
@@ -690,6 +714,7 @@ class ModuleRefs(NamedTuple):
     prerequisites: tuple[str, ...]
     related_modules: tuple[str, ...]
     notion_page_id: str | None = None
+    links: tuple[tuple[str, str], ...] = ()  # (pointer, module id): module_links
 
 
 def cross_file_checks(modules: list[ModuleRefs], known_ids: set[str]) -> list[Problem]:
@@ -761,6 +786,19 @@ def check_reference_targets(modules: list[ModuleRefs], known_ids: set[str]) -> l
                             pointer(field, index),
                         )
                     )
+        for where, ref in module.links:
+            if ref not in known_ids:
+                close = difflib.get_close_matches(ref, options, n=1)
+                hint = f" (did you mean {json.dumps(close[0])}?)" if close else ""
+                problems.append(
+                    Problem(
+                        module.display,
+                        f"the text links to the module {json.dumps(ref)} (module:{ref}), but no "
+                        f"module has that id{hint}; add data/modules/{ref}.json or fix the link",
+                        "references",
+                        where,
+                    )
+                )
     return problems
 
 

@@ -319,16 +319,28 @@ def export_progress() -> Iterator[Callable[[str, int, int], None]]:
 
 def _export_rows(report: ExportReport) -> list[tuple[str, str, str, str]]:
     rows: list[tuple[str, str, str, str]] = []
-    for r in sorted(report.results, key=lambda r: (r.outcome != "failed", r.module_id or "")):
+    for r in sorted(
+        report.results, key=lambda r: (r.outcome != "failed", r.check, r.module_id or "")
+    ):
         notes = r.message
         if r.skipped:
             notes = (notes + "; " if notes else "") + "; ".join(
-                f"block {s.block_id}: {s.reason}" for s in r.skipped
+                f"block {s.block_id}" + (f" ({s.where})" if s.where else "") + f": {s.reason}"
+                for s in r.skipped
             )
-        rows.append(
-            (printable(r.module_id or "?"), printable(r.title), r.outcome, printable(notes))
-        )
+        outcome = {"failed": "check failed"}.get(r.outcome, r.outcome) if r.check else r.outcome
+        rows.append((printable(r.module_id or "?"), printable(r.title), outcome, printable(notes)))
     return rows
+
+
+def _checked_before_ready(report: ExportReport) -> str:
+    """ "; checked before Ready: 1 without problems, 2 with problems" when pages were."""
+    if not any(r.check for r in report.results):
+        return ""
+    return (
+        f"; checked before Ready: {report.checks('checked')} without problems, "
+        f"{report.checks('failed')} with problems"
+    )
 
 
 def render_export(report: ExportReport, out: TextIO, *, dry_run: bool) -> None:
@@ -337,7 +349,7 @@ def render_export(report: ExportReport, out: TextIO, *, dry_run: bool) -> None:
         ("module", "page", "result", "notes"),
     )
     for module_id, title, outcome, notes in _export_rows(report):
-        style = {"failed": "red", "exported": "green"}.get(outcome, "dim")
+        style = {"failed": "red", "check failed": "yellow", "exported": "green"}.get(outcome, "dim")
         table.add_row(
             escape(module_id), escape(title), f"[{style}]{outcome}[/{style}]", escape(notes)
         )
@@ -346,8 +358,8 @@ def render_export(report: ExportReport, out: TextIO, *, dry_run: bool) -> None:
         console.print(table)
     console.print(
         f"{report.count('exported')} exported, {report.count('unchanged')} "
-        f"unchanged, {report.count('failed')} failed; {report.requests} Notion "
-        f"requests ({report.rate_limited} rate-limited)"
+        f"unchanged, {report.count('failed')} failed{_checked_before_ready(report)}; "
+        f"{report.requests} Notion requests ({report.rate_limited} rate-limited)"
     )
 
 
@@ -363,7 +375,7 @@ def write_step_summary(report: ExportReport, *, dry_run: bool) -> None:
         "## Notion export" + (" (dry run)" if dry_run else ""),
         "",
         f"{report.count('exported')} exported, {report.count('unchanged')} unchanged, "
-        f"{report.count('failed')} failed",
+        f"{report.count('failed')} failed{_checked_before_ready(report)}",
         "",
     ]
     if report.results:

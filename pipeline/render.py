@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # annotations only: keeps every command's start-up light
     from pipeline.modules.validate import Report
     from pipeline.notion.export import ExportReport
     from pipeline.notion.mark_live import MarkLiveReport
+    from pipeline.notion.template import TemplateResult
     from pipeline.propose.run import ProposeReport
     from pipeline.sync.run import Database, SyncResult
 
@@ -385,6 +386,19 @@ def write_step_summary(report: ExportReport, *, dry_run: bool) -> None:
         ]
     with open(target, "a", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
+
+
+def render_template(result: TemplateResult, out: TextIO, *, dry_run: bool) -> None:
+    """`pipeline notion template`: what was (or would be) done, where."""
+    console = _console(out)
+    would = {"created": "would be created", "updated": "would be updated"}
+    action = would.get(result.action, result.action) if dry_run else result.action
+    where = f" {result.url}" if result.url else ""
+    console.print(f"Module template ({result.kind}): {action}{where}")
+    kinds = ", ".join(dict.fromkeys(result.section_types))
+    console.print(f"{len(result.section_types)} example sections: {kinds}")
+    if dry_run:
+        console.print("dry run: nothing written to Notion")
 
 
 def render_proposals(report: ProposeReport, out: TextIO, *, dry_run: bool) -> None:

@@ -53,11 +53,11 @@ from pipeline.notion.page import (
     property_value,
 )
 from pipeline.notion.report import (
-    GUIDE_PATH,
     OPERATOR,
     Origins,
     PageError,
     describe,
+    guide_base,
     guide_link,
     row_message,
 )
@@ -151,6 +151,7 @@ class Exporter:
         self.memory = Memory()
         self.source_id = ""
         self.explicit_page = False
+        self.status_options: set[str] = set()  # the Status property's options, when it lists them
         self.guide = guide_base(settings)
 
     # -- the run ---------------------------------------------------------------------------
@@ -171,6 +172,10 @@ class Exporter:
         )
         schema = self.api.data_source(self.source_id).get("properties", {})
         self._check_properties(schema)
+        status = schema[self.settings.properties["status"]]
+        self.status_options = {
+            str(o.get("name")) for o in (status.get(status["type"]) or {}).get("options") or []
+        }
         self.memory = Memory.load(self.root / EXPORT_CURSOR)
         incremental = not (full or module_id or page_id)
         cursor = self.memory.cursor if incremental else None
@@ -239,8 +244,11 @@ class Exporter:
                 )
 
     def _statuses(self, module_id: str | None = None) -> list[str]:
-        """The statuses asked for: Ready, and (but for --module) those checked before it."""
+        """The statuses asked for: Ready, and (but for --module) those checked before it
+        that the Status property has (Notion refuses a filter on a status it does not)."""
         checks = [] if module_id else list(self.settings.check_statuses)
+        if self.status_options:
+            checks = [c for c in checks if c in self.status_options]
         return list(dict.fromkeys([self.settings.ready_status, *checks]))
 
     def _status(self, page: dict[str, Any]) -> str | None:
@@ -607,18 +615,6 @@ def edit_stamp(page: dict[str, Any]) -> str:
     team lead's edit from the pipeline's own update of the row in the same minute."""
     editor = (page.get("last_edited_by") or {}).get("id") or ""
     return f"{page.get('last_edited_time', '')} {editor}".strip()
-
-
-def guide_base(settings: NotionSettings) -> str:
-    """Where the authoring guide is: notion.guide_url, else this repository's copy on
-    GitHub (in Actions), else its path in the repository."""
-    if settings.guide_url:
-        return settings.guide_url
-    server = os.environ.get("GITHUB_SERVER_URL", "").rstrip("/")
-    repository = os.environ.get("GITHUB_REPOSITORY", "")
-    if server and repository:
-        return f"{server}/{repository}/blob/HEAD/{GUIDE_PATH}"
-    return GUIDE_PATH
 
 
 def _failure(exc: PipelineError) -> tuple[list[str], str, str]:

@@ -54,6 +54,9 @@ __all__ = [
 ]
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# The page `pipeline notion template` makes, and the Module ID its Metadata list gives.
+TEMPLATE_TITLE = "Module template"
+TEMPLATE_MODULE_ID = "module-template"
 _NOTION_ID = re.compile(r"([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})")
 MODULE_LINK = "module:"
 
@@ -212,6 +215,13 @@ def module_id_of(
             page["id"],
             f"{name} {str(value)!r} (in {where}) is not a valid id: use lowercase letters, "
             f"digits and single hyphens, like {_suggested_id(str(value))}",
+            guide="module-id",
+        )
+    if value == TEMPLATE_MODULE_ID and page_title(page) != TEMPLATE_TITLE:
+        raise PageError(
+            page["id"],
+            f"the page still has the template's Module ID ({TEMPLATE_MODULE_ID}, in {where}): "
+            f"give your module its own, like {_suggested_id(page_title(page))}",
             guide="module-id",
         )
     return str(value)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pipeline.config import NotionSettings
 from pipeline.errors import ContentError
 from pipeline.modules.problems import Problem
 
@@ -376,6 +378,18 @@ def cleared_message(*, check: bool, revision: int | None = None) -> str:
         return CHECKED + "the page has no problems any more; set Status to Ready to export it."
     at = f" (revision {revision})" if revision else ""
     return EXPORTED + f"the page exports without problems now{at}."
+
+
+def guide_base(settings: NotionSettings) -> str:
+    """Where the authoring guide is: notion.guide_url, else this repository's copy on
+    GitHub (in Actions), else its path in the repository."""
+    if settings.guide_url:
+        return settings.guide_url
+    server = os.environ.get("GITHUB_SERVER_URL", "").rstrip("/")
+    repository = os.environ.get("GITHUB_REPOSITORY", "")
+    if server and repository:
+        return f"{server}/{repository}/blob/HEAD/{GUIDE_PATH}"
+    return GUIDE_PATH
 
 
 def guide_link(base: str, anchor: str = "") -> str:

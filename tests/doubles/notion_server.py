@@ -598,6 +598,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def _authoring_post(self, path: str, body: dict[str, Any]) -> bool:
         state = self.server.state
+        if m := re.fullmatch(r"/v1/data_sources/([0-9a-f-]+)/query", path):
+            source = state.source(m[1])
+            unknown = _unknown_status(body.get("filter"), (source or {}).get("properties", {}))
+            if unknown:  # Notion checks a status filter's option against the property's
+                self._error(
+                    400,
+                    "validation_error",
+                    f'Invalid status option. Status option "{unknown}" does not exist.',
+                )
+                return True
+            return False
         if path == "/v1/comments":
             parent = dict(body.get("parent") or {})
             parent.setdefault("type", "page_id" if "page_id" in parent else "block_id")
@@ -902,6 +913,24 @@ def dashed_ids(text: str) -> str:
     if text.startswith("/files/"):
         return text
     return _UNDASHED.sub(lambda m: str(uuid.UUID(m[1])), text)
+
+
+def _unknown_status(rule: Any, schema: dict[str, dict[str, Any]]) -> str | None:
+    """A status option a filter names that the property (listing its options) does not have."""
+    stack = [rule]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        stack += node.get("and", []) + node.get("or", [])
+        spec = schema.get(str(node.get("property", ""))) or {}
+        if spec.get("type") != "status" or "status" not in node:
+            continue
+        options = {o["name"] for o in (spec.get("status") or {}).get("options") or []}
+        wanted = node["status"].get("equals")
+        if options and wanted not in options:
+            return str(wanted)
+    return None
 
 
 TEAM_LEAD: dict[str, Any] = {"object": "user", "id": "7ea1ead0-0000-4000-8000-000000000001"}

@@ -368,3 +368,34 @@ def test_check_statuses_are_configurable(repo: Repo, notion: NotionServer, cli: 
     assert (
         "checked before Ready: 0 without problems, 1 with problems" in cli("export", "--full").out
     )
+
+
+def test_a_content_page_the_integration_cannot_read_is_for_the_operator(
+    repo: Repo, seed: NotionServer, cli: CLI
+) -> None:
+    state = seed.state
+    unshared = "https://www.notion.so/Content-0123456789abcdef0123456789abcdef"
+    row = state.add_page(
+        seed_001_row("Lab Safety 101", module_id="lab-safety-101", content_page=unshared),
+        [],
+        HOUR_AGO,
+    )
+    assert cli("export").code == 1
+    [comment] = comments(state, row)
+    assert comment.startswith(
+        "Export failed: For whoever runs the pipeline (nothing to change on this page): the "
+        "Content Page (https://www.notion.so/0123456789abcdef0123456789abcdef) cannot be read"
+    )
+    assert "Share that page with the pipeline's integration" in comment
+    memory = json.loads((repo.root / ".pipeline" / "notion-export.json").read_text())
+    assert memory["retry"] == [row["id"]]  # read again next run, edited or not
+
+
+def test_statuses_the_library_does_not_have_are_not_asked_for(
+    repo: Repo, notion: NotionServer, cli: CLI
+) -> None:
+    state = notion.state
+    state.schema["Status"]["status"] = {"options": [{"name": "Ready"}, {"name": "Live"}]}
+    state.add_page(properties("a", "A"), body(), HOUR_AGO)
+    assert cli("export").code == 0
+    assert state.statuses[400] == 0

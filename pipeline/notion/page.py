@@ -487,10 +487,11 @@ def convert_page(
     )
     skipped = list(shape.notes)
     links = _page_links(ids, str(page["id"]))
+    kinds = kinds or _kinds()
     sections = []
     for index, section in enumerate(shape.sections):
         converted = convert_section(
-            section, str(page["id"]), kinds or _kinds(), resolve_file=resolve_file, pages=links
+            section, str(page["id"]), kinds, resolve_file=resolve_file, pages=links
         )
         for at, place in converted.places.items():
             origins.add(f"/sections/{index}{at}", place)

@@ -9,7 +9,6 @@ guide (docs/authoring.md). Pure functions: nothing here talks to Notion.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -65,10 +64,6 @@ class PageError(ContentError):
             return self
         message = str(self).removeprefix(OPERATOR) if self.kind == "operator" else str(self)
         return PageError(self.page_id, message, where=where, kind=self.kind, guide=self.guide)
-
-
-def section_place(number: int, title: str) -> str:
-    return f"Section {number} ({title})"
 
 
 def quoted(text: str, limit: int = 60) -> str:
@@ -399,11 +394,3 @@ def guide_link(base: str, anchor: str = "") -> str:
         return f"{base}#{anchor}" if anchor and "#" not in base else base
     part = f", the part “{anchor.replace('-', ' ').capitalize()}”" if anchor else ""
     return f"{base}{part} (in the pipeline's repository)"
-
-
-def close_words(value: str, options: Sequence[str]) -> str:
-    close = difflib.get_close_matches(value.lower(), [o.lower() for o in options], n=1)
-    if not close:
-        return ""
-    original = next(o for o in options if o.lower() == close[0])
-    return f" (did you mean {original}?)"

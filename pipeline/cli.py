@@ -337,14 +337,36 @@ def deploy(
 
 notion_app = typer.Typer(
     cls=_Sections,
-    help="Write back to the Notion Module Library.",
+    help="The Notion Module Library: its module template, and modules marked Live.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 app.add_typer(notion_app, name="notion", rich_help_panel=_RELEASE)
 
 
-@notion_app.command("mark-live")
+# -- notion template (authoring, #13) -------------------------------------------------------
+
+
+@notion_app.command("template", rich_help_panel=_AUTHOR)
+def notion_template(dry_run: DryRun = False, as_json: Json = False) -> None:
+    """Create or update the "Module template" page of the Module Library.
+
+    It holds one working example of every section type, written as team leads write
+    (docs/authoring.md); exporting it gives a valid module. A database template named
+    "Module template" (made in Notion: New ▾ → + New template) is filled when there is
+    one; otherwise a page of that name. Safe to rerun: unchanged content is not written.
+
+    Example: [bold]pipeline notion template --dry-run[/bold]
+    """
+    from pipeline.config import load_config
+    from pipeline.notion.template import publish_template
+    from pipeline.render import render_template
+
+    result = publish_template(load_config().notion, dry_run=dry_run)
+    _output(result, as_json, partial(render_template, dry_run=dry_run))
+
+
+@notion_app.command("mark-live", rich_help_panel=_RELEASE)
 def notion_mark_live(
     deploy_id: Annotated[
         int | None, typer.Option("--deploy", help="The deploy to report (default: the latest).")

@@ -37,6 +37,8 @@ DEFAULT_PROPERTIES = {
     "last_updated": "Last Updated",
     "export_error": "Export Error",
     "deployed_revision": "Deployed Revision",
+    # Authoring (#13): the page holding the content, when not the row's own body.
+    "content_page": "Content Page",
 }
 
 
@@ -53,6 +55,10 @@ class NotionSettings:
     properties: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PROPERTIES))
     universities: dict[str, str] = field(default_factory=dict)
     people: dict[str, str] = field(default_factory=dict)
+    # Authoring (#13): pages in these statuses are checked on every export, never written,
+    # their problems put on their rows; the guide every message to a team lead links to.
+    check_statuses: tuple[str, ...] = ("In Review",)
+    guide_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +158,8 @@ def load_config(path: Path = CONFIG_FILE) -> Config:
         raise UsageError(f"{path}: " + "; ".join(problems))
     notion: dict[str, Any] = dict(data.get("notion") or {})
     notion["properties"] = {**DEFAULT_PROPERTIES, **notion.get("properties", {})}
+    if "check_statuses" in notion:
+        notion["check_statuses"] = tuple(notion["check_statuses"])
     students = (data.get("sync") or {}).get("students")
     return Config(
         NotionSettings(**notion),

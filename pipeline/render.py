@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # annotations only: keeps every command's start-up light
     from pipeline.notion.export import ExportReport
     from pipeline.notion.mark_live import MarkLiveReport
     from pipeline.notion.review_feedback import FeedbackReport
+    from pipeline.notion.template import TemplateResult
     from pipeline.propose.rollback import RollbackResult
     from pipeline.propose.run import ProposeReport
     from pipeline.sync.run import Database, SyncResult
@@ -461,16 +462,28 @@ def export_progress(
 
 def _export_rows(report: ExportReport) -> list[tuple[str, str, str, str]]:
     rows: list[tuple[str, str, str, str]] = []
-    for r in sorted(report.results, key=lambda r: (r.outcome != "failed", r.module_id or "")):
+    for r in sorted(
+        report.results, key=lambda r: (r.outcome != "failed", r.check, r.module_id or "")
+    ):
         notes = r.message
         if r.skipped:
             notes = (notes + "; " if notes else "") + "; ".join(
-                f"block {s.block_id}: {s.reason}" for s in r.skipped
+                f"block {s.block_id}" + (f" ({s.where})" if s.where else "") + f": {s.reason}"
+                for s in r.skipped
             )
-        rows.append(
-            (printable(r.module_id or "?"), printable(r.title), r.outcome, printable(notes))
-        )
+        outcome = {"failed": "check failed"}.get(r.outcome, r.outcome) if r.check else r.outcome
+        rows.append((printable(r.module_id or "?"), printable(r.title), outcome, printable(notes)))
     return rows
+
+
+def _checked_before_ready(report: ExportReport) -> str:
+    """ "; checked before Ready: 1 without problems, 2 with problems" when pages were."""
+    if not any(r.check for r in report.results):
+        return ""
+    return (
+        f"; checked before Ready: {report.checks('checked')} without problems, "
+        f"{report.checks('failed')} with problems"
+    )
 
 
 def render_export(report: ExportReport, out: TextIO, *, dry_run: bool) -> None:
@@ -479,7 +492,7 @@ def render_export(report: ExportReport, out: TextIO, *, dry_run: bool) -> None:
         ("module", "page", "result", "notes"),
     )
     for module_id, title, outcome, notes in _export_rows(report):
-        style = {"failed": "red", "exported": "green"}.get(outcome, "dim")
+        style = {"failed": "red", "check failed": "yellow", "exported": "green"}.get(outcome, "dim")
         table.add_row(
             escape(module_id), escape(title), f"[{style}]{outcome}[/{style}]", escape(notes)
         )
@@ -488,8 +501,8 @@ def render_export(report: ExportReport, out: TextIO, *, dry_run: bool) -> None:
         console.print(table)
     console.print(
         f"{report.count('exported')} exported, {report.count('unchanged')} "
-        f"unchanged, {report.count('failed')} failed; {report.requests} Notion "
-        f"requests ({report.rate_limited} rate-limited)"
+        f"unchanged, {report.count('failed')} failed{_checked_before_ready(report)}; "
+        f"{report.requests} Notion requests ({report.rate_limited} rate-limited)"
     )
 
 
@@ -505,7 +518,7 @@ def write_step_summary(report: ExportReport, *, dry_run: bool) -> None:
         "## Notion export" + (" (dry run)" if dry_run else ""),
         "",
         f"{report.count('exported')} exported, {report.count('unchanged')} unchanged, "
-        f"{report.count('failed')} failed",
+        f"{report.count('failed')} failed{_checked_before_ready(report)}",
         "",
     ]
     if report.results:
@@ -515,6 +528,19 @@ def write_step_summary(report: ExportReport, *, dry_run: bool) -> None:
         ]
     with open(target, "a", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
+
+
+def render_template(result: TemplateResult, out: TextIO, *, dry_run: bool) -> None:
+    """`pipeline notion template`: what was (or would be) done, where."""
+    console = _console(out)
+    would = {"created": "would be created", "updated": "would be updated"}
+    action = would.get(result.action, result.action) if dry_run else result.action
+    where = f" {result.url}" if result.url else ""
+    console.print(f"Module template ({result.kind}): {action}{where}")
+    kinds = ", ".join(dict.fromkeys(result.section_types))
+    console.print(f"{len(result.section_types)} example sections: {kinds}")
+    if dry_run:
+        console.print("dry run: nothing written to Notion")
 
 
 _WOULD = {"opened": "would open", "updated": "would update", "closed": "would close"}

@@ -316,3 +316,95 @@ def _inline_children(children: list[Any]) -> Iterator[Any]:
     for child in children:
         yield child
         yield from _inline_children(child.children or [])
+
+
+# -- authoring (#13): the blocks team leads write, and seed 001's content-page template ----
+
+
+def todo(text: str, checked: bool = False, children: list[dict[str, Any]] | None = None) -> Any:
+    return block("to_do", children, rich_text=[rt(text)], checked=checked, color="default")
+
+
+def bullet(text: str, children: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return block("bulleted_list_item", children, rich_text=[rt(text)], color="default")
+
+
+def toggle_heading(text: str, children: list[dict[str, Any]], level: int = 3) -> dict[str, Any]:
+    """A heading with its content folded inside it, as Notion's toggle headings are."""
+    return block(f"heading_{level}", children, rich_text=[rt(text)], is_toggleable=True)
+
+
+def callout(text: str, children: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return block("callout", children, rich_text=[rt(text)], icon={"type": "emoji", "emoji": "💡"})
+
+
+def table(*rows: tuple[str, ...], header: bool = True) -> dict[str, Any]:
+    return block(
+        "table",
+        [row(*cells) for cells in rows],
+        table_width=max(len(r) for r in rows),
+        has_column_header=header,
+        has_row_header=False,
+    )
+
+
+def page_mention(page_id: str, title: str) -> dict[str, Any]:
+    """An @-mention of a Notion page in rich text."""
+    return {
+        "type": "mention",
+        "mention": {"type": "page", "page": {"id": page_id}},
+        "annotations": dict(PLAIN),
+        "plain_text": title,
+        "href": f"https://www.notion.so/{page_id.replace('-', '')}",
+    }
+
+
+SEED_HOTSPOTS = (
+    "instruction: Click on 5 safety equipment locations\n"
+    "hotspots:\n"
+    "  - {id: fire-extinguisher, x: 100, y: 200, label: Fire Extinguisher}\n"
+    "  - {id: eye-wash, x: 300, y: 150, label: Eye Wash Station}\n"
+    "  - {id: first-aid, x: 420, y: 80, label: First Aid Kit}\n"
+    "  - {id: emergency-stop, x: 60, y: 40, label: Emergency Power Off}\n"
+    "  - {id: exit, x: 500, y: 260, label: Emergency Exit}\n"
+    "completion_criteria: {hotspots_clicked: 5}\n"
+)
+# Seed 001's example section config (lab-safety-101.json, section 2's "content"), as
+# printed there: two of its five hotspots.
+SEED_EXAMPLE_CONFIG = """{
+  "instruction": "Click on 5 safety equipment locations",
+  "hotspots": [
+    {"id": "fire-extinguisher", "x": 100, "y": 200, "label": "Fire Extinguisher"},
+    {"id": "eye-wash", "x": 300, "y": 150, "label": "Eye Wash Station"}
+  ],
+  "completion_criteria": {"hotspots_clicked": 5}
+}"""
+
+
+def seed_template(hotspots: str = SEED_HOTSPOTS, language: str = "yaml") -> list[dict[str, Any]]:
+    """Seed 001's "Module Content Page Template", block for block as Notion holds it once
+    typed in: its placeholders filled ("[Hotspot configuration here...]" with `hotspots`)."""
+    return [
+        heading("Lab Safety 101", 1),
+        para(rt("Metadata", bold=True)),
+        bullet("Module ID: lab-safety-101"),
+        bullet("Category: Safety"),
+        bullet("Estimated Time: 10 minutes"),
+        bullet("Target Audience: Incoming Students"),
+        para(rt("Learning Objectives", bold=True)),
+        item("Identify 5 key safety protocols"),
+        item("Locate emergency equipment in the lab"),
+        item("Understand PPE requirements"),
+        para(rt("Sections", bold=True)),
+        heading("Section 1: Welcome to Lab Safety"),
+        para(rt("This module will teach you the five rules that keep everyone safe.")),
+        heading("Section 2: Interactive Equipment Locator"),
+        para(rt("Type: Interactive")),
+        code(hotspots, language),
+        heading("Section 3: PPE Requirements"),
+        para(rt("Wear safety glasses and closed-toe shoes.")),
+        para(rt("Export Notes", bold=True)),
+        bullet("Last exported: 2025-11-26"),
+        bullet("Exported by: @Developer"),
+        bullet("GitHub PR: #123"),
+    ]

@@ -232,11 +232,17 @@ def check_section_config(section: Mapping[str, Any], where: str, display: str) -
     if kind == "checklist":
         task_ids = _ids(config["items"], at, "items", display, problems, what="checklist item")
     elif kind == "interactive":
-        hotspots = _ids(
-            config.get("hotspots", ()), at, "hotspots", display, problems, what="hotspot"
-        )
-        tasks = _ids(config.get("tasks", ()), at, "tasks", display, problems, what="task")
-        task_ids, hotspot_count = tasks | hotspots, len(hotspots)
+        # Whatever the component (schemas/components/): every list of things with ids
+        # (hotspots, tasks, items, targets, ...) has unique ids, and completion may name them.
+        for field, value in config.items():
+            if (
+                isinstance(value, list)
+                and value
+                and all(isinstance(v, dict) and "id" in v for v in value)
+            ):
+                what = field[:-1] if field.endswith("s") else field
+                task_ids |= _ids(value, at, field, display, problems, what=what)
+        hotspot_count = len(config.get("hotspots") or ())
     elif kind == "quiz":
         _quiz_problems(config["questions"], at, display, problems)
     if criteria:
@@ -394,6 +400,7 @@ def media_references(
                     Reference(f"/sections/{index}/section_config/assets/{a}", asset, strict=True)
                     for a, asset in enumerate(config.get("assets", ()))
                 ]
+                refs += _component_assets(config, f"/sections/{index}/section_config")
         content = section["content"]
         if plain[index] or not _may_name_media(content):
             continue  # most sections: links to web pages at most, which are not media
@@ -408,6 +415,27 @@ def media_references(
 def plain_sections(doc: Mapping[str, Any]) -> list[bool]:
     """_plain_markdown of each section's content, for media_references and check_markup."""
     return [_plain_markdown(section["content"]) for section in doc["sections"]]
+
+
+_SHARED_INTERACTIVE = frozenset({"instruction", "environment_type", "assets", "tasks"})
+
+
+def _component_assets(config: Mapping[str, Any], where: str) -> list[Reference]:
+    """Repository files a component's own settings name (a 3D model, a sound, ...):
+    whatever the component, a text that starts with data/assets/ is a file of the module."""
+    found = []
+    stack: list[tuple[str, Any]] = [
+        (f"{where}{pointer(k)}", v) for k, v in config.items() if k not in _SHARED_INTERACTIVE
+    ]
+    while stack:
+        at, value = stack.pop()
+        if isinstance(value, str) and value.startswith(ASSET_PREFIX):
+            found.append(Reference(at, value, strict=True))
+        elif isinstance(value, dict):
+            stack.extend((f"{at}{pointer(k)}", v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{at}/{i}", v) for i, v in enumerate(value))
+    return sorted(found)
 
 
 def _may_name_media(content: str) -> bool:
@@ -491,6 +519,24 @@ def check_markup(
 
 
 _WEB_TARGETS = ("https://", "http://", "mailto:", "#")
+# A link to another module, which the LMS resolves to its own address for that module.
+MODULE_SCHEME = "module"
+_MODULE_LINK = re.compile(r"module:[a-z0-9]+(-[a-z0-9]+)*")
+
+
+def module_links(doc: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(pointer, module id) of every `module:<module_id>` link in the sections' content."""
+    found = []
+    for index, section in enumerate(doc["sections"]):
+        content = section["content"]
+        if "module:" not in content:
+            continue
+        found += [
+            (f"/sections/{index}/content", target[len("module:") :])
+            for target, image in markdown_links(content)
+            if not image and _MODULE_LINK.fullmatch(target)
+        ]
+    return tuple(dict.fromkeys(found))
 
 
 def _plain_markdown(content: str) -> bool:
@@ -523,7 +569,13 @@ def _markup_problems(content: str) -> list[str]:
         target = token.attrs.get("href") if token.type == "link_open" else None
         target = token.attrs.get("src") if token.type == "image" else target
         scheme = _SCHEME.match(_INVISIBLE.sub("", str(target or "")))
-        if scheme and scheme[1].lower() not in SAFE_SCHEMES:
+        if scheme and scheme[1] == MODULE_SCHEME and token.type == "link_open":
+            if not _MODULE_LINK.fullmatch(str(target)):
+                found.append(
+                    f"the link {_short(str(target))} must name a module id, like "
+                    "module:lab-safety-101"
+                )
+        elif scheme and scheme[1].lower() not in SAFE_SCHEMES:
             found.append(
                 f"a link to a {scheme[1].lower()}: address is not allowed (it could run code "
                 "in the student's browser); link to an https:// page or a data/assets/ file"
@@ -675,6 +727,7 @@ class ModuleRefs(NamedTuple):
     prerequisites: tuple[str, ...]
     related_modules: tuple[str, ...]
     notion_page_id: str | None = None
+    links: tuple[tuple[str, str], ...] = ()  # (pointer, module id): module_links
 
 
 def cross_file_checks(modules: list[ModuleRefs], known_ids: set[str]) -> list[Problem]:
@@ -746,6 +799,19 @@ def check_reference_targets(modules: list[ModuleRefs], known_ids: set[str]) -> l
                             pointer(field, index),
                         )
                     )
+        for where, ref in module.links:
+            if ref not in known_ids:
+                close = difflib.get_close_matches(ref, options, n=1)
+                hint = f" (did you mean {json.dumps(close[0])}?)" if close else ""
+                problems.append(
+                    Problem(
+                        module.display,
+                        f"the text links to the module {json.dumps(ref)} (module:{ref}), but no "
+                        f"module has that id{hint}; add data/modules/{ref}.json or fix the link",
+                        "references",
+                        where,
+                    )
+                )
     return problems
 
 

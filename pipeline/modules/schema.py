@@ -9,10 +9,13 @@ keyword, the schema and instance at that point, sub-errors of anyOf/oneOf).
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
+import re
 from collections.abc import Callable, Iterator
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
@@ -42,7 +45,19 @@ _PATTERN_PREFIX_HINTS = {
 
 @cache
 def load_schema() -> dict[str, Any]:
+    """The module schema as `pipeline validate` applies it: module.schema.json with the
+    interactive components of schemas/components/ merged in (see `with_components`)."""
     path = schema_file(MODULE_SCHEMA)
+    return with_components(_shared_schema(), load_components(path.parent / COMPONENTS_DIR))
+
+
+@cache
+def _shared_schema() -> dict[str, Any]:
+    """module.schema.json as it is on disk."""
+    return _read_schema(schema_file(MODULE_SCHEMA), "the module schema")
+
+
+def _read_schema(path: Path, what: str) -> dict[str, Any]:
     try:
         schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         jsonschema_rs.meta.validate(schema)
@@ -53,8 +68,136 @@ def load_schema() -> dict[str, Any]:
         jsonschema_rs.ReferencingError,
     ) as exc:
         raise UsageError(
-            f"{path}: the module schema itself is broken ({exc}); fix or restore it from Git"
+            f"{path}: {what} itself is broken ({exc}); fix or restore it from Git"
         ) from None
+    if not isinstance(schema, dict):
+        raise UsageError(f"{path}: {what} must be a JSON object; fix or restore it from Git")
+    return schema
+
+
+# -- interactive components: one schema per environment_type ---------------------------------
+#
+# An interactive section's section_config holds the settings every component shares
+# (module.schema.json's config_interactive: instruction, environment_type, assets, tasks)
+# and the settings of its component, defined by schemas/components/<name>.schema.json
+# (with <name>.sample.json, a section_config that passes). Adding a component is adding
+# those two files: the schema validate applies is built here, one strict object schema
+# per component (shared + own settings, nothing else), chosen by environment_type.
+
+COMPONENTS_DIR = "components"
+COMPONENT_SUFFIX = ".schema.json"
+SAMPLE_SUFFIX = ".sample.json"
+COMPONENT_NAME = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*$")
+_OWN_KEYWORDS = ("$schema", "$id", "$defs", "title", "description", "type", "properties")
+
+
+def component_names() -> list[str]:
+    """The environment_type values validate knows, sorted."""
+    return sorted(load_components(schema_file(MODULE_SCHEMA).parent / COMPONENTS_DIR))
+
+
+def default_component() -> str:
+    """The component of an interactive section that names none."""
+    kind = _shared_schema()["$defs"]["config_interactive"]["properties"]["environment_type"]
+    return str(kind.get("default", "image_hotspots"))
+
+
+@cache
+def load_components(directory: Path) -> dict[str, dict[str, Any]]:
+    """name -> schema of every component in `directory` (none when it does not exist)."""
+    found: dict[str, dict[str, Any]] = {}
+    if not directory.is_dir():
+        return found
+    for path in sorted(directory.glob(f"*{COMPONENT_SUFFIX}")):
+        name = path.name[: -len(COMPONENT_SUFFIX)]
+        if not COMPONENT_NAME.match(name):
+            raise UsageError(
+                f"{path}: a component's name is lowercase words joined by '_' "
+                "(like drag_drop); rename the file"
+            )
+        schema = _read_schema(path, f"the schema of the component {name}")
+        if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
+            raise UsageError(
+                f"{path}: a component's schema is an object schema with properties "
+                '("type": "object", "properties": {...}); see image_hotspots.schema.json'
+            )
+        found[name] = schema
+    return found
+
+
+def component_sample(name: str) -> dict[str, Any] | None:
+    """The sample section_config shipped with a component, if any."""
+    path = schema_file(MODULE_SCHEMA).parent / COMPONENTS_DIR / f"{name}{SAMPLE_SUFFIX}"
+    try:
+        sample = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return sample if isinstance(sample, dict) else None
+
+
+def with_components(
+    schema: dict[str, Any], components: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """`schema` whose config_interactive is one strict schema per component, chosen by
+    environment_type (absent: its default); an environment_type no file defines is an
+    enum error that lists the known ones. Without components, `schema` as it is."""
+    if not components:
+        return schema
+    built = copy.deepcopy(schema)
+    defs = built["$defs"]
+    shared = defs["config_interactive"]
+    default = shared["properties"]["environment_type"].get("default")
+    branches: list[dict[str, Any]] = []
+    for name, component in sorted(components.items()):
+        prefix = f"component_{name}"
+        own = _rename_refs(copy.deepcopy(component), prefix)
+        for def_name, definition in (own.get("$defs") or {}).items():
+            defs[f"{prefix}__{def_name}"] = definition
+        merged: dict[str, Any] = {
+            "type": "object",
+            "properties": {**shared["properties"], **own["properties"]},
+            "required": sorted({*shared.get("required", []), *own.get("required", [])}),
+            "additionalProperties": False,
+        }
+        merged.update((k, v) for k, v in own.items() if k not in (*_OWN_KEYWORDS, "required"))
+        defs[prefix] = merged
+        branches.append(
+            {
+                "if": {
+                    "properties": {"environment_type": {"const": name}},
+                    "required": ["environment_type"],
+                },
+                "then": {"$ref": f"#/$defs/{prefix}"},
+            }
+        )
+    if default in components:
+        branches.append(
+            {
+                "if": {"not": {"required": ["environment_type"]}},
+                "then": {"$ref": f"#/$defs/component_{default}"},
+            }
+        )
+    defs["config_interactive"] = {
+        "description": shared.get("description", ""),
+        "type": "object",
+        "properties": {"environment_type": {"enum": sorted(components)}},
+        "allOf": branches,
+    }
+    return built
+
+
+def _rename_refs(schema: Any, prefix: str) -> Any:
+    """A component's own "#/$defs/x" references, pointed at its definitions as merged."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                node["$ref"] = f"#/$defs/{prefix}__{ref[len('#/$defs/') :]}"
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
     return schema
 
 
@@ -188,7 +331,16 @@ def _message(error: ValidationError, field: str) -> str:
     describe = _MESSAGES.get(str(error.validator))
     if describe is None:
         return error.message
-    return describe(error.validator_value, error.instance, field)
+    message = describe(error.validator_value, error.instance, field)
+    if field == "environment_type" and error.validator == "enum":
+        message += f" ({ADD_A_COMPONENT})"
+    return message
+
+
+ADD_A_COMPONENT = (
+    "a new interactive component is a schema file schemas/components/<name>.schema.json "
+    "and a sample <name>.sample.json; no code changes"
+)
 
 
 def _field_name(error: ValidationError) -> str:

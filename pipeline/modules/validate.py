@@ -245,6 +245,7 @@ def summarise(data: dict[str, Any], display: str) -> checks.ModuleRefs:
         tuple(data.get("prerequisites", [])),
         tuple(data.get("related_modules", [])),
         data.get("notion_page_id"),
+        checks.module_links(data),
     )
 
 

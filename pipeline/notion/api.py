@@ -272,13 +272,15 @@ class NotionAPI:
         )
         return str(result["id"])
 
-    def update_page(self, page_id: str, properties: dict[str, Any]) -> None:
-        self.call(
+    def update_page(self, page_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+        """The page as it is after the update (its new last_edited_time included)."""
+        result: dict[str, Any] = self.call(
             f"the update of page {page_id}",
             self.client.pages.update,
             page_id=page_id,
             properties=properties,
         )
+        return result
 
     def add_properties(self, data_source_id: str, properties: dict[str, Any]) -> None:
         """Add properties to a data source (those it has already are left as they are)."""
@@ -318,6 +320,80 @@ class NotionAPI:
             parent={"page_id": page_id},
             rich_text=rich_text,
         )
+
+    # -- authoring (#13): comments, search, templates, page content ------------------------
+
+    def me(self) -> dict[str, Any]:
+        """The integration's own bot user: whose comments are the pipeline's."""
+        result: dict[str, Any] = self.call("the integration's user", self.client.users.me)
+        return result
+
+    def edited_since(self, timestamp: str) -> Iterator[dict[str, Any]]:
+        """Pages shared with the integration edited at or after `timestamp` (ISO 8601), the
+        most recently edited first; stops asking once the pages are older."""
+        for page in self._pages(
+            "the search for edited pages",
+            self.client.search,
+            filter={"property": "object", "value": "page"},
+            sort={"direction": "descending", "timestamp": "last_edited_time"},
+        ):
+            if str(page.get("last_edited_time", "")) < timestamp:
+                return
+            yield page
+
+    def templates(self, data_source_id: str) -> list[dict[str, Any]]:
+        """The data source's page templates ({"id", "name", "is_default"}), all pages."""
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            extra: dict[str, Any] = {"page_size": 100}
+            if cursor:
+                extra["start_cursor"] = cursor
+            result = self.call(
+                f"the templates of {data_source_id}",
+                self.client.data_sources.list_templates,
+                data_source_id=data_source_id,
+                **extra,
+            )
+            found += result.get("templates") or []
+            cursor = result.get("next_cursor")
+            if not result.get("has_more") or not cursor:
+                return found
+
+    def create_row(
+        self,
+        data_source_id: str,
+        properties: dict[str, Any],
+        children: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """A new page in a data source, with content (at most 100 blocks, 2 levels)."""
+        # Not repeatable: a retried create after a 5xx could make two pages.
+        result: dict[str, Any] = self.call(
+            "the creation of a page",
+            self.client.pages.create,
+            repeatable=False,
+            parent={"type": "data_source_id", "data_source_id": data_source_id},
+            properties=properties,
+            **({"children": children} if children else {}),
+        )
+        return result
+
+    def append_blocks(self, block_id: str, children: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Append blocks (at most 100, nested 2 levels) under a page or block; the new
+        blocks, in order."""
+        # Not repeatable: a retried append after a 5xx could add the blocks twice.
+        result = self.call(
+            f"adding blocks to {block_id}",
+            self.client.blocks.children.append,
+            repeatable=False,
+            block_id=block_id,
+            children=children,
+        )
+        return list(result.get("results") or [])
+
+    def delete_block(self, block_id: str) -> None:
+        """Move a block to the trash (repeatable: deleting twice is harmless)."""
+        self.call(f"the deletion of block {block_id}", self.client.blocks.delete, block_id=block_id)
 
 
 def _worth_retrying(exc: BaseException, *, repeatable: bool) -> bool:

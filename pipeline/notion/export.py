@@ -27,7 +27,7 @@ import httpx
 from notion_client.helpers import extract_notion_id
 
 from pipeline.config import NotionSettings
-from pipeline.errors import ContentError, PipelineError, UsageError
+from pipeline.errors import ContentError, PipelineError, ServiceError, UsageError
 from pipeline.files import atomic_move, atomic_write, read_json_object
 from pipeline.layout import (
     ASSET_MANIFEST,
@@ -38,20 +38,32 @@ from pipeline.layout import (
     module_file,
 )
 from pipeline.modules import checks
+from pipeline.modules.problems import Problem
 from pipeline.modules.records import content_hash, file_text
 from pipeline.modules.schema import load_schema
 from pipeline.modules.validate import asset_present, check_document, summarise, validate_paths
 from pipeline.notion.api import NotionAPI
-from pipeline.notion.markdown import Block, Skipped, external_or_hosted_url
+from pipeline.notion.markdown import Block, Skipped, external_or_hosted_url, notion_url
+from pipeline.notion.outline import holds_sections
 from pipeline.notion.page import (
-    PageError,
+    content_page_id,
     convert_page,
     module_id_of,
     page_title,
     property_value,
 )
+from pipeline.notion.report import (
+    OPERATOR,
+    Origins,
+    PageError,
+    describe,
+    guide_base,
+    guide_link,
+    row_message,
+)
+from pipeline.notion.row import Memory, Rows
 
-PageOutcome = Literal["exported", "unchanged", "failed"]
+PageOutcome = Literal["exported", "unchanged", "failed", "checked"]
 _LOG = logging.getLogger(__name__)
 _HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9a-fA-F:.]{2,45}")  # a name or an IP
 
@@ -64,6 +76,13 @@ class PageResult:
     outcome: PageOutcome
     message: str = ""
     skipped: list[Skipped] = field(default_factory=list)
+    # A page in one of notion.check_statuses (In Review): checked, never written.
+    check: bool = False
+    # A failure: each problem in the team lead's words, why it failed (report.FailureKind:
+    # when the page is read again) and the part of the authoring guide that explains it.
+    problems: list[str] = field(default_factory=list)
+    kind: str = ""
+    guide: str = ""
 
 
 @dataclass
@@ -73,7 +92,12 @@ class ExportReport:
     rate_limited: int = 0
 
     def count(self, outcome: PageOutcome) -> int:
-        return sum(r.outcome == outcome for r in self.results)
+        """Ready pages (those exported) with this outcome."""
+        return sum(r.outcome == outcome and not r.check for r in self.results)
+
+    def checks(self, outcome: PageOutcome) -> int:
+        """Pages checked before Ready (notion.check_statuses) with this outcome."""
+        return sum(r.outcome == outcome and r.check for r in self.results)
 
 
 @dataclass
@@ -85,6 +109,8 @@ class _Candidate:
     assets: dict[str, Path]  # repo path -> the downloaded file (in the staging folder)
     manifest: dict[str, dict[str, str]]
     skipped: list[Skipped]
+    check: bool = False
+    origins: Origins = field(default_factory=Origins)
 
 
 def export_pages(
@@ -122,6 +148,11 @@ class Exporter:
         self.max_file_bytes = int(settings.max_file_mb * MIB)
         self.progress = progress or (lambda _title, _done, _total: None)
         self.staging = Path(tempfile.gettempdir())  # a folder of the run's own, in run()
+        self.memory = Memory()
+        self.source_id = ""
+        self.explicit_page = False
+        self.status_options: set[str] = set()  # the Status property's options, when it lists them
+        self.guide = guide_base(settings)
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -136,35 +167,57 @@ class Exporter:
 
     def _run(self, *, full: bool, module_id: str | None, page_id: str | None) -> ExportReport:
         started = datetime.now(UTC)
-        source_id = self.settings.data_source_id or self.api.data_source_id(self._database_id())
-        schema = self.api.data_source(source_id).get("properties", {})
-        self._check_properties(schema)
-        cursor = None if (full or module_id or page_id) else self._cursor()
-        pages = (
-            [self.api.page(page_id)]
-            if page_id
-            else list(self._ready_pages(source_id, schema, cursor, module_id))
+        self.source_id = self.settings.data_source_id or self.api.data_source_id(
+            self._database_id()
         )
+        schema = self.api.data_source(self.source_id).get("properties", {})
+        self._check_properties(schema)
+        status = schema[self.settings.properties["status"]]
+        self.status_options = {
+            str(o.get("name")) for o in (status.get(status["type"]) or {}).get("options") or []
+        }
+        self.memory = Memory.load(self.root / EXPORT_CURSOR)
+        incremental = not (full or module_id or page_id)
+        cursor = self.memory.cursor if incremental else None
+        self.explicit_page = bool(page_id)
+        if page_id:
+            pages = [self.api.page(page_id)]
+        else:
+            pages = list(self._ready_pages(schema, cursor, module_id))
+        if incremental:
+            pages += self._read_again(cursor, {p["id"] for p in pages})
+            # A page that failed on its content is not read again until it is edited (our
+            # own "Export Error" update is remembered as its edit).
+            pages = [p for p in pages if self.memory.failed.get(p["id"]) != edit_stamp(p)]
         report = ExportReport()
         candidates = self._convert_all(pages, report)
         self._cross_check(candidates, report)
         for candidate in candidates.values():
-            self._write(candidate)
+            if not candidate.check:
+                self._write(candidate)
             report.results.append(
                 PageResult(
                     candidate.page["id"],
                     page_title(candidate.page),
                     candidate.module_id,
-                    "exported",
+                    "checked" if candidate.check else "exported",
                     skipped=candidate.skipped,
+                    check=candidate.check,
                 )
             )
-        self._write_back(report, schema, {p["id"]: p for p in pages})
-        if not self.dry_run and not (module_id or page_id):
-            self._save_cursor(started, pages, report)
         if not self.dry_run:
+            self._write_back(report, schema, {p["id"]: p for p in pages})
+            if not (module_id or page_id):
+                self.memory.cursor = (started - timedelta(minutes=1)).strftime(
+                    "%Y-%m-%dT%H:%M:00.000Z"
+                )
+            self.memory.save(self.root / EXPORT_CURSOR)
             checked = sorted(
-                {r.module_id for r in report.results if r.module_id and r.outcome != "failed"}
+                {
+                    r.module_id
+                    for r in report.results
+                    if r.module_id and r.outcome != "failed" and not r.check
+                }
             )
             atomic_write(
                 self.root / LAST_EXPORT, (json.dumps({"checked": checked}) + "\n").encode()
@@ -190,14 +243,35 @@ class Exporter:
                     f"notion.properties.{key} in pipeline.yaml to match"
                 )
 
+    def _statuses(self, module_id: str | None = None) -> list[str]:
+        """The statuses asked for: Ready, and (but for --module) those checked before it
+        that the Status property has (Notion refuses a filter on a status it does not)."""
+        checks = [] if module_id else list(self.settings.check_statuses)
+        if self.status_options:
+            checks = [c for c in checks if c in self.status_options]
+        return list(dict.fromkeys([self.settings.ready_status, *checks]))
+
+    def _status(self, page: dict[str, Any]) -> str | None:
+        value = property_value(page, self.settings.properties["status"])
+        return str(value) if value is not None else None
+
+    def _is_check(self, page: dict[str, Any]) -> bool:
+        status = self._status(page)
+        return (
+            not self.explicit_page
+            and status != self.settings.ready_status
+            and status in self.settings.check_statuses
+        )
+
     def _ready_pages(
-        self, source_id: str, schema: dict[str, Any], cursor: str | None, module_id: str | None
+        self, schema: dict[str, Any], cursor: str | None, module_id: str | None
     ) -> Iterator[dict[str, Any]]:
         status_name = self.settings.properties["status"]
         kind = schema[status_name]["type"]
-        rules: list[dict[str, Any]] = [
-            {"property": status_name, kind: {"equals": self.settings.ready_status}}
+        statuses = [
+            {"property": status_name, kind: {"equals": s}} for s in self._statuses(module_id)
         ]
+        rules: list[dict[str, Any]] = [statuses[0] if len(statuses) == 1 else {"or": statuses}]
         if cursor:
             rules.append(
                 {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": cursor}}
@@ -206,46 +280,156 @@ class Exporter:
             id_name = self.settings.properties["module_id"]
             rules.append({"property": id_name, schema[id_name]["type"]: {"equals": module_id}})
         yield from self.api.query(
-            source_id,
+            self.source_id,
             filter={"and": rules},
             sorts=[{"timestamp": "last_edited_time", "direction": "ascending"}],
         )
 
-    # -- converting --------------------------------------------------------------------------
+    def _read_again(self, cursor: str | None, asked: set[str]) -> list[dict[str, Any]]:
+        """Pages the query did not bring that must be read: those that failed last time for
+        a reason outside the page, and rows whose content page was edited since."""
+        wanted = set(self._statuses())
+        ids = [p for p in self.memory.retry if p not in asked]
+        if cursor and self.memory.content_pages:
+            edited = {_plain_id(str(p["id"])) for p in self.api.edited_since(cursor) if p.get("id")}
+            ids += [
+                row
+                for content, row in sorted(self.memory.content_pages.items())
+                if content in edited and row not in asked and row not in ids
+            ]
+        found = []
+        for page_id in ids:
+            try:
+                page = self.api.page(page_id)
+            except PipelineError:
+                continue  # gone or not shared any more: nothing to export; tried next run
+            trashed = page.get("in_trash") or page.get("archived")
+            if not trashed and self._status(page) in wanted:
+                found.append(page)
+        return found
+
+    # -- reading and converting --------------------------------------------------------------
+
+    def _content(self, page: dict[str, Any]) -> list[Block]:
+        """The blocks a page's module is made of: its own, and those of the page it takes
+        its content from (the "Content Page" property, or links to pages in a body that
+        has no sections of its own)."""
+        blocks: list[Block] = list(self.api.block_tree(page["id"]))
+        linked = content_page_id(page, self.settings)
+        row = _plain_id(str(page["id"]))
+        if linked:
+            if holds_sections(blocks):
+                raise PageError(
+                    page["id"],
+                    "the sections are both on this page and on its Content Page; keep them "
+                    "in one place (the Content Page, or this page with the property emptied)",
+                    guide="content-on-another-page",
+                )
+            self.memory.content_pages[linked] = row
+            return blocks + self._linked_blocks(page, linked, "the Content Page")
+        if holds_sections(blocks):
+            return blocks
+        expanded: list[Block] = []
+        for block in blocks:
+            target = _linked_page(block)
+            if target is None or self._is_module_page(block, target):
+                expanded.append(block)
+                continue
+            self.memory.content_pages[target] = row
+            expanded += self._linked_blocks(page, target, "the linked page")
+        return expanded
+
+    def _linked_blocks(self, page: dict[str, Any], target: str, what: str) -> list[Block]:
+        try:
+            return list(self.api.block_tree(target))
+        except UsageError as exc:
+            raise PageError(
+                page["id"],
+                f"{what} ({notion_url(target)}) cannot be read: {exc}. Share that page with "
+                "the pipeline's integration (••• → Connections)",
+                kind="operator",
+                guide="content-on-another-page",
+            ) from None
+
+    def _is_module_page(self, block: Block, target: str) -> bool:
+        """Whether a linked page is a page of the Module Library (a link to that module,
+        not content): a child page never is."""
+        if block.get("type") == "child_page":
+            return False
+        try:
+            linked = self.api.page(target)
+        except PipelineError:
+            return False  # reported when its blocks cannot be read
+        parent = linked.get("parent") or {}
+        ours = (self.source_id, self.settings.database_id or "")
+        return any(
+            _plain_id(str(parent.get(key) or "")) in {_plain_id(o) for o in ours if o}
+            for key in ("data_source_id", "database_id")
+        )
 
     def _convert_all(
         self, pages: list[dict[str, Any]], report: ExportReport
     ) -> dict[str, _Candidate]:
         existing = self._existing_page_ids()
         ids_by_page = dict(existing)
-        owners: dict[str, list[str]] = {}
+        owners: dict[str, list[str]] = {}  # module id -> Ready pages
+        checked: dict[str, list[str]] = {}  # module id -> pages checked before Ready
+        contents: dict[str, list[Block] | PipelineError] = {}
         for page in pages:
+            blocks = None
+            if not property_value(page, self.settings.properties["module_id"]):
+                # The Module ID may be in the body's Metadata list: read the body now.
+                try:
+                    blocks = self._content(page)
+                except PipelineError as exc:
+                    contents[page["id"]] = exc
+                    continue
+                contents[page["id"]] = blocks
             try:
-                module_id = module_id_of(page, self.settings)
+                module_id = module_id_of(page, self.settings, blocks)
             except Exception:  # noqa: S112 - reported when the page itself is converted
                 continue
             ids_by_page[page["id"]] = module_id
-            owners.setdefault(module_id, []).append(page["id"])
+            (checked if self._is_check(page) else owners).setdefault(module_id, []).append(
+                page["id"]
+            )
         candidates: dict[str, _Candidate] = {}
         for done, page in enumerate(pages, 1):
             title = _title(page)
             self.progress(title or page["id"], done, len(pages))
+            check = self._is_check(page)
             try:
-                candidate = self._convert(page, ids_by_page, owners, existing)
+                content = contents.get(page["id"])
+                if isinstance(content, PipelineError):
+                    raise content
+                others = owners if not check else _merged(owners, checked)
+                candidate = self._convert(page, content, ids_by_page, others, existing, check=check)
             except PipelineError as exc:
-                message = str(exc)
+                failure = _failure(exc)
             except Exception as exc:  # a bug: this page's failure, not the run's
-                message = _internal_error(page["id"], exc)
+                failure = _failure(
+                    PageError(page["id"], _internal_error(page["id"], exc), kind="operator")
+                )
             else:
                 if candidate is None:
                     report.results.append(
                         PageResult(page["id"], title, ids_by_page[page["id"]], "unchanged")
                     )
                 else:
-                    candidates[candidate.module_id] = candidate
+                    candidates[page["id"]] = candidate
                 continue
             report.results.append(
-                PageResult(page["id"], title, ids_by_page.get(page["id"]), "failed", message)
+                PageResult(
+                    page["id"],
+                    title,
+                    ids_by_page.get(page["id"]),
+                    "failed",
+                    "; ".join(failure[0]),
+                    check=check,
+                    problems=failure[0],
+                    kind=failure[1],
+                    guide=failure[2],
+                )
             )
         return candidates
 
@@ -262,12 +446,17 @@ class Exporter:
     def _convert(
         self,
         page: dict[str, Any],
+        blocks: list[Block] | None,
         ids_by_page: dict[str, str],
         owners: dict[str, list[str]],
         existing: dict[str, str],
+        *,
+        check: bool = False,
     ) -> _Candidate | None:
         page_id = page["id"]
-        module_id = module_id_of(page, self.settings)
+        if blocks is None:
+            blocks = self._content(page)
+        module_id = module_id_of(page, self.settings, blocks)
         others = [p for p in owners.get(module_id, []) if p != page_id]
         others += [p for p, m in existing.items() if m == module_id and p != _normal_id(page_id)]
         if others:
@@ -275,11 +464,13 @@ class Exporter:
                 page_id,
                 f"Module ID {module_id!r} is also used by the page "
                 f"{others[0]}; each module needs its own Module ID",
+                guide="module-id",
+                kind="cross",
             )
         resolver = _AssetResolver(self, module_id)
         converted = convert_page(
             page,
-            self.api.block_tree(page_id),
+            blocks,
             self.settings,
             resolve_file=resolver,
             module_ids_by_page=ids_by_page,
@@ -288,7 +479,7 @@ class Exporter:
         path = self.modules_dir / f"{module_id}.json"
         previous = read_json_object(path)
         digest = content_hash(module)
-        if previous is not None and content_hash(previous) == digest:
+        if previous is not None and content_hash(previous) == digest and not check:
             return None
         old_revision = (previous or {}).get("metadata", {}).get("revision", 0)
         module["metadata"] = {
@@ -309,13 +500,23 @@ class Exporter:
         )
         errors = [p for p in problems if p.is_error]
         if errors:
+            described = [describe(p, converted.origins, module) for p in errors]
             raise PageError(
                 page_id,
-                "the exported module would not be valid: "
-                + "; ".join(f"{p.pointer or 'module'}: {p.message}" for p in errors[:3]),
+                "; ".join(str(d) for d in described),
+                guide=described[0].guide,
+                lines=[str(d) for d in described],
             )
         return _Candidate(
-            page, module_id, text, module, resolver.pending, resolver.manifest, converted.skipped
+            page,
+            module_id,
+            text,
+            module,
+            resolver.pending,
+            resolver.manifest,
+            converted.skipped,
+            check,
+            converted.origins,
         )
 
     def _cross_check(self, candidates: dict[str, _Candidate], report: ExportReport) -> None:
@@ -327,23 +528,35 @@ class Exporter:
             for result in validate_paths([self.modules_dir]).results:
                 if result.module is not None:
                     summaries[result.module.module_id] = result.module
-        for module_id, candidate in candidates.items():
+        by_module = {c.module_id: c for c in candidates.values() if not c.check}
+        by_module.update(
+            (c.module_id, c)
+            for c in candidates.values()
+            if c.check and c.module_id not in by_module
+        )
+        for module_id, candidate in by_module.items():
             summaries[module_id] = summarise(candidate.module, module_file(module_id))
         known = set(summaries) | {p.stem for p in self.modules_dir.glob("*.json")}
-        failing: dict[str, list[str]] = {}
+        failing: dict[str, list[Problem]] = {}
         for problem in checks.cross_file_checks(list(summaries.values()), known):
             module_id = Path(problem.file).stem
-            if module_id in candidates and problem.is_error:
-                failing.setdefault(module_id, []).append(problem.message)
-        for module_id, messages in failing.items():
-            candidate = candidates.pop(module_id)
+            if module_id in by_module and problem.is_error:
+                failing.setdefault(module_id, []).append(problem)
+        for module_id, problems in failing.items():
+            candidate = by_module[module_id]
+            candidates.pop(candidate.page["id"])
+            lines = [str(describe(p, candidate.origins, candidate.module)) for p in problems]
             report.results.append(
                 PageResult(
                     candidate.page["id"],
                     page_title(candidate.page),
                     module_id,
                     "failed",
-                    "the exported module would not be valid: " + "; ".join(messages),
+                    "; ".join(lines),
+                    check=candidate.check,
+                    problems=lines,
+                    kind="cross",
+                    guide="links-to-other-modules",
                 )
             )
 
@@ -364,47 +577,78 @@ class Exporter:
     def _write_back(
         self, report: ExportReport, schema: dict[str, Any], pages: dict[str, dict[str, Any]]
     ) -> None:
-        """Tell each failed page why (a property if there is one, else a comment); clear
-        an old error once a page exports again. Unchanged rows are not touched."""
-        if self.dry_run:
-            return
-        name = self.settings.properties["export_error"]
-        has_property = schema.get(name, {}).get("type") == "rich_text"
+        """Tell each row how its page did (notion/row.py), and remember which pages to read
+        again. Unchanged rows are not touched."""
+        rows = Rows(self.api, self.settings, schema, self.memory)
         for result in report.results:
-            message = f"Export failed: {result.message}" if result.outcome == "failed" else ""
-            current = property_value(pages.get(result.page_id, {}), name) or ""
-            text = [{"type": "text", "text": {"content": message[:2000]}}] if message else []
+            page = pages.get(result.page_id) or {"id": result.page_id, "properties": {}}
+            message = ""
+            if result.outcome == "failed":
+                lines = result.problems or [result.message]
+                message = row_message(
+                    lines, check=result.check, guide=guide_link(self.guide, result.guide)
+                )
             try:
-                if has_property and message[:2000] != current:
-                    self.api.update_page(result.page_id, {name: {"rich_text": text}})
-                elif message and not has_property:
-                    self.api.comment(result.page_id, message)
+                page = rows.tell(page, message, check=result.check)
             except PipelineError as exc:  # the page still failed for its own reason
                 result.message += f" (could not tell Notion: {exc})"
+                if result.outcome == "failed":
+                    self._remember(result, None)
+                continue
+            self._remember(result, page)
 
-    # -- cursor ------------------------------------------------------------------------------
+    def _remember(self, result: PageResult, page: dict[str, Any] | None) -> None:
+        memory, page_id = self.memory, result.page_id
+        memory.failed.pop(page_id, None)
+        if page_id in memory.retry:
+            memory.retry.remove(page_id)
+        if result.outcome != "failed":
+            return
+        if result.kind == "content" and page is not None and page.get("last_edited_time"):
+            memory.failed[page_id] = edit_stamp(page)
+        else:
+            memory.retry.append(page_id)
 
-    def _cursor(self) -> str | None:
-        state = read_json_object(self.root / EXPORT_CURSOR)
-        cursor = (state or {}).get("cursor")
-        return cursor if isinstance(cursor, str) else None
 
-    def _save_cursor(
-        self, started: datetime, pages: list[dict[str, Any]], report: ExportReport
-    ) -> None:
-        """Next run asks only for pages edited since; failed pages are asked for again.
+def edit_stamp(page: dict[str, Any]) -> str:
+    """When and by whom a page was last edited. Notion gives minutes, so the editor tells a
+    team lead's edit from the pipeline's own update of the row in the same minute."""
+    editor = (page.get("last_edited_by") or {}).get("id") or ""
+    return f"{page.get('last_edited_time', '')} {editor}".strip()
 
-        Notion's last_edited_time has minute precision, so the cursor keeps a
-        minute's margin.
-        """
-        failed = {r.page_id for r in report.results if r.outcome == "failed"}
-        times = [p["last_edited_time"] for p in pages if p["id"] in failed]
-        cursor = (
-            min(times)
-            if times
-            else (started - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:00.000Z")
-        )
-        atomic_write(self.root / EXPORT_CURSOR, (json.dumps({"cursor": cursor}) + "\n").encode())
+
+def _failure(exc: PipelineError) -> tuple[list[str], str, str]:
+    """(the problems in the team lead's words, why it failed, the guide's part)."""
+    if isinstance(exc, PageError):
+        return exc.lines, exc.kind, exc.guide
+    if isinstance(exc, ServiceError):
+        return [f"{exc}; the next export tries again"], "transient", ""
+    if isinstance(exc, UsageError):
+        return [OPERATOR + str(exc)], "operator", "for-operators"
+    return [str(exc)], "content", ""
+
+
+def _merged(a: dict[str, list[str]], b: dict[str, list[str]]) -> dict[str, list[str]]:
+    merged = {k: list(v) for k, v in a.items()}
+    for key, value in b.items():
+        merged.setdefault(key, []).extend(value)
+    return merged
+
+
+def _linked_page(block: Block) -> str | None:
+    """The page a link-to-page or child-page block leads to, as 32 hex digits."""
+    kind = block.get("type")
+    if kind == "child_page":
+        return _plain_id(str(block["id"]))
+    if kind == "link_to_page":
+        payload = block.get("link_to_page") or {}
+        if payload.get("type") == "page_id":
+            return _plain_id(str(payload["page_id"]))
+    return None
+
+
+def _plain_id(page_id: str) -> str:
+    return page_id.replace("-", "").lower()
 
 
 class _AssetResolver:
@@ -437,17 +681,22 @@ class _AssetResolver:
                 block_id,
                 f"the file of block {block_id} has a link from Notion that cannot "
                 f"be downloaded ({problem}); upload the file again in Notion, then export again",
+                guide="pictures-videos-and-files",
             )
         try:
             downloaded = self.exporter.download(
                 url, self.exporter.staging, self.exporter.max_file_bytes
             )
         except FileRefused as exc:
-            raise PageError(block_id, f"the file of block {block_id} {exc}") from None
+            raise PageError(
+                block_id, f"the file of block {block_id} {exc}", guide="pictures-videos-and-files"
+            ) from None
         except (httpx.HTTPError, OSError) as exc:
             raise PageError(
                 block_id,
-                f"could not download the file of block {block_id} ({exc}); try the export again",
+                f"could not download the file of block {block_id} ({exc}); the next export "
+                "tries again",
+                kind="transient",
             ) from None
         path = f"{self.directory}/{downloaded.digest[:16]}{_suffix(url, downloaded.content_type)}"
         self.pending[path] = downloaded.path
@@ -621,9 +870,11 @@ def _utc(timestamp: str) -> str:
 
 
 def require_success(report: ExportReport) -> None:
-    failed = [r for r in report.results if r.outcome == "failed"]
+    """Exit 1 when a Ready page failed; problems of pages checked before Ready are on
+    their rows, for their team leads, and fail nothing."""
+    failed = [r for r in report.results if r.outcome == "failed" and not r.check]
     if failed:
+        ready = sum(not r.check for r in report.results)
         raise ContentError(
-            f"{len(failed)} of {len(report.results)} pages could not be "
-            "exported; see the table above"
+            f"{len(failed)} of {ready} pages could not be exported; see the table above"
         )

@@ -30,11 +30,21 @@ from typing import Any
 Block = Mapping[str, Any]
 # Maps a file block (image, video, file, pdf, audio) to the URL to write.
 FileResolver = Callable[[Block], str]
+# Maps a Notion page's id (32 hex digits, no dashes) to the link to write for it (another
+# module: "module:<module_id>"), or None when students could not follow it: the link is
+# dropped, its text kept, and reported. Without one, Notion links stay notion.so links.
+PageLinks = Callable[[str], str | None]
 
 _ESCAPE = re.compile(r"([\\`*_\[\]<>~|])")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _SAFE_SCHEMES = ("http", "https", "mailto")
 _NOTION_PAGE_PATH = re.compile(r"/[0-9a-fA-F]{32}(?:[?#].*)?")  # Notion's links between pages
+# A link to a Notion page: notion.so or a workspace's notion.site, the id ending the path.
+_NOTION_PAGE_URL = re.compile(
+    r"^(?:https?://(?:www\.)?(?:notion\.so|[a-z0-9-]+\.notion\.site)(?:/[^?#\s]*)?)?"
+    r"[/-](?P<id>[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})"
+    r"(?:[?#]\S*)?$"
+)
 _URL_CHARACTERS = str.maketrans(
     {
         " ": "%20",
@@ -57,9 +67,13 @@ _NOT_CONTENT = {"breadcrumb": "page navigation, not content"}
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
+    """A block (or part of one) that is not in the output, why, and where it is on the page
+    ("Section 2 (Locate Safety Equipment)", "before the first section", ...)."""
+
     block_id: str
     block_type: str
     reason: str
+    where: str = ""
 
 
 @dataclass
@@ -87,13 +101,18 @@ def escape(text: str) -> str:
 
 
 def rich_text(
-    items: Sequence[Mapping[str, Any]], dropped: list[str] | None = None, *, in_table: bool = False
+    items: Sequence[Mapping[str, Any]],
+    dropped: list[str] | None = None,
+    *,
+    in_table: bool = False,
+    pages: PageLinks | None = None,
 ) -> str:
     """Markdown for rich text; why each link it could not keep was dropped goes to
-    `dropped`. In a table cell a `|` must not end the cell, even in code or maths."""
+    `dropped`. In a table cell a `|` must not end the cell, even in code or maths.
+    `pages` decides links to Notion pages (see PageLinks)."""
     parts: list[str] = []
     for item in _join_code(items):
-        part = _segment(item, dropped if dropped is not None else [], in_table)
+        part = _segment(item, dropped if dropped is not None else [], in_table, pages)
         if parts and parts[-1].endswith("`") and part.startswith("`"):
             part = " " + part  # two code spans side by side would pair the wrong backticks
         parts.append(part)
@@ -120,6 +139,24 @@ def safe_url(url: str) -> str | None:
     if text.startswith("data/assets/") and ".." not in parts and "\\" not in text:
         return _url(text)
     return None
+
+
+def notion_page_id(url: str) -> str | None:
+    """The id (32 lowercase hex digits) of the Notion page a URL or path links to."""
+    match = _NOTION_PAGE_URL.match(url.strip())
+    return match["id"].replace("-", "").lower() if match else None
+
+
+def page_link(page_id: str, text: str, pages: PageLinks, dropped: list[str]) -> str | None:
+    """The target to write for a link to the Notion page `page_id`, or None (reported)."""
+    target = pages(page_id.replace("-", "").lower())
+    if target is None:
+        dropped.append(
+            f"the link to the Notion page {text or page_id!r} ({notion_url(page_id)}) was "
+            "removed: students cannot open Notion pages. Link to a Module Library page (it "
+            "becomes a link to that module) or to a public web address; its text stays"
+        )
+    return target
 
 
 def _dropped(url: str) -> str:
@@ -158,7 +195,12 @@ def _code_key(item: Mapping[str, Any]) -> tuple[Any, ...] | None:
     return (item.get("href"), *(bool(annotations.get(m)) for m in marks))
 
 
-def _segment(item: Mapping[str, Any], dropped: list[str], in_table: bool = False) -> str:
+def _segment(
+    item: Mapping[str, Any],
+    dropped: list[str],
+    in_table: bool = False,
+    pages: PageLinks | None = None,
+) -> str:
     kind = item.get("type")
     text = str(item.get("plain_text", ""))
     href = item.get("href")
@@ -166,14 +208,23 @@ def _segment(item: Mapping[str, Any], dropped: list[str], in_table: bool = False
         tex = _tex(str(item["equation"]["expression"])).replace("\n", " ")
         return "$" + (tex.replace("|", "\\vert ") if in_table else tex) + "$"
     annotations = item.get("annotations", {})
+    linked_page = None
     if kind == "mention":
         body, href = _mention(item["mention"], text, href)
+        mention = item["mention"]
+        if mention.get("type") in ("page", "database"):
+            linked_page = str(mention[mention["type"]]["id"])
     elif annotations.get("code") and text.strip():
         body = _inline_code(text)  # code spans show text as it is: no escaping
         body = body.replace("|", "\\|") if in_table else body  # GFM: \| is | in a cell
     else:
         body = escape(text).replace("\n", "\\\n")  # a line break inside a block: hard break
     body = _annotate(body, annotations)
+    if pages is not None and href and linked_page is None:
+        linked_page = notion_page_id(str(href))
+    if pages is not None and linked_page is not None:
+        target = page_link(linked_page, text, pages, dropped)
+        return f"[{body}]({target})" if target else body
     if href:
         target = safe_url(str(href))
         if target is None:
@@ -285,20 +336,33 @@ def _summary(items: list[Mapping[str, Any]], dropped: list[str]) -> str:
 
 
 class _Writer:
-    def __init__(self, resolve_file: FileResolver, headings: list[Block]) -> None:
+    def __init__(
+        self, resolve_file: FileResolver, headings: list[Block], pages: PageLinks | None = None
+    ) -> None:
         self.resolve_file = resolve_file
         self.skipped: list[Skipped] = []
         self.synced_seen: set[str] = set()
         self.headings = headings
+        self.pages = pages
 
     def rich(
         self, items: list[Mapping[str, Any]] | None, block: Block, *, in_table: bool = False
     ) -> str:
         """rich_text, each link it drops reported against `block`."""
         dropped: list[str] = []
-        text = rich_text(items or [], dropped, in_table=in_table)
+        text = rich_text(items or [], dropped, in_table=in_table, pages=self.pages)
         self.report(block, dropped)
         return text
+
+    def page(self, title: str, page_id: str, block: Block) -> str:
+        """A link to a Notion page (a child page, a link to a page): to the module it is,
+        or its title alone (reported) when students could not open it."""
+        if self.pages is None:
+            return self.link(title, notion_url(page_id), block)
+        dropped: list[str] = []
+        target = page_link(page_id, title, self.pages, dropped)
+        self.report(block, dropped)
+        return f"[{title}]({target})" if target else title
 
     def report(self, block: Block, reasons: list[str]) -> None:
         for reason in reasons:
@@ -476,15 +540,15 @@ class _Writer:
 
     def _child_page(self, block: Block, payload: Any, _c: list[Block], _: int) -> str:
         title = escape(payload.get("title") or "Untitled")
-        return self.link(title, notion_url(str(block["id"])), block)
+        return self.page(title, str(block["id"]), block)
 
     def _child_database(self, block: Block, payload: Any, _c: list[Block], _: int) -> str:
         title = escape(payload.get("title") or "Untitled")
-        return self.link(title, notion_url(str(block["id"])), block)
+        return self.page(title, str(block["id"]), block)
 
     def _link_to_page(self, block: Block, payload: Any, _c: list[Block], _: int) -> str:
         target = payload.get(payload.get("type", ""), "")
-        return self.link("Linked page", notion_url(str(target)), block)
+        return self.page("Linked page", str(target), block)
 
     def _table_of_contents(self, _b: Block, _p: Any, _c: list[Block], _: int) -> str | None:
         lines = []
@@ -543,9 +607,11 @@ def _headings(blocks: Sequence[Block]) -> list[Block]:
 
 
 def to_markdown(
-    blocks: Sequence[Block], resolve_file: FileResolver = external_or_hosted_url
+    blocks: Sequence[Block],
+    resolve_file: FileResolver = external_or_hosted_url,
+    pages: PageLinks | None = None,
 ) -> Rendered:
     """Markdown for a page's blocks, and the blocks that could not be exported."""
-    writer = _Writer(resolve_file, _headings(blocks))
+    writer = _Writer(resolve_file, _headings(blocks), pages)
     text = writer.blocks(blocks).strip("\n")
     return Rendered(text + "\n" if text else "", writer.skipped)

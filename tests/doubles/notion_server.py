@@ -121,6 +121,10 @@ class NotionState:
 
     databases: dict[str, dict[str, Any]] = field(default_factory=dict)  # created via the API
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Authoring (#13): the Module Library's page templates (pages of their own, in no
+    # query), and the comments people resolved (no longer listed).
+    templates: list[dict[str, Any]] = field(default_factory=list)  # {"id", "name", "is_default"}
+    resolved: set[str] = field(default_factory=set)  # comment ids
 
     def database(self, database_id: str) -> dict[str, Any] | None:
         if database_id == self.database_id:
@@ -143,6 +147,8 @@ class NotionState:
             "id": page_id,
             "created_time": edit_time(edited),
             "last_edited_time": edit_time(edited),
+            "created_by": dict(TEAM_LEAD),
+            "last_edited_by": dict(TEAM_LEAD),
             "in_trash": False,
             "archived": False,
             "parent": {
@@ -171,6 +177,61 @@ class NotionState:
             if children:
                 self.set_blocks(clean["id"], children)
         self.children[parent] = stored
+
+    # -- authoring (#13): content added through the API, pages outside the library --------
+
+    def append(self, parent: str, block: dict[str, Any]) -> dict[str, Any]:
+        """Add a block sent through the API (children inside its payload) under `parent`."""
+        stored, children = _stored(block, parent)
+        self.children.setdefault(parent, []).append(stored)
+        for child in children:
+            self.append(stored["id"], child)
+        _touch(self, parent)
+        return stored
+
+    def add_child_page(
+        self, parent: str, title: str, blocks: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """A page inside a page: a child_page block in the parent, a page of its own (in no
+        data source, so in no query), with its blocks."""
+        page = self.add_page(
+            {"title": {"id": "title", "type": "title", "title": [_text(title)]}}, blocks
+        )
+        page["parent"] = {"type": "page_id", "page_id": parent}
+        self.children.setdefault(parent, []).append(
+            {
+                "object": "block",
+                "id": page["id"],
+                "type": "child_page",
+                "has_children": bool(blocks),
+                "child_page": {"title": title},
+                "parent": {"type": "page_id", "page_id": parent},
+            }
+        )
+        return page
+
+    def add_standalone_page(
+        self, title: str, blocks: list[dict[str, Any]], edited: float | None = None
+    ) -> dict[str, Any]:
+        """A page of the workspace, outside the Module Library (a content page a row links to)."""
+        page = self.add_page(
+            {"title": {"id": "title", "type": "title", "title": [_text(title)]}}, blocks, edited
+        )
+        page["parent"] = {"type": "workspace", "workspace": True}
+        return page
+
+    def add_template(
+        self, name: str, blocks: list[dict[str, Any]], *, default: bool = False
+    ) -> dict[str, Any]:
+        """A page template of the Module Library, as made in Notion's app (the API cannot)."""
+        page = self.add_page(_new_properties(self.schema, {"properties": {}}), blocks)
+        page["is_template"] = True
+        page["parent"] = {
+            "type": "data_source_id",
+            "data_source_id": "template:" + self.data_source_id,
+        }
+        self.templates.append({"id": page["id"], "name": name, "is_default": default})
+        return page
 
     def hosted_file(
         self,
@@ -266,11 +327,14 @@ class Handler(BaseHTTPRequestHandler):
     # -- routes -----------------------------------------------------------------------------
 
     def do_GET(self) -> None:
+        self.path = dashed_ids(self.path)
         parts = urlsplit(self.path)
         if not self._gate(parts.path):
             return None
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         state = self.server.state
+        if self._authoring_get(parts.path, query):
+            return None
         if parts.path.startswith("/files/"):
             return self._file(parts.path[len("/files/") :], query)
         if m := re.fullmatch(r"/v1/databases/([0-9a-f-]+)", parts.path):
@@ -313,6 +377,8 @@ class Handler(BaseHTTPRequestHandler):
             return None
         body = self._body()
         state = self.server.state
+        if self._authoring_post(path, body):
+            return None
         if m := re.fullmatch(r"/v1/data_sources/([0-9a-f-]+)/query", path):
             if state.source(m[1]) is None:
                 return self._error(404, "object_not_found", f"Could not find data source {m[1]}.")
@@ -338,11 +404,14 @@ class Handler(BaseHTTPRequestHandler):
         return self._error(400, "invalid_request_url", "Invalid request URL.")
 
     def do_PATCH(self) -> None:
+        self.path = dashed_ids(self.path)
         path = urlsplit(self.path).path
         if not self._gate(path):
             return None
         body = self._body()
         state = self.server.state
+        if self._authoring_patch(path, body):
+            return None
         if m := re.fullmatch(r"/v1/pages/([0-9a-f-]+)", path):
             page = state.pages.get(m[1])
             if page is None:
@@ -364,6 +433,7 @@ class Handler(BaseHTTPRequestHandler):
                     kind: stored,
                 }
             page["last_edited_time"] = edit_time()
+            page["last_edited_by"] = {"object": "user", "id": BOT_USER["id"]}  # the integration
             return self._send(200, page)
         if m := re.fullmatch(r"/v1/data_sources/([0-9a-f-]+)", path):
             return self._update_data_source(m[1], body)
@@ -532,6 +602,176 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             self.close_connection = True
         state.statuses[200] += 1
+
+    # -- authoring (#13): comments listed, users/me, search, templates, page content ------
+
+    def do_DELETE(self) -> None:
+        self.path = dashed_ids(self.path)
+        path = urlsplit(self.path).path
+        if not self._gate(path):
+            return None
+        state = self.server.state
+        if m := re.fullmatch(r"/v1/blocks/([0-9a-f-]+)", path):
+            for parent, blocks in state.children.items():
+                for block in blocks:
+                    if block["id"] == m[1]:
+                        blocks.remove(block)
+                        block["in_trash"] = block["archived"] = True
+                        _touch(state, parent)
+                        return self._send(200, block)
+            return self._error(404, "object_not_found", f"Could not find block with ID: {m[1]}.")
+        return self._error(400, "invalid_request_url", "Invalid request URL.")
+
+    def _authoring_get(self, path: str, query: dict[str, str]) -> bool:
+        state = self.server.state
+        if path == "/v1/comments":
+            block_id = dashed_ids(query.get("block_id", ""))
+            if block_id not in state.pages and block_id not in state.children:
+                self._error(404, "object_not_found", f"Could not find block with ID: {block_id}.")
+                return True
+            listed = [
+                c
+                for c in state.comments
+                if c["id"] not in state.resolved
+                and block_id in (c["parent"].get("page_id"), c["parent"].get("block_id"))
+            ]
+            self._send(200, _paginate(listed, query, "comment"))
+            return True
+        if path == "/v1/users/me":
+            self._send(200, BOT_USER)
+            return True
+        if m := re.fullmatch(r"/v1/data_sources/([0-9a-f-]+)/templates", path):
+            if state.source(m[1]) is None:
+                self._error(404, "object_not_found", f"Could not find data source {m[1]}.")
+                return True
+            templates = state.templates if m[1] == state.data_source_id else []
+            page = _paginate(templates, query, "template")
+            self._send(
+                200,
+                {
+                    "templates": page["results"],
+                    "has_more": page["has_more"],
+                    "next_cursor": page["next_cursor"],
+                },
+            )
+            return True
+        return False
+
+    def _authoring_post(self, path: str, body: dict[str, Any]) -> bool:
+        state = self.server.state
+        if m := re.fullmatch(r"/v1/data_sources/([0-9a-f-]+)/query", path):
+            source = state.source(m[1])
+            unknown = _unknown_status(body.get("filter"), (source or {}).get("properties", {}))
+            if unknown:  # Notion checks a status filter's option against the property's
+                self._error(
+                    400,
+                    "validation_error",
+                    f'Invalid status option. Status option "{unknown}" does not exist.',
+                )
+                return True
+            return False
+        if path == "/v1/comments":
+            parent = dict(body.get("parent") or {})
+            parent.setdefault("type", "page_id" if "page_id" in parent else "block_id")
+            for key in ("page_id", "block_id"):
+                if key in parent:
+                    parent[key] = dashed_ids(str(parent[key]))
+            now = _iso(time.time())
+            comment = {
+                "object": "comment",
+                "id": str(uuid.uuid4()),
+                "parent": parent,
+                "discussion_id": str(uuid.uuid4()),
+                "created_time": now,
+                "last_edited_time": now,
+                "created_by": {"object": "user", "id": BOT_USER["id"]},
+                "rich_text": [_full_rich_text(t) for t in body.get("rich_text") or []],
+            }
+            state.comments.append(comment)
+            self._send(200, comment)
+            return True
+        if path == "/v1/search":
+            self._search(body)
+            return True
+        if path == "/v1/pages" and (
+            body.get("children") or "page_id" in (body.get("parent") or {})
+        ):
+            self._create_with_content(body)
+            return True
+        return False
+
+    def _authoring_patch(self, path: str, body: dict[str, Any]) -> bool:
+        state = self.server.state
+        if m := re.fullmatch(r"/v1/blocks/([0-9a-f-]+)/children", path):
+            if m[1] not in state.children and m[1] not in state.pages:
+                self._error(404, "object_not_found", f"Could not find block with ID: {m[1]}.")
+                return True
+            children = body.get("children") or []
+            if refused := _append_refusal(children):
+                self._error(400, "validation_error", refused)
+                return True
+            added = [state.append(m[1], block) for block in children]
+            self._send(
+                200,
+                {
+                    "object": "list",
+                    "results": added,
+                    "next_cursor": None,
+                    "has_more": False,
+                    "type": "block",
+                    "block": {},
+                },
+            )
+            return True
+        return False
+
+    def _search(self, body: dict[str, Any]) -> None:
+        state = self.server.state
+        wanted = (body.get("filter") or {}).get("value")
+        if wanted not in (None, "page"):
+            self._send(200, _paginate([], body, "page_or_data_source"))
+            return
+        pages = [p for p in state.pages.values() if not p["in_trash"] and not p.get("is_template")]
+        sort = body.get("sort") or {"direction": "descending", "timestamp": "last_edited_time"}
+        pages.sort(
+            key=_by(sort.get("timestamp", "last_edited_time")),
+            reverse=sort.get("direction") != "ascending",
+        )
+        self._send(200, _paginate(pages, body, "page_or_data_source"))
+
+    def _create_with_content(self, body: dict[str, Any]) -> None:
+        """A page created with blocks, in a data source or under a page."""
+        state = self.server.state
+        children = body.get("children") or []
+        refused = _append_refusal(children)
+        if refused:
+            self._error(400, "validation_error", refused)
+            return
+        parent = body.get("parent") or {}
+        if "page_id" in parent:
+            parent_id = dashed_ids(str(parent["page_id"]))
+            if parent_id not in state.pages:
+                self._error(404, "object_not_found", f"Could not find page {parent_id}.")
+                return
+            title = "".join(
+                t.get("text", {}).get("content", "")
+                for t in (body.get("properties", {}).get("title", {}) or {}).get("title", [])
+            )
+            page = state.add_child_page(parent_id, title, [])
+        else:
+            source = state.source(str(parent.get("data_source_id", "")))
+            if source is None:
+                self._error(404, "object_not_found", "Could not find data source.")
+                return
+            page = state.add_page(_new_properties(source["properties"], body), [])
+            page["parent"] = {
+                "type": "data_source_id",
+                "data_source_id": parent["data_source_id"],
+                "database_id": source["database_id"],
+            }
+        for block in children:
+            state.append(page["id"], block)
+        self._send(200, page)
 
 
 def _full_rich_text(item: dict[str, Any]) -> dict[str, Any]:
@@ -714,3 +954,195 @@ def duplicate(state: NotionState, page_id: str) -> dict[str, Any]:
     copy = state.add_page(json.loads(json.dumps(original["properties"])), [])
     copy["parent"] = dict(original["parent"])
     return copy
+
+
+# -- authoring (#13): ids in either form, content added through the API, seed 001's library --
+
+BOT_USER: dict[str, Any] = {
+    "object": "user",
+    "id": "b0b0b0b0-0000-4000-8000-000000000b07",
+    "name": "Module pipeline",
+    "type": "bot",
+    "bot": {"owner": {"type": "workspace", "workspace": True}, "workspace_name": "Tests"},
+}
+_UNDASHED = re.compile(r"(?<![0-9a-fA-F-])([0-9a-fA-F]{32})(?![0-9a-fA-F])")
+
+
+def dashed_ids(text: str) -> str:
+    """Ids written without dashes (Notion accepts both) in their dashed, stored form;
+    hosted files' paths are not ids."""
+    if text.startswith("/files/"):
+        return text
+    return _UNDASHED.sub(lambda m: str(uuid.UUID(m[1])), text)
+
+
+def _unknown_status(rule: Any, schema: dict[str, dict[str, Any]]) -> str | None:
+    """A status option a filter names that the property (listing its options) does not have."""
+    stack = [rule]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        stack += node.get("and", []) + node.get("or", [])
+        spec = schema.get(str(node.get("property", ""))) or {}
+        if spec.get("type") != "status" or "status" not in node:
+            continue
+        options = {o["name"] for o in (spec.get("status") or {}).get("options") or []}
+        wanted = node["status"].get("equals")
+        if options and wanted not in options:
+            return str(wanted)
+    return None
+
+
+TEAM_LEAD: dict[str, Any] = {"object": "user", "id": "7ea1ead0-0000-4000-8000-000000000001"}
+
+
+def _touch(state: NotionState, parent: str) -> None:
+    """A page whose content the integration changed is edited now, by it."""
+    if parent in state.pages:
+        state.pages[parent]["last_edited_time"] = edit_time()
+        state.pages[parent]["last_edited_by"] = {"object": "user", "id": BOT_USER["id"]}
+
+
+def person_edits(page: dict[str, Any]) -> None:
+    """A team lead edits the page: last edited by them, at a later minute than before (Notion
+    gives minutes; tests edit faster than that)."""
+    current = (
+        time.mktime(time.strptime(page["last_edited_time"][:16], "%Y-%m-%dT%H:%M")) - time.timezone
+    )
+    page["last_edited_time"] = edit_time(max(time.time(), current + 60))
+    page["last_edited_by"] = dict(TEAM_LEAD)
+
+
+# What Notion fills in for a block it is sent: rich text in full, ids, flags.
+_RICH_TEXT_KEYS = ("rich_text", "caption")
+_MAX_DEPTH = 3  # "up to two levels of nesting in a single request" below the blocks sent
+
+
+def _append_refusal(children: list[dict[str, Any]]) -> str | None:
+    if len(children) > ARRAY_LIMIT:
+        return f"body.children.length should be ≤ `{ARRAY_LIMIT}`, instead was `{len(children)}`."
+    stack = [(block, 1) for block in children]
+    while stack:
+        block, depth = stack.pop()
+        kind = block.get("type") or next((k for k in block if k not in ("object", "type")), "")
+        nested = (block.get(kind) or {}).get("children") or []
+        if nested and depth >= _MAX_DEPTH:
+            return "body.children exceeds the maximum depth of nesting (2 levels) for one request."
+        stack.extend((child, depth + 1) for child in nested)
+    return None
+
+
+def _stored(block: dict[str, Any], parent: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A block as Notion stores it, from one sent in a request; and its children, sent."""
+    kind = block.get("type") or next(k for k in block if k not in ("object", "type"))
+    payload = dict(block.get(kind) or {})
+    children = payload.pop("children", []) or []
+    for key in _RICH_TEXT_KEYS:
+        if key in payload:
+            payload[key] = [
+                _full_rich_text(t) if t.get("type", "text") == "text" else t for t in payload[key]
+            ]
+    if kind == "table_row":
+        payload["cells"] = [[_full_rich_text(t) for t in cell] for cell in payload.get("cells", [])]
+    if kind.startswith("heading_"):
+        payload.setdefault("is_toggleable", False)
+    now = edit_time()
+    stored = {
+        "object": "block",
+        "id": str(uuid.uuid4()),
+        "parent": {"type": "block_id", "block_id": parent},
+        "created_time": now,
+        "last_edited_time": now,
+        "has_children": bool(children),
+        "in_trash": False,
+        "archived": False,
+        "type": kind,
+        kind: payload,
+    }
+    return stored, children
+
+
+def _text(content: str) -> dict[str, Any]:
+    return _full_rich_text({"type": "text", "text": {"content": content}})
+
+
+def _new_properties(schema: dict[str, dict[str, Any]], body: dict[str, Any]) -> dict[str, Any]:
+    properties = {}
+    for name, spec in schema.items():
+        kind = spec["type"]
+        value = (body.get("properties", {}).get(name) or {}).get(kind, EMPTY_VALUES.get(kind))
+        if kind in ("rich_text", "title"):
+            value = [_full_rich_text(item) for item in value or []]
+        elif kind in ("people", "relation", "multi_select") and value is None:
+            value = []
+        properties[name] = {"id": spec["id"], "type": kind, kind: value}
+    return properties
+
+
+# Seed 001's Module Library (MODULE-DATA-ARCHITECTURE.md, "Module Library Database Schema"):
+# its properties as the data source reports them, and a row of it.
+SEED_001_STATUSES = ("Intake", "Drafting", "In Review", "Ready", "Live")
+
+
+def seed_001_schema() -> dict[str, dict[str, Any]]:
+    def options(*names: str) -> dict[str, Any]:
+        return {
+            "options": [{"id": f"o{i}", "name": n, "color": "default"} for i, n in enumerate(names)]
+        }
+
+    kinds: dict[str, tuple[str, dict[str, Any]]] = {
+        "Module Name": ("title", {}),
+        "Status": ("status", {**options(*SEED_001_STATUSES), "groups": []}),
+        "Team Lead": ("people", {}),
+        "Owner": ("people", {}),
+        "University": ("select", options("Cal Poly Pomona")),
+        "Cohort": ("select", options("Fall 2025")),
+        "Content Source": ("select", options("AI-assisted", "Form", "Interview")),
+        "Module ID": ("rich_text", {}),
+        "GitHub Branch/PR": ("url", {}),
+        "Last Updated": ("date", {}),
+        "Related Task": (
+            "relation",
+            {"data_source_id": str(uuid.uuid4()), "type": "single_property", "single_property": {}},
+        ),
+        "Content Page": ("url", {}),
+    }
+    return {
+        name: {"id": name[:4].lower(), "name": name, "type": kind, kind: config}
+        for name, (kind, config) in kinds.items()
+    }
+
+
+def seed_001_row(
+    title: str,
+    status: str = "Ready",
+    module_id: str | None = None,
+    *,
+    content_page: str | None = None,
+    university: str | None = None,
+    content_source: str | None = "AI-assisted",
+) -> dict[str, Any]:
+    """The properties of a Module Library row with seed 001's schema."""
+
+    def select(name: str | None) -> dict[str, Any] | None:
+        return {"id": "s", "name": name, "color": "default"} if name else None
+
+    return {
+        "Module Name": {"id": "modu", "type": "title", "title": [_text(title)]},
+        "Status": {"id": "stat", "type": "status", "status": select(status)},
+        "Team Lead": {"id": "team", "type": "people", "people": []},
+        "Owner": {"id": "owne", "type": "people", "people": []},
+        "University": {"id": "univ", "type": "select", "select": select(university)},
+        "Cohort": {"id": "coho", "type": "select", "select": select("Fall 2025")},
+        "Content Source": {"id": "cont", "type": "select", "select": select(content_source)},
+        "Module ID": {
+            "id": "modu",
+            "type": "rich_text",
+            "rich_text": [_text(module_id)] if module_id else [],
+        },
+        "GitHub Branch/PR": {"id": "gith", "type": "url", "url": None},
+        "Last Updated": {"id": "last", "type": "date", "date": None},
+        "Related Task": {"id": "rela", "type": "relation", "relation": [], "has_more": False},
+        "Content Page": {"id": "cont", "type": "url", "url": content_page},
+    }

@@ -148,14 +148,15 @@ def test_expired_file_url_fails_only_that_page(repo: Repo, notion: NotionServer,
 @pytest.mark.parametrize(
     ("module_id", "blocks", "words"),
     [
-        (None, body(), "'Module ID' property is empty"),
+        (None, body(), "the Module ID is empty"),
         ("../etc", body(), "is not a valid id"),
         ("a", [heading("Section 1: A"), code("a: [1,")], "not valid YAML"),
         ("a", [para(rt("no sections here"))], "has no sections"),
         (
             "a",
             [heading("Section 1: A"), para(rt("Type: Quiz"))],
-            'would not be valid: /sections/0/section_config: missing required field "questions"',
+            "Section 1 (A): a quiz needs its questions: write each question followed by its "
+            "options as to-dos",
         ),
     ],
 )
@@ -199,7 +200,7 @@ def test_without_an_error_property_a_comment_is_left(
     page = notion.state.add_page(properties("a", "A"), [para(rt("nothing"))], HOUR_AGO)
     assert cli("export").code == 1
     [comment] = notion.state.comments
-    assert comment["parent"] == {"page_id": page["id"]}
+    assert comment["parent"] == {"type": "page_id", "page_id": page["id"]}
     assert "has no sections" in comment["rich_text"][0]["text"]["content"]
 
 

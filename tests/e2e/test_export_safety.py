@@ -117,7 +117,7 @@ def test_a_hostile_settings_block_fails_only_its_page(
     assert "1 exported, 0 unchanged, 1 failed" in result.out
     assert exported(repo) == ["good.json"]
     message = row_error(state, bad)
-    assert message.startswith("Export failed: Section 1 (Setup): the settings code block ")
+    assert message.startswith("Export failed: Section 1 (Setup), settings block")
     assert words in message
 
 

@@ -158,7 +158,7 @@ def test_durations(text: str, seconds: int | None) -> None:
 @pytest.mark.parametrize(
     ("overrides", "blocks", "words"),
     [
-        ({"Module ID": prop("rich_text", [])}, TEMPLATE, "'Module ID' property is empty"),
+        ({"Module ID": prop("rich_text", [])}, TEMPLATE[2:], "the Module ID is empty"),
         ({"Module ID": prop("rich_text", [rt("../etc/passwd")])}, TEMPLATE, "is not a valid id"),
         ({"Module ID": prop("rich_text", [rt("Lab Safety")])}, TEMPLATE, "is not a valid id"),
         (
@@ -171,13 +171,13 @@ def test_durations(text: str, seconds: int | None) -> None:
         (
             {},
             [heading("Section 1: A"), code("a: [1, 2", "yaml")],
-            "Section 1 (A): the settings code block is not valid YAML",
+            "Section 1 (A), settings block line 1: this is not valid YAML",
         ),
-        ({}, [heading("Section 1: A"), code("- 1\n- 2")], "must be a mapping"),
+        ({}, [heading("Section 1: A"), code("- 1\n- 2")], "must be “name: value” lines"),
         (
             {},
             [heading("Section 1: A"), para(rt("Duration: a while"))],
-            "cannot read the duration 'a while'",
+            "cannot read the duration “a while”",
         ),
         (
             {"Prerequisites": prop("relation", [{"id": "other-page"}])},

@@ -49,7 +49,7 @@ def refusal(source: str, language: str = "yaml") -> str:
     with pytest.raises(PageError) as caught:
         config(source, language)
     message = str(caught.value)
-    assert message.startswith("Section 1 (Setup): the settings code block "), message
+    assert message.startswith("Section 1 (Setup), settings block"), message
     assert "Traceback" not in message
     return message
 

@@ -43,8 +43,12 @@ class Trusted(NamedTuple):
 
 @cache
 def validator_fingerprint() -> str:
-    """Changes whenever the schema or the code that judges or maps a file changes."""
-    digest = hashlib.sha256(schema_file(MODULE_SCHEMA).read_bytes())
+    """Changes whenever the schema (with its interactive components) or the code that
+    judges or maps a file changes."""
+    main = schema_file(MODULE_SCHEMA)
+    digest = hashlib.sha256(main.read_bytes())
+    for component in sorted((main.parent / schema.COMPONENTS_DIR).glob("*.json")):
+        digest.update(component.name.encode() + b"\0" + component.read_bytes())
     for module in (checks, records, parse, schema, validate, sys.modules[__name__]):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()

@@ -460,7 +460,7 @@ def export_progress(
         yield advance
 
 
-def _export_rows(report: ExportReport) -> list[tuple[str, str, str, str]]:
+def _export_rows(report: ExportReport, *, dry_run: bool) -> list[tuple[str, str, str, str]]:
     rows: list[tuple[str, str, str, str]] = []
     for r in sorted(
         report.results, key=lambda r: (r.outcome != "failed", r.check, r.module_id or "")
@@ -471,6 +471,9 @@ def _export_rows(report: ExportReport) -> list[tuple[str, str, str, str]]:
                 f"block {s.block_id}" + (f" ({s.where})" if s.where else "") + f": {s.reason}"
                 for s in r.skipped
             )
+        if r.removed:
+            verb = "unused, to remove" if dry_run else "removed, unused"
+            notes = (notes + "; " if notes else "") + f"{verb}: " + ", ".join(r.removed)
         outcome = {"failed": "check failed"}.get(r.outcome, r.outcome) if r.check else r.outcome
         rows.append((printable(r.module_id or "?"), printable(r.title), outcome, printable(notes)))
     return rows
@@ -491,7 +494,7 @@ def render_export(report: ExportReport, out: TextIO, *, dry_run: bool) -> None:
         "Export" + (" (dry run: nothing written)" if dry_run else ""),
         ("module", "page", "result", "notes"),
     )
-    for module_id, title, outcome, notes in _export_rows(report):
+    for module_id, title, outcome, notes in _export_rows(report, dry_run=dry_run):
         style = {"failed": "red", "check failed": "yellow", "exported": "green"}.get(outcome, "dim")
         table.add_row(
             escape(module_id), escape(title), f"[{style}]{outcome}[/{style}]", escape(notes)
@@ -524,7 +527,8 @@ def write_step_summary(report: ExportReport, *, dry_run: bool) -> None:
     if report.results:
         lines += ["| module | page | result | notes |", "| --- | --- | --- | --- |"]
         lines += [
-            "| " + " | ".join(text(cell) for cell in row) + " |" for row in _export_rows(report)
+            "| " + " | ".join(text(cell) for cell in row) + " |"
+            for row in _export_rows(report, dry_run=dry_run)
         ]
     with open(target, "a", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")

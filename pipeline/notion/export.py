@@ -10,6 +10,7 @@ when the content hash does.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 from notion_client.helpers import extract_notion_id
 
+from pipeline.assets.unused import asset_files, unused_assets, used_assets
 from pipeline.config import NotionSettings
 from pipeline.errors import ContentError, PipelineError, ServiceError, UsageError
 from pipeline.files import atomic_move, atomic_write, read_json_object
@@ -83,6 +85,9 @@ class PageResult:
     problems: list[str] = field(default_factory=list)
     kind: str = ""
     guide: str = ""
+    # Files of data/assets/<module_id>/ the module no longer uses: removed with this
+    # export (listed, not removed, in a dry run), so the PR carries the removal.
+    removed: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -193,8 +198,7 @@ class Exporter:
         candidates = self._convert_all(pages, report)
         self._cross_check(candidates, report)
         for candidate in candidates.values():
-            if not candidate.check:
-                self._write(candidate)
+            removed = [] if candidate.check else self._write(candidate)
             report.results.append(
                 PageResult(
                     candidate.page["id"],
@@ -203,6 +207,7 @@ class Exporter:
                     "checked" if candidate.check else "exported",
                     skipped=candidate.skipped,
                     check=candidate.check,
+                    removed=removed,
                 )
             )
         if not self.dry_run:
@@ -562,17 +567,52 @@ class Exporter:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def _write(self, candidate: _Candidate) -> None:
+    def _write(self, candidate: _Candidate) -> list[str]:
+        """Write the module file and its new downloads, then remove the files of its asset
+        folder that nothing uses any more; return those (a dry run only lists them)."""
+        unused = self._unused_assets(candidate)
         if self.dry_run:
-            return
+            return unused
         for relative, downloaded in candidate.assets.items():
             atomic_move(downloaded, self.root / relative)
-        if candidate.manifest:
-            manifest = self.root / asset_dir(candidate.module_id) / ASSET_MANIFEST
+        gone = set(unused)
+        manifest = {
+            block: entry
+            for block, entry in candidate.manifest.items()
+            if entry.get("path") not in gone
+        }
+        manifest_file = self.root / asset_dir(candidate.module_id) / ASSET_MANIFEST
+        if manifest:
             atomic_write(
-                manifest, (json.dumps(candidate.manifest, indent=2, sort_keys=True) + "\n").encode()
+                manifest_file, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
             )
+        elif manifest_file.is_file() and not manifest_file.is_symlink():
+            manifest_file.unlink()
         atomic_write(self.modules_dir / f"{candidate.module_id}.json", candidate.text.encode())
+        for path in unused:
+            (self.root / path).unlink(missing_ok=True)
+        _remove_empty_folders(self.root / asset_dir(candidate.module_id))
+        return unused
+
+    def _unused_assets(self, candidate: _Candidate) -> list[str]:
+        """Files of the module's asset folder that neither it nor any other module file
+        names (a module may use another's file: that one stays)."""
+        module_id = candidate.module_id
+        on_disk = asset_files(self.root, module_id)
+        unused = unused_assets(module_id, on_disk, used_assets(candidate.module))
+        if not unused:
+            return []
+        folder = (asset_dir(module_id) + "/").encode()
+        elsewhere: set[str] = set()
+        for path in sorted(self.modules_dir.glob("*.json")):
+            if path.stem == module_id or path.is_symlink():
+                continue
+            if folder in path.read_bytes():
+                try:
+                    elsewhere |= used_assets(read_json_object(path) or {})
+                except Exception:
+                    return []
+        return [path for path in unused if path not in elsewhere]
 
     def _write_back(
         self, report: ExportReport, schema: dict[str, Any], pages: dict[str, dict[str, Any]]
@@ -645,6 +685,16 @@ def _linked_page(block: Block) -> str | None:
         if payload.get("type") == "page_id":
             return _plain_id(str(payload["page_id"]))
     return None
+
+
+def _remove_empty_folders(top: Path) -> None:
+    """Folders left empty under `top` (and `top` itself) go, deepest first: git does not
+    keep them, and the next export should not find them."""
+    if not top.is_dir() or top.is_symlink():
+        return
+    for here, _folders, _names in sorted(os.walk(top), key=lambda w: -len(w[0])):
+        with contextlib.suppress(OSError):  # not empty: it stays
+            os.rmdir(here)
 
 
 def _plain_id(page_id: str) -> str:

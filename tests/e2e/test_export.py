@@ -330,3 +330,53 @@ def test_export_records_the_modules_it_looked_at(
     cli("export")
     record = json.loads((repo.root / ".pipeline" / "last-export.json").read_text())
     assert record == {"checked": ["a"]}  # b failed: nothing is known of it
+
+
+def test_a_file_the_module_no_longer_uses_is_removed_by_the_export(
+    repo: Repo, notion: NotionServer, cli: CLI
+) -> None:
+    state = notion.state
+
+    def image(name: str, data: bytes, edited: str) -> dict[str, Any]:
+        found = block(
+            "image", type="file", caption=[], file=state.hosted_file(name, data, notion.url)
+        )
+        found["last_edited_time"] = edited
+        return found
+
+    page = state.add_page(
+        properties("a", "A"),
+        [heading("Section 1: Plan"), image("old.png", b"old", "2025-01-01T00:00:00.000Z")],
+        HOUR_AGO,
+    )
+    assert cli("export").code == 0
+    old = json.loads((repo.modules / "a.json").read_text())["sections"][0]["media_url"]
+    # A file the team lead's repository keeps beside it, used by another module: it stays.
+    shared = repo.root / "data/assets/a/shared.png"
+    shared.write_bytes(b"shared")
+
+    state.set_blocks(
+        page["id"],
+        [heading("Section 1: Plan"), image("new.png", b"new", "2030-01-01T00:00:00.000Z")],
+    )
+    page["last_edited_time"] = "2030-01-01T00:00:00.000Z"
+    preview = cli("export", "--full", "--dry-run")
+    assert preview.code == 0, preview.err
+    assert f"unused, to remove: {old}" in " ".join(preview.out.split())
+    assert (repo.root / old).is_file(), "a dry run removed a file"
+
+    other = json.loads((repo.modules / "a.json").read_text())
+    other.update(module_id="b", notion_page_id="0" * 32, title="B")
+    other["sections"][0]["media_url"] = "data/assets/a/shared.png"
+    (repo.modules / "b.json").write_text(json.dumps(other))
+
+    result = cli("export", "--full", "--json")
+    assert result.code == 0, result.err
+    [exported] = [r for r in json.loads(result.out)["results"] if r["outcome"] == "exported"]
+    assert exported["removed"] == [old]
+    new = json.loads((repo.modules / "a.json").read_text())["sections"][0]["media_url"]
+    assert (repo.root / new).read_bytes() == b"new"
+    assert not (repo.root / old).exists()
+    assert shared.read_bytes() == b"shared", "a file another module uses was removed"
+    manifest = json.loads((repo.root / "data/assets/a/.notion-assets.json").read_text())
+    assert [entry["path"] for entry in manifest.values()] == [new]

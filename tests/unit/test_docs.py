@@ -11,9 +11,7 @@ from tests.conftest import CLI, ROOT
 
 # Commands missing from README's Commands table today. Each is an expected failure
 # (strict: the test fails once the README has it, so the entry gets removed).
-README_GAPS: dict[str, str] = {  # command -> why the README does not list it yet
-    "notion template": "README rows in the report",
-}
+README_GAPS: dict[str, str] = {}  # command -> why the README does not list it yet
 
 
 def commands_table() -> str:

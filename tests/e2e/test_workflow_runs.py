@@ -2,11 +2,11 @@
 Notion and GitHub servers and a real Postgres.
 
 `uses:` steps are not run (test_workflows checks they are pinned); their outputs
-are given. `pip install .` is not run: the package is installed in the test
-environment already. A job's `if:` is honoured. The checkout is left as
-actions/checkout leaves it with `persist-credentials: false` (review-feedback's: the
-default branch): origin is the GitHub
-double's git URL, which wants the token, and no credentials are stored. validate
+are given. The Install step is not run: the test environment has the package and
+the locked versions already (tests/unit/test_lock.py checks that step). A job's `if:`
+is honoured. The checkout is left as actions/checkout leaves it with
+`persist-credentials: false` (review-feedback's: the default branch): origin is the
+GitHub double's git URL, which wants the token, and no credentials are stored. validate
 runs on the embedded Postgres as in Actions, in a directory of the test's own.
 """
 
@@ -173,7 +173,7 @@ def run_job(
         condition = step.get("if")
         if condition and not context.value(_EXPRESSION.sub(r"\1", str(condition)).strip()):
             continue
-        if "uses" in step or step["run"].strip() == "pip install .":
+        if "uses" in step or step.get("name") == "Install":
             continue
         step_env = {**env, **{k: context.render(str(v)) for k, v in step.get("env", {}).items()}}
         done = subprocess.run(

@@ -97,6 +97,17 @@ def test_status_and_show(
 
     shown = json.loads(cli("show", "a", "--json").out)
     assert [s["title"] for s in shown["sections"]] == ["T1", "T2", "T3"]
+    # What students read; not the bookkeeping (ids, each row's md5 of migration 0012).
+    assert set(shown["sections"][0]) == {
+        "section_number",
+        "section_type",
+        "title",
+        "content",
+        "media_url",
+        "duration_seconds",
+        "section_config",
+        "completion_criteria",
+    }
     text = cli("show", "a").out
     assert text.index("1. T1") < text.index("2. T2") < text.index("3. T3")
 

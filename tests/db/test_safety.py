@@ -16,7 +16,9 @@ import psycopg
 import pytest
 
 from tests.builders import module
-from tests.conftest import CLI, Database, Repo
+from tests.conftest import CLI, ROOT, Database, Repo
+
+MIGRATIONS = ROOT / "pipeline" / "db" / "migrations"
 
 
 def live(db: Database) -> dict[str, str]:
@@ -224,6 +226,70 @@ def test_a_module_row_edited_by_sql_is_repaired(repo: Repo, db: Database, cli: C
     assert json.loads(cli("status", "--json").out)[0]["drifted"] is True
     assert cli("deploy", "--verify").code == 0
     assert db.rows("SELECT title, status FROM modules") == [("Demo", "published")]
+
+
+SECTION = "(SELECT id FROM modules WHERE module_id = 'a')"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "INSERT INTO module_sections (module_id, section_number, section_type, content) "
+        f"SELECT {SECTION}, 9, 'text', 'Added by hand'",
+        f"UPDATE module_sections SET section_config = '{{\"x\": 1}}' WHERE module_id = {SECTION}",
+        f"UPDATE module_sections SET section_number = 7 WHERE section_number = 2 "
+        f"AND module_id = {SECTION}",
+        f"UPDATE module_sections SET title = NULL WHERE module_id = {SECTION}",
+    ],
+    ids=["section added", "config edited", "renumbered", "title emptied"],
+)
+def test_every_kind_of_section_change_is_drift(
+    repo: Repo, db: Database, cli: CLI, change: str
+) -> None:
+    """Status reads each section's md5 as Postgres stored it with the row (migration
+    0012): any change to a section's row changes it."""
+    modules(repo, "a", "b")
+    assert cli("deploy").code == 0
+    db.conn.execute(change)
+    status = json.loads(cli("status", "--json").out)
+    assert {m["module_id"]: m["drifted"] for m in status} == {"a": True, "b": False}
+
+
+def test_drift_is_seen_when_triggers_are_off(repo: Repo, db: Database, cli: CLI) -> None:
+    """The stored md5 is a generated column, not a trigger: a session that switches
+    triggers off (session_replication_role = replica) still cannot edit around it."""
+    modules(repo, "a", "b")
+    assert cli("deploy").code == 0
+    with db.conn.transaction():
+        db.conn.execute("SET LOCAL session_replication_role = replica")
+        db.conn.execute(f"UPDATE module_sections SET content = 'x' WHERE module_id = {SECTION}")
+    status = json.loads(cli("status", "--json").out)
+    assert {m["module_id"]: m["drifted"] for m in status} == {"a": True, "b": False}
+    with pytest.raises(psycopg.errors.GeneratedAlways):
+        db.conn.execute("UPDATE module_sections SET row_md5 = 'forged'")
+
+
+def test_the_live_hash_is_the_one_migration_0005_defined(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    """Migration 0012 reads stored section md5s instead of hashing the text again; for
+    the same rows it must give the hash 0005's view gave, which deploys stored (Unicode,
+    NULLs, JSON, archived rows, a module without sections)."""
+    repo.copy_samples()
+    repo.write(module(module_id="unicode", title="Sécurité ✓", description=None))
+    repo.write(module(module_id="gone"))
+    db.seed_reference()
+    assert cli("deploy").code == 0
+    (repo.modules / "gone.json").unlink()
+    assert cli("deploy", "--allow-archive").code == 0
+    db.conn.execute("INSERT INTO modules (module_id, title) VALUES ('bare', 'No sections')")
+    source = (MIGRATIONS / "0005_drift_and_truncate_guard.sql").read_text(encoding="utf-8")
+    start = source.index("CREATE VIEW pipeline_live_hashes AS")
+    view = source[start : source.index("FROM modules m;", start)] + "FROM modules m"
+    db.conn.execute(view.replace("VIEW pipeline_live_hashes", "TEMP VIEW hashes_0005", 1))
+    then = db.rows("SELECT module_pk, live_hash FROM hashes_0005 ORDER BY 1")
+    assert len(then) == 6
+    assert db.rows("SELECT module_pk, live_hash FROM pipeline_live_hashes ORDER BY 1") == then
 
 
 # -- 5. TRUNCATE --------------------------------------------------------------------------

@@ -3,7 +3,9 @@ propose summaries, for people (rich), GitHub (annotations, job summaries) and to
 
 Library functions return data; only this module turns it into text. rich costs about
 0.1 s to import, so it is imported inside the functions that need it: `pipeline validate`
-with the default output never pays for it twice.
+with the default output never pays for it twice. The outputs that can run to thousands
+of rows (the deploy plan, `pipeline status`) are plain aligned lines (`_grid`), never
+rich: its Table measures every cell (0.35 s for a plan of 1,000 modules).
 """
 
 from __future__ import annotations
@@ -193,12 +195,14 @@ RENDERERS = {"text": render_text, "github": render_github, "json": render_json}
 
 # -- deploy, status, export, propose -----------------------------------------------------
 
+# ANSI SGR codes: colour on a terminal only (`_painter`).
+_BOLD, _DIM, _RED, _GREEN, _YELLOW, _MAGENTA = "1", "2", "31", "32", "33", "35"
 _STYLE = {
-    "insert": "green",
-    "update": "yellow",
-    "repair": "magenta",
-    "archive": "red",
-    "unchanged": "dim",
+    "insert": _GREEN,
+    "update": _YELLOW,
+    "repair": _MAGENTA,
+    "archive": _RED,
+    "unchanged": _DIM,
 }
 
 
@@ -257,6 +261,54 @@ def _table(title: str, columns: tuple[str, ...], *, no_wrap: tuple[str, ...] = (
     return table
 
 
+Cell = str | tuple[str, str]  # text, or (text, ANSI code to paint it with on a terminal)
+
+
+def _one_line(text: str) -> str:
+    """`printable` text on one line, for a table cell: newlines and tabs as spaces."""
+    if text.isprintable():  # the usual case, and fast
+        return text
+    return " ".join(printable(text).split())
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes on a terminal: wide (East Asian) characters two, combining
+    marks none. Module ids are ASCII (the schema's pattern), so that is checked first."""
+    if text.isascii():
+        return len(text)
+    from unicodedata import combining, east_asian_width
+
+    return sum(0 if combining(c) else 2 if east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _grid(
+    paint: Callable[[str, str], str], title: str, header: tuple[str, ...], rows: list[list[Cell]]
+) -> list[str]:
+    """A table as aligned lines: title, header, rule, one line per row, columns two spaces
+    apart, nothing wrapped or cut. rich's Table measured every cell of every row: 0.35 s
+    for a plan of 1,000 modules, ten times that for 10,000; this costs milliseconds. Cells
+    are printable text already (see `printable`)."""
+    texts = [[c if isinstance(c, str) else c[0] for c in row] for row in rows]
+    sizes = [[_width(text) for text in row] for row in texts]
+    widths = [max(column) for column in zip(*[[_width(h) for h in header], *sizes], strict=True)]
+
+    def line(cells: list[str], codes: list[str], own: list[int]) -> str:
+        parts = [
+            (paint(text, code) if code else text) + " " * (widths[i] - own[i])
+            for i, (text, code) in enumerate(zip(cells, codes, strict=True))
+        ]
+        return "  ".join(parts).rstrip()
+
+    lines = [
+        paint(title, _BOLD),
+        line(list(header), [_BOLD] * len(header), [_width(h) for h in header]),
+        paint("  ".join("─" * w for w in widths), _DIM),
+    ]
+    for row, text, own in zip(rows, texts, sizes, strict=True):
+        lines.append(line(text, ["" if isinstance(c, str) else c[1] for c in row], own))
+    return lines
+
+
 def _revision(before: int | None, after: int | None) -> str:
     if before is None:
         return str(after)
@@ -276,46 +328,47 @@ def render_outcome(
     outcome: DeployResult, out: TextIO, *, dry_run: bool, every: bool = False
 ) -> None:
     """The plan's rows that change something (every row with `every`), then the counts:
-    one change among 10,000 modules prints one row, not 10,000."""
+    one change among 10,000 modules prints one row, not 10,000. Plain aligned lines
+    (`_grid`), colour only on a terminal."""
     plan = outcome.plan
-    table = _table(
-        "Deploy plan" + (" (dry run)" if dry_run else ""),
-        ("module", "action", "revision", "status", "sections"),
-    )
+    paint = _painter(out)
     shown = plan.steps if every else [s for s in plan.steps if s.action != "unchanged"]
-    for step in shown:
-        style = _STYLE[step.action]
-        table.add_row(
-            escape(step.module_id),
-            f"[{style}]{step.action}[/{style}]",
-            _revision(step.revision_before, step.revision_after),
-            step.status_after,
-            _sections(step),
-        )
-    console = _console(out)
+    lines = []
     if shown:
-        console.print(table)
-    for note in plan.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+        rows: list[list[Cell]] = [
+            [
+                _one_line(step.module_id),
+                (step.action, _STYLE[step.action]),
+                _revision(step.revision_before, step.revision_after),
+                _one_line(step.status_after),
+                _sections(step),
+            ]
+            for step in shown
+        ]
+        title = "Deploy plan" + (" (dry run)" if dry_run else "")
+        lines += _grid(paint, title, ("module", "action", "revision", "status", "sections"), rows)
+    lines += [f"{paint('note:', _YELLOW)} {printable(note)}" for note in plan.notes]
     counts = _counts(plan)
     if dry_run:
-        console.print(f"dry run: {counts}; nothing written")
+        lines.append(f"dry run: {counts}; nothing written")
     elif outcome.applied:
         uploaded = len(outcome.assets_uploaded)
-        console.print(
+        lines.append(
             f"deployed ({counts}) as deploy {outcome.deploy_id}: "
             f"{outcome.sections_written} sections written, "
             f"{outcome.sections_removed} removed, in {outcome.duration_ms} ms"
             + (f"; {uploaded} asset files uploaded" if uploaded else "")
         )
         if outcome.restore_lsn:
-            console.print(
-                f"[dim]restore point: WAL {outcome.restore_lsn} at "
+            restore = (
+                f"restore point: WAL {outcome.restore_lsn} at "
                 f"{outcome.restore_time:%Y-%m-%d %H:%M:%S %Z} (the database just before "
-                "this deploy)[/dim]"
+                "this deploy)"
             )
+            lines.append(paint(restore, _DIM))
     else:
-        console.print(f"nothing to deploy: {counts}; nothing written")
+        lines.append(f"nothing to deploy: {counts}; nothing written")
+    out.write("\n".join(lines) + "\n")
 
 
 def outcome_json(outcome: DeployResult, *, dry_run: bool) -> dict[str, Any]:
@@ -341,10 +394,11 @@ def outcome_json(outcome: DeployResult, *, dry_run: bool) -> dict[str, Any]:
 def render_status(modules: list[ModuleStatus], out: TextIO, *, every: bool = False) -> None:
     """Counts by status, then the modules worth a look: those the latest deploy wrote,
     those not published, those changed outside the pipeline (every module with
-    `every`). 10,000 modules print a few lines, not 10,000."""
-    console = _console(out)
+    `every`). 10,000 modules print a few lines, not 10,000; with `every`, aligned plain
+    lines (`_grid`), not a rich table."""
+    paint = _painter(out)
     if not modules:
-        console.print("no modules in the database yet; run `pipeline deploy`")
+        out.write("no modules in the database yet; run `pipeline deploy`\n")
         return
     latest = max((m.deploy_id or 0 for m in modules), default=0)
     shown = (
@@ -356,31 +410,34 @@ def render_status(modules: list[ModuleStatus], out: TextIO, *, every: bool = Fal
             if m.drifted or m.status != "published" or (latest and m.deploy_id == latest)
         ]
     )
-    columns = ("module", "revision", "status", "sections", "deployed (UTC)", "git sha", "drift")
-    table = _table("Live modules" if every else "Worth a look", columns, no_wrap=columns[1:])
-    for m in shown:
-        deployed = m.updated_at.strftime("%Y-%m-%d %H:%M") if m.updated_at else ""
-        table.add_row(
-            escape(m.module_id),
-            str(m.revision),
-            m.status,
-            str(m.sections),
-            deployed,
-            (m.git_sha or "")[:10],
-            "[red]changed outside the pipeline[/red]" if m.drifted else "",
-        )
+    lines = []
     if shown:
-        console.print(table)
+        drift: Cell = ("changed outside the pipeline", _RED)
+        rows: list[list[Cell]] = [
+            [
+                _one_line(m.module_id),
+                str(m.revision),
+                _one_line(m.status),
+                str(m.sections),
+                m.updated_at.strftime("%Y-%m-%d %H:%M") if m.updated_at else "",
+                _one_line(m.git_sha or "")[:10],
+                drift if m.drifted else "",
+            ]
+            for m in shown
+        ]
+        columns = ("module", "revision", "status", "sections", "deployed (UTC)", "git sha", "drift")
+        lines += _grid(paint, "Live modules" if every else "Worth a look", columns, rows)
     counts = Counter(m.status for m in modules)
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    summary = ", ".join(f"{n} {printable(status)}" for status, n in sorted(counts.items()))
     hidden = "" if every else f"; {len(modules) - len(shown)} more unchanged (--all lists them)"
-    console.print(f"{len(modules)} modules: {summary}{hidden}")
+    lines.append(f"{len(modules)} modules: {summary}{hidden}")
     drifted = sum(m.drifted for m in modules)
     if drifted:
-        console.print(
-            f"[red]{drifted} modules' rows were changed outside the pipeline[/red]; "
-            "`pipeline deploy --verify` writes them again from the files"
+        lines.append(
+            paint(f"{drifted} modules' rows were changed outside the pipeline", _RED)
+            + "; `pipeline deploy --verify` writes them again from the files"
         )
+    out.write("\n".join(lines) + "\n")
 
 
 def render_module(module: dict[str, Any], out: TextIO) -> None:

@@ -5,6 +5,7 @@
 - Notion pages of the Module Library: prop, schema, properties, body
 - deploys on a real Postgres: versions, wait_for, waiting_on_locks
 - real git: git
+- the command line: cli_commands, printed_table
 - GitHub Markdown as a reviewer sees it: github_view, LIVE_MENTION
 """
 
@@ -250,6 +251,26 @@ def cli_commands() -> list[str]:
 
     walk(typer.main.get_command(app), [])
     return found
+
+
+def printed_table(out: str, title: str) -> list[dict[str, str]]:
+    """The rows of the table titled `title` in a command's text output (the deploy plan,
+    `pipeline status`), each as {column: cell}. Cells are cut where the rule under the
+    header marks each column, and every row must leave the gaps between columns blank:
+    a row out of line with its header fails the test. The table ends at the first line
+    that does not (the counts)."""
+    lines = out.splitlines()
+    at = lines.index(title)
+    header, rule = lines[at + 1], lines[at + 2]
+    spans = [m.span() for m in re.finditer("─+", rule)]
+    assert rule == "  ".join("─" * (end - start) for start, end in spans), rule
+    names = [header[start:end].strip() for start, end in spans]
+    rows = []
+    for line in lines[at + 3 :]:
+        if not line or any(line[start - 2 : start].strip() for start, _ in spans[1:]):
+            break
+        rows.append({n: line[a:b].strip() for n, (a, b) in zip(names, spans, strict=True)})
+    return rows
 
 
 # -- GitHub Markdown, as a reviewer's page shows it ------------------------------------------

@@ -6,19 +6,18 @@ as the seed describes needs only `notion.database_id`.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import jsonschema_rs
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import UsageError
 from pipeline.layout import CONFIG_FILE, CONFIG_SCHEMA, schema_file
 from pipeline.learn.settings import LearnSettings, learn_settings
+
+if TYPE_CHECKING:
+    import jsonschema_rs
 
 DEFAULT_PROPERTIES = {
     "title": "Module Name",
@@ -149,6 +148,8 @@ def load_config(path: Path = CONFIG_FILE) -> Config:
     """The config at `path`; defaults when the file does not exist."""
     if not path.exists():
         return Config()
+    import yaml  # here: commands that never read the file (status, validate) skip 15 ms
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -172,6 +173,8 @@ def load_config(path: Path = CONFIG_FILE) -> Config:
 
 
 def _problems(data: Any) -> list[str]:
+    import jsonschema_rs
+
     schema = json.loads(schema_file(CONFIG_SCHEMA).read_text(encoding="utf-8"))
     validator = jsonschema_rs.Draft202012Validator(schema)
     return [_describe(error, schema) for error in validator.iter_errors(data)]
@@ -188,9 +191,11 @@ def _describe(error: jsonschema_rs.ValidationError, schema: dict[str, Any]) -> s
     for step in list(error.schema_path)[:-1]:
         node = node[step]
     allowed = sorted(node.get("properties", {}))
+    from difflib import get_close_matches
+
     words = []
     for key in unexpected:
-        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        close = get_close_matches(str(key), allowed, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(allowed)}"
         words.append(f"unknown key {key!r} ({hint})")
     return f"{where}: {', '.join(words)}"

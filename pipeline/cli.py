@@ -234,11 +234,14 @@ def validate(
 
     Example: pipeline validate data/modules/lab-safety-101.json --format github
     """
-    from pipeline.modules.urlcheck import check_urls
     from pipeline.modules.validate import validate_paths
-    from pipeline.render import RENDERERS
+    from pipeline.report import RENDERERS
 
-    checker = partial(check_urls, timeout=timeout) if urls else None
+    checker = None
+    if urls:  # its HTTP client and threads only when asked for
+        from pipeline.modules.urlcheck import check_urls
+
+        checker = partial(check_urls, timeout=timeout)
     report = validate_paths(paths or [MODULES_DIR], url_checker=checker)
     RENDERERS["json" if as_json else output.value](report, sys.stdout)
     if not report.valid:

@@ -1,25 +1,31 @@
-"""Everything a command prints: validation reports, deploy plans, live modules, export and
-propose summaries, for people (rich), GitHub (annotations, job summaries) and tools (JSON).
+"""Everything a command prints (validation reports apart: report.py): deploy plans, live
+modules, export and propose summaries, for people (rich), GitHub (job summaries) and
+tools (JSON).
 
-Library functions return data; only this module turns it into text. rich costs about
-0.1 s to import, so it is imported inside the functions that need it: `pipeline validate`
-with the default output never pays for it twice. The outputs that can run to thousands
-of rows (the deploy plan, `pipeline status`) are plain aligned lines (`_grid`), never
-rich: its Table measures every cell (0.35 s for a plan of 1,000 modules).
+Library functions return data; only this module and report.py turn it into text. rich
+costs about 0.1 s to import, so it is imported inside the functions that need it. The
+outputs that can run to thousands of rows (the deploy plan, `pipeline status`) are plain
+aligned lines (`_grid`), never rich: its Table measures every cell (0.35 s for a plan of
+1,000 modules).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
+
+from pipeline.report import painter as _painter
+from pipeline.report import printable
+
+# pipeline/db/deploy.py prints the validation failures that stop a deploy with this.
+from pipeline.report import render_text as render_text  # noqa: PLC0414 (explicit re-export)
 
 if TYPE_CHECKING:  # annotations only: keeps every command's start-up light
     from rich.console import Console
@@ -31,8 +37,6 @@ if TYPE_CHECKING:  # annotations only: keeps every command's start-up light
     from pipeline.db.plan import DeployAction, Plan
     from pipeline.db.status import ModuleStatus
     from pipeline.db.unpublish import VisibilityChange
-    from pipeline.modules.problems import Problem
-    from pipeline.modules.validate import Report
     from pipeline.notion.backup import BackupPull, NotionBackupReport
     from pipeline.notion.export import ExportReport
     from pipeline.notion.mark_live import MarkLiveReport
@@ -41,156 +45,6 @@ if TYPE_CHECKING:  # annotations only: keeps every command's start-up light
     from pipeline.propose.rollback import RollbackResult
     from pipeline.propose.run import ProposeReport
     from pipeline.sync.run import Database, SyncResult
-
-
-# -- validation reports ------------------------------------------------------------------
-def render_text(report: Report, out: TextIO) -> None:
-    """Problems grouped by file, `line:column`, for people. Plain writes, no rich: the
-    command most often run should start fast; colour only on a terminal."""
-    paint = _painter(out)
-    by_file = defaultdict(list)
-    for problem in report.problems:
-        by_file[problem.file].append(problem)
-    lines = []
-    for file, problems in by_file.items():
-        lines.append(paint(printable(file), "1"))
-        for p in problems:
-            where = "  " + paint(f"at {printable(p.pointer)}", "2") if p.pointer else ""
-            severity = paint(p.severity, "31" if p.is_error else "33")
-            lines.append(
-                f"  {p.line}:{p.column}  {severity}  {printable(p.message)}  "
-                f"{paint(f'[{p.check}]', '2')}{where}"
-            )
-    files = len(report.files)
-    noun = "file" if files == 1 else "files"
-    if report.valid:
-        warned = f" ({report.warning_count} warnings)" if report.warning_count else ""
-        lines.append(f"{paint('✓', '32')} {files} module {noun} valid{warned}")
-    else:
-        bad = len({p.file for p in report.problems if p.is_error})
-        lines.append(f"{paint('✗', '31')} {report.error_count} errors in {bad} of {files} {noun}")
-    out.write("\n".join(lines) + "\n")
-
-
-def _painter(out: TextIO) -> Callable[[str, str], str]:
-    """ANSI colour for a terminal (unless NO_COLOR), nothing for a file or pipe."""
-    if out.isatty() and not os.environ.get("NO_COLOR"):
-        return lambda text, code: f"\x1b[{code}m{text}\x1b[0m"
-    return lambda text, _code: text
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-# GitHub shows at most 10 annotations of each kind (error, warning, notice) per step and
-# drops the rest silently; every problem also goes to the job summary (at most 1 MiB).
-ANNOTATIONS_PER_KIND = 10
-SUMMARY_LIMIT = 1_000_000
-
-
-def _annotated_first(problems: list[Problem]) -> list[Problem]:
-    """Problems in the order they should take the annotation slots: each file's first
-    problem before any file's second, so every bad file is marked on its diff."""
-    rank: dict[str, int] = defaultdict(int)
-    ordered = []
-    for index, p in enumerate(problems):
-        ordered.append((rank[p.file], index, p))
-        rank[p.file] += 1
-    return [p for _, _, p in sorted(ordered, key=lambda item: item[:2])]
-
-
-def render_github(report: Report, out: TextIO) -> None:
-    """Workflow commands GitHub turns into annotations on the PR diff: at most GitHub's
-    limit per kind, most important first (errors; each bad file once before any twice);
-    the rest as plain lines in the log; all of them in the job summary."""
-    shown: dict[str, int] = defaultdict(int)
-    rest: list[Problem] = []
-    for p in _annotated_first(report.problems):
-        if shown[p.severity] >= ANNOTATIONS_PER_KIND:
-            rest.append(p)
-            continue
-        shown[p.severity] += 1
-        title = f"{p.check}: {p.pointer}" if p.pointer else p.check
-        props = (
-            f"file={_escape_property(p.file)},line={p.line},col={p.column},"
-            f"title={_escape_property(title)}"
-        )
-        out.write(f"::{p.severity} {props}::{_escape_data(p.message)}\n")
-    for p in rest:
-        # Plain lines, one each: never a workflow command (those start a line with "::").
-        message = " ".join(printable(p.message).split())
-        out.write(f"  {printable(p.file)}:{p.line}:{p.column}: {p.severity}: {message}\n")
-    if rest:
-        out.write(
-            f"::notice title=More problems::{len(rest)} more problems than GitHub shows as "
-            "annotations; every problem is listed in the job summary\n"
-        )
-    status = "valid" if report.valid else f"invalid ({report.error_count} errors)"
-    out.write(f"{len(report.files)} module files checked: {status}\n")
-    write_validation_summary(report)
-
-
-def write_validation_summary(report: Report) -> None:
-    """Every problem as a table on the Actions job page, when running in Actions."""
-    target = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not target:
-        return
-    from pipeline.propose.pr_body import code, text
-
-    files = len(report.files)
-    status = "✅ valid" if report.valid else f"❌ {report.error_count} errors"
-    lines = [
-        "## Module validation",
-        "",
-        f"{files} module files checked: {status}, {report.warning_count} warnings",
-        "",
-    ]
-    if report.problems:
-        lines += ["| file | line | severity | check | problem |", "| --- | --- | --- | --- | --- |"]
-    size = len("\n".join(lines))
-    for index, p in enumerate(report.problems):
-        row = (
-            f"| {code(p.file, table=True)} | {p.line}:{p.column} | {p.severity} | "
-            f"{text(p.check)} | {text(p.message)} |"
-        )
-        if size + len(row) > SUMMARY_LIMIT - 500:
-            left = len(report.problems) - index
-            lines += ["", f"… and {left} more: run `pipeline validate` to see them all."]
-            break
-        lines.append(row)
-        size += len(row) + 1
-    with open(target, "a", encoding="utf-8") as out:
-        out.write("\n".join(lines) + "\n")
-
-
-def render_json(report: Report, out: TextIO) -> None:
-    payload = {
-        "valid": report.valid,
-        "files_checked": len(report.files),
-        "error_count": report.error_count,
-        "warning_count": report.warning_count,
-        "problems": [
-            {
-                "file": p.file,
-                "line": p.line,
-                "column": p.column,
-                "pointer": p.pointer,
-                "severity": p.severity,
-                "check": p.check,
-                "message": p.message,
-            }
-            for p in report.problems
-        ],
-    }
-    out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-
-
-RENDERERS = {"text": render_text, "github": render_github, "json": render_json}
 
 
 # -- deploy, status, export, propose -----------------------------------------------------
@@ -213,27 +67,6 @@ def _counts(plan: Plan) -> str:
         actions = ("insert", "update", "repair", "unchanged", "archive")
     names = {"archive": "archived", "repair": "repaired"}
     return ", ".join(f"{plan.count(a)} {names.get(a, a)}" for a in actions)
-
-
-# Terminal control sequences: CSI (ESC [ or its 8-bit form), OSC (ESC ] or 8-bit, ended by
-# BEL or ST; e.g. hyperlinks and window titles), DCS/SOS/PM/APC strings, other ESC pairs.
-_TERMINAL_SEQUENCE = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
-    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c\x9d\x90\x98\x9e\x9f]*"
-    r"(?:\x07|\x1b\\|\x9c)"
-    r"|\x1b[ -/]*[0-~]"
-)
-# What is left of C0 (but newline and tab), DEL and C1.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def printable(text: str) -> str:
-    """`text` without terminal control sequences or control characters (newline and tab
-    stay): Notion text (titles, messages, reasons) can hold them, and a terminal or log
-    viewer would obey them (clear the screen, hide text, fake a link)."""
-    if text.isprintable():  # the usual case, and fast
-        return text
-    return _CONTROL.sub("", _TERMINAL_SEQUENCE.sub("", text))
 
 
 def escape(text: str) -> str:

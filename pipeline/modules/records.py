@@ -8,7 +8,6 @@ real changes from noise.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -92,6 +91,8 @@ _NOT_CONTENT = ("$schema", "metadata")
 
 def content_hash(module: Mapping[str, Any]) -> str:
     """sha256 of the canonical JSON of the deployed fields: "sha256:<64 hex>"."""
+    import hashlib  # here: `pipeline validate` imports this module but hashes nothing
+
     deployed = {k: v for k, v in module.items() if k not in _NOT_CONTENT}
     canonical = orjson.dumps(deployed, option=orjson.OPT_SORT_KEYS)
     return "sha256:" + hashlib.sha256(canonical).hexdigest()
@@ -168,10 +169,11 @@ _FIELD, _NULL, _PART = "\x1f", "\x1e", "\x1d"
 
 
 def rows_hash(student_row: Sequence[Any], sections: Sequence[Sequence[Any]]) -> str:
-    """What the view pipeline_live_hashes (migration 0005) computes from the live rows,
+    """What the view pipeline_live_hashes (migrations 0005, 0012) computes from the live rows,
     computed here from the rows a deploy writes: values as text (JSON columns as the
     JSON text written), joined by chr(31), NULL as chr(30); one md5 per section, then
     one over the module's row and those. Equal means nobody changed the rows since."""
+    import hashlib
 
     def text(values: Sequence[Any]) -> str:
         return _FIELD.join(_NULL if value is None else str(value) for value in values)

@@ -1,9 +1,9 @@
 """What each command loads before it does its work (issue #15). Start-up is most of a
 short command's time, so a command imports only what it uses: `pipeline --help` neither
-the database driver nor the validator, `pipeline validate` no database driver, and
-`pipeline status` and the deploy plan neither rich (their tables are plain lines) nor
-the validator or YAML they do not need. Read from a real process's `-X importtime`, the
-whole command as a user runs it."""
+the database driver nor the validator; `pipeline validate` no database driver, and of
+the output code only its report's; `pipeline status` and the deploy plan neither rich
+(their tables are plain lines) nor the validator or YAML they do not need. Read from a
+real process's `-X importtime`, the whole command as a user runs it."""
 
 from __future__ import annotations
 
@@ -69,6 +69,8 @@ def test_validate_loads_no_database_driver(repo: Repo) -> None:
     assert packages(names) & (DRIVER | DISPLAY | CONFIG | SERVICES) == set()
     assert ours(names, "pipeline.db") == set()
     assert "pipeline.modules.validate" in names
+    # Its report is printed by report.py alone; URLs are checked only with --check-urls.
+    assert {"pipeline.render", "pipeline.modules.urlcheck"} & names == set()
 
 
 def test_status_loads_no_display_library_validator_or_yaml(

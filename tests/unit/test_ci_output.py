@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.modules.problems import Problem, Severity
 from pipeline.modules.validate import Report
-from pipeline.render import ANNOTATIONS_PER_KIND, SUMMARY_LIMIT, render_github
+from pipeline.report import ANNOTATIONS_PER_KIND, SUMMARY_LIMIT, render_github
 from tests.builders import github_view, module
 from tests.conftest import CLI, Repo
 

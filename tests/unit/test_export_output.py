@@ -15,7 +15,8 @@ import pytest
 from pipeline.files import atomic_move, atomic_write
 from pipeline.notion.export import ExportReport, PageResult
 from pipeline.notion.markdown import Skipped
-from pipeline.render import escape, printable, render_export, write_step_summary
+from pipeline.render import escape, render_export, write_step_summary
+from pipeline.report import printable
 
 
 @pytest.fixture

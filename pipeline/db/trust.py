@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache, partial
 from pathlib import Path
@@ -143,6 +143,17 @@ def validate_for_deploy(
 ) -> Report:
     """`pipeline validate` of `files` (path, display: validate.collect), with each valid
     file's rows and blob id, trusting what the database vouches for."""
+    return validate.cross_checked(files, list(each_checked_for_deploy(files, trusted, pool)))
+
+
+def each_checked_for_deploy(
+    files: list[tuple[str, str]],
+    trusted: Mapping[str, Trusted],
+    pool: ProcessPoolExecutor | None = None,
+) -> Iterator[FileResult]:
+    """The per-file checks of validate_for_deploy, each file's result as it comes (in
+    the order of `files`); the checks across files are the caller's
+    (validate.cross_checked)."""
     blobs: dict[str, str] = {}
     if trusted:
         for directory in {os.path.dirname(file) for file, _ in files}:
@@ -155,5 +166,4 @@ def validate_for_deploy(
         for file, display in files
     ]
     to_read = sum(not _is_known(item) for item in items)
-    results = validate.in_parallel(items, _check_chunk, to_read=to_read, pool=pool)
-    return validate.cross_checked(files, results)
+    return validate.each_in_parallel(items, _check_chunk, to_read=to_read, pool=pool)

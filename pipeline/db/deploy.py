@@ -1,12 +1,13 @@
 """`pipeline deploy`: module files -> Postgres, all in one transaction.
 
-Order inside the transaction: timeouts, the deploy lock, read what is live,
-plan, check reference rows, publish the asset files of the modules it writes,
-then write only what changed. A failure anywhere rolls everything back, and so
-does a killed process (the transaction simply never commits). Rows are staged
-with COPY into ON COMMIT DROP tables and written with set-based upserts: a
-thousand modules cost a handful of statements, and the same SQL works through a
-transaction-mode pooler.
+Order inside the transaction: timeouts, the deploy lock, read what is live, then
+validation's rows streamed into ON COMMIT DROP staging tables as the workers make
+them (db/stage.py: memory stays flat however large the library), plan from their
+summaries, check reference rows, publish the asset files of the modules it
+writes, then write only what changed, set-based from the stage. A failure
+anywhere rolls everything back, and so does a killed process (the transaction
+simply never commits). A thousand modules cost a handful of statements, and the
+same SQL works through a transaction-mode pooler.
 
 Assets (issue #16): the rows hold absolute URLs of the store (assets/rewrite.py),
 never repository paths. A module whose file is unchanged but whose assets' URLs
@@ -287,7 +288,7 @@ def _plan(
     (asset paths made URLs, unpublished modules kept hidden); also the assets they use,
     and the status the files of unpublished modules ask for."""
     live, linked = _live(conn)
-    assets = _Assets.start(conn, settings.assets)
+    assets = _Assets(conn, settings.assets or LocalStore.from_settings(AssetSettings()))
     unpublished = holds(conn)
     held: dict[str, str] = {}  # module id -> the status its file asks for
 
@@ -300,7 +301,7 @@ def _plan(
             record = hidden(record)
         return record
 
-    stage = Stage(conn)
+    stage = Stage(conn, before_rows=assets.remember)
     desired = stage.take(source(conn), ready)
     drifted = _drifted(conn, [d.module_id for d in desired]) if settings.verify else set()
     for d in desired:  # files not read: the database knows their assets
@@ -368,8 +369,9 @@ class _Assets:
     """The asset files the desired modules use, and the URLs their rows get; each file
     identified once, as the modules that use it come (db/stage.py streams them)."""
 
+    conn: psycopg.Connection
     store: AssetStore
-    remembered: dict[str, tuple[str, int]]  # blob id -> (sha256, size) published before
+    remembered: dict[str, tuple[str, int]] | None = None  # blob id -> (sha256, size)
     root: Path | None = None
     blobs: dict[str, str] = field(default_factory=dict)  # git's index: path -> blob id
     files: dict[str, AssetFile] = field(default_factory=dict)  # repo path -> its bytes
@@ -378,15 +380,14 @@ class _Assets:
     urls: dict[str, dict[str, str]] = field(default_factory=dict)  # module id -> {path: URL}
     uploaded: list[AssetFile] = field(default_factory=list)
 
-    @classmethod
-    def start(cls, conn: psycopg.Connection, store: AssetStore | None) -> _Assets:
-        """Read before the rows stream in (the connection is busy then): every blob the
-        database has published, so a file git vouches for is not opened."""
-        rows = conn.execute(
-            "SELECT DISTINCT ON (blob_id) blob_id, sha256, size FROM pipeline_assets"
-        )
-        remembered = {blob: (sha256, int(size)) for blob, sha256, size in rows}
-        return cls(store or LocalStore.from_settings(AssetSettings()), remembered)
+    def remember(self) -> None:
+        """Every blob the database has published, so a file git vouches for is not
+        opened. Read once, before rows stream in (the connection is busy then)."""
+        if self.remembered is None:
+            rows = self.conn.execute(
+                "SELECT DISTINCT ON (blob_id) blob_id, sha256, size FROM pipeline_assets"
+            )
+            self.remembered = {blob: (sha256, int(size)) for blob, sha256, size in rows}
 
     def use(self, item: DeployItem, paths: list[str]) -> dict[str, str]:
         """{path: URL} of the assets a module uses (remembered for publishing)."""
@@ -396,6 +397,8 @@ class _Assets:
         if self.root is None:  # the repository of the files deployed
             self.root = Path(repo_root(os.path.dirname(item.path)))
             self.blobs = index_blob_ids(self.root)
+        self.remember()
+        assert self.remembered is not None
         for path in paths:
             if path not in self.url:
                 asset = identify_one(self.root, path, self.blobs, self.remembered)

@@ -13,6 +13,7 @@ dry run or a killed process leaves nothing behind, and a transaction-mode pooler
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from typing import Any
 
 import psycopg
@@ -47,24 +48,34 @@ def columns(prefix: str, names: Sequence[str], *, compare: bool = False) -> sql.
 
 
 class Stage:
-    """The staging tables of one deploy transaction, and what was staged in them."""
+    """The staging tables of one deploy transaction, and what was staged in them. The
+    tables are made when the first rows come: a deploy with nothing new costs no
+    statement here."""
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    def __init__(self, conn: psycopg.Connection, before_rows: Callable[[], None]) -> None:
+        """`before_rows` runs once, before the first rows are staged: the last chance to
+        use the connection before it is busy with the COPY."""
         self.conn = conn
         self.staged: dict[str, Staged] = {}
-        conn.execute(
+        self._before_rows: Callable[[], None] | None = before_rows
+
+    def _open(self) -> None:
+        if self._before_rows is None:
+            return
+        self._before_rows()
+        self._before_rows = None
+        self.conn.execute(  # both in one round trip (no parameters: one simple query)
             sql.SQL(
-                "CREATE TEMP TABLE {staged} ON COMMIT DROP AS "
-                "SELECT {modules} FROM modules WITH NO DATA"
-            ).format(staged=sql.Identifier(STAGED_MODULES), modules=columns("", MODULE_COLUMNS))
-        )
-        conn.execute(
-            sql.SQL(
-                "CREATE TEMP TABLE {staged} ON COMMIT DROP AS "
-                "SELECT m.module_id, {sections} FROM module_sections s JOIN modules m "
+                "CREATE TEMP TABLE {modules} ON COMMIT DROP AS "
+                "SELECT {module_columns} FROM modules WITH NO DATA; "
+                "CREATE TEMP TABLE {sections} ON COMMIT DROP AS "
+                "SELECT m.module_id, {section_columns} FROM module_sections s JOIN modules m "
                 "ON m.id = s.module_id WITH NO DATA"
             ).format(
-                staged=sql.Identifier(STAGED_SECTIONS), sections=columns("s.", SECTION_COLUMNS)
+                modules=sql.Identifier(STAGED_MODULES),
+                module_columns=columns("", MODULE_COLUMNS),
+                sections=sql.Identifier(STAGED_SECTIONS),
+                section_columns=columns("s.", SECTION_COLUMNS),
             )
         )
 
@@ -76,14 +87,16 @@ class Stage:
         may use the connection while `items` is read: it is busy with the COPY."""
         taken: list[DeployItem] = []
         modules: list[str] = []
-        copy_sections = sql.SQL("COPY {staged} FROM STDIN").format(
-            staged=sql.Identifier(STAGED_SECTIONS)
-        )
-        with self.conn.cursor() as cur, cur.copy(copy_sections) as copy:
+        with ExitStack() as open_copy:
+            copy: psycopg.Copy | None = None
             for item in items:
                 if item.record is None:
                     taken.append(item)
                     continue
+                if copy is None:
+                    self._open()
+                    cursor = open_copy.enter_context(self.conn.cursor())
+                    copy = open_copy.enter_context(cursor.copy(_copy_into(STAGED_SECTIONS)))
                 record = prepare(item, item.record)
                 module_id = record.module_id
                 for section in record.sections:
@@ -94,10 +107,7 @@ class Stage:
                 )
                 taken.append(DeployItem(module_id, item.path, record.file_hash, None))
         if modules:
-            copy_modules = sql.SQL("COPY {staged} FROM STDIN").format(
-                staged=sql.Identifier(STAGED_MODULES)
-            )
-            with self.conn.cursor() as cur, cur.copy(copy_modules) as copy:
+            with self.conn.cursor() as cur, cur.copy(_copy_into(STAGED_MODULES)) as copy:
                 for chunk in _chunks(modules):
                     copy.write(chunk)
         return taken
@@ -153,6 +163,10 @@ class Stage:
             f"{module}: {column} {value!r} has no row in {table}"
             for module, column, value, table in rows
         ]
+
+
+def _copy_into(table: str) -> sql.Composed:
+    return sql.SQL("COPY {table} FROM STDIN").format(table=sql.Identifier(table))
 
 
 def _chunks(lines: list[str], size: int = 1 << 16) -> Iterator[str]:

@@ -22,12 +22,12 @@ import getpass
 import io
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import psycopg
@@ -55,14 +55,18 @@ from pipeline.db.plan import (
     make_plan,
     needs_record,
 )
-from pipeline.db.stage import STAGED_MODULES, STAGED_SECTIONS, Stage, columns
+from pipeline.db.stage import STAGED_MODULES, STAGED_SECTIONS, Stage, columns, missing_from
 from pipeline.db.trust import (
+    TRUSTED,
+    Trusted,
     each_checked_for_deploy,
     read_trusted,
     record_for,
+    trusted_from,
     validate_for_deploy,
+    validator_fingerprint,
 )
-from pipeline.db.unpublish import hidden, holds, remember_file_status
+from pipeline.db.unpublish import IN_FORCE, Hold, hidden, holds_from, remember_file_status
 from pipeline.errors import ContentError, UsageError
 from pipeline.git import blob_id, head_sha
 from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRows
@@ -142,8 +146,8 @@ def deploy_tree(
     with workers(len(files)) as pool, session() as conn:
         require_current(conn)
 
-        def validated(conn: psycopg.Connection) -> Iterator[DeployItem]:
-            return _valid_items(files, each_checked_for_deploy(files, read_trusted(conn), pool))
+        def validated(trusted: Mapping[str, Trusted]) -> Iterator[DeployItem]:
+            return _valid_items(files, each_checked_for_deploy(files, trusted, pool))
 
         with translated("the deploy"):
             return _deploy(conn, validated, settings, dry_run=dry_run)
@@ -198,7 +202,8 @@ def _load(item: DeployItem) -> DeployItem:
     )
 
 
-Source = Callable[[psycopg.Connection], Iterable[DeployItem]]
+# The files to deploy, validated trusting what the database vouches for (db/trust.py).
+Source = Callable[[Mapping[str, Trusted]], Iterable[DeployItem]]
 
 
 def _deploy(
@@ -208,36 +213,50 @@ def _deploy(
     *,
     dry_run: bool = False,
 ) -> DeployResult:
+    """Round trips, not rows, are what a deploy over a network pays for (a runner to
+    Neon: milliseconds each), so statements whose answers can wait go together in
+    psycopg's pipeline mode: the reads before the rows come, the last reads, the
+    writes, the log. A full deploy costs about a dozen round trips, whatever its size."""
     started = datetime.now(UTC)
     clock = time.perf_counter()
     with conn.transaction() as tx:
-        conn.execute(
-            "SELECT set_config('lock_timeout', %s, true), "
-            "set_config('statement_timeout', %s, true)",
-            (settings.lock_timeout, settings.statement_timeout),
-        )
-        if not dry_run:
-            _lock(conn)
-        plan, stage, assets, held = _plan(conn, source, settings)
-        writing = set(plan.ids("insert", "update", "repair"))
-        _check_references(stage, sorted(writing))
+        plan, stage, assets, held = _plan(conn, source, settings, dry_run=dry_run)
+        writing = plan.ids("insert", "update", "repair")
         outcome = DeployResult(plan, applied=False)
         if dry_run or plan.writes_nothing:
+            if writing:
+                _check_references(missing_from(stage.missing_references(writing)))
             tx.force_rollback = True  # nothing to write; a dry run writes nothing
-        else:
-            _restore_point(conn, outcome)
-            published = assets.publish(conn, writing)
-            _apply(conn, plan, outcome)
+            return outcome
+        with conn.pipeline():
+            missing = stage.missing_references(writing)
+            point = conn.execute("SELECT pg_current_wal_lsn()::text, clock_timestamp()")
+            recorded = assets.recorded(set(writing))
+            number = conn.execute("SELECT nextval('pipeline_deploys_id_seq')")
+        _check_references(missing_from(missing))
+        outcome.restore_lsn, outcome.restore_time = _one(point)
+        outcome.deploy_id = int(_one(number)[0])
+        published = assets.publish(set(writing), recorded)
+        with conn.pipeline():
+            written = _apply(conn, plan, outcome.deploy_id)
             assets.record(conn, published, outcome)
             remember_file_status(conn, {m: s for m, s in held.items() if m in writing})
-            outcome.duration_ms = int((time.perf_counter() - clock) * 1000)
+        outcome.sections_removed, outcome.sections_written = written.counts()
+        outcome.duration_ms = int((time.perf_counter() - clock) * 1000)
+        with conn.pipeline():
             _log(conn, outcome, started, settings)
             if outcome.sections_written >= _ANALYZE_AFTER:
                 # After a bulk load the planner's statistics still say "empty tables";
                 # the next deploy's plan query would be planned for that.
                 conn.execute("ANALYZE modules, module_sections")
-            outcome.applied = True
+        outcome.applied = True
     return outcome
+
+
+def _one(cursor: psycopg.Cursor[Any]) -> tuple[Any, ...]:
+    row = cursor.fetchone()
+    assert row is not None
+    return tuple(row)
 
 
 def deploy(
@@ -249,47 +268,71 @@ def deploy(
 ) -> DeployResult:
     """Plan and (unless dry_run) apply, in one transaction; on any error nothing is written."""
     with translated("the deploy"):
-        return _deploy(conn, lambda _conn: desired, settings, dry_run=dry_run)
+        return _deploy(conn, lambda _trusted: desired, settings, dry_run=dry_run)
 
 
-def _restore_point(conn: psycopg.Connection, outcome: DeployResult) -> None:
-    """Where the WAL stands before this deploy writes anything, by the server's clock."""
-    row = conn.execute("SELECT pg_current_wal_lsn()::text, clock_timestamp()").fetchone()
-    assert row is not None
-    outcome.restore_lsn, outcome.restore_time = row[0], row[1]
+_LIVE = (
+    "SELECT m.id, m.module_id, m.status, m.content_hash, m.revision, m.file_hash, "
+    "coalesce(c.sections, 0), m.asset_paths::text, m.asset_urls::text FROM modules m "
+    "LEFT JOIN (SELECT module_id, count(*) AS sections FROM module_sections "
+    "GROUP BY module_id) c ON c.module_id = m.id"
+)
+_REMEMBERED = "SELECT DISTINCT ON (blob_id) blob_id, sha256, size FROM pipeline_assets"
 
 
-def _lock(conn: psycopg.Connection) -> None:
-    """Deploys one at a time; LockNotAvailable after lock_timeout means another one runs."""
-    conn.execute("SELECT pg_advisory_xact_lock(%s)", (DEPLOY_LOCK,))
+class _Before(NamedTuple):
+    """What the plan reads before the rows come, all sent in one round trip."""
+
+    live: dict[str, CurrentModule]
+    linked: dict[str, tuple[list[str], dict[str, str]]]  # asset paths, URLs as live
+    unpublished: dict[str, Hold]
+    trusted: dict[str, Trusted]
+    remembered: dict[str, tuple[str, int]]  # blob id -> (sha256, size) published before
+    stage: Stage
 
 
-def _live(
-    conn: psycopg.Connection,
-) -> tuple[dict[str, CurrentModule], dict[str, tuple[list[str], dict[str, str]]]]:
-    """The live modules, and the asset paths and URLs of each as its row holds them."""
-    live: dict[str, CurrentModule] = {}
+def _before(conn: psycopg.Connection, settings: Settings, *, dry_run: bool) -> _Before:
+    """Timeouts, the deploy lock (deploys one at a time; LockNotAvailable after
+    lock_timeout means another one runs), then what is live, what is unpublished, what
+    the database vouches for and which asset blobs it published, and the staging
+    tables. The server runs them in this order, so everything is read under the lock."""
+    with conn.pipeline():
+        conn.execute(
+            "SELECT set_config('lock_timeout', %s, true), "
+            "set_config('statement_timeout', %s, true)",
+            (settings.lock_timeout, settings.statement_timeout),
+        )
+        if not dry_run:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (DEPLOY_LOCK,))
+        live = conn.execute(_LIVE)
+        unpublished = conn.execute(IN_FORCE)
+        trusted = conn.execute(TRUSTED, (validator_fingerprint(),))
+        remembered = conn.execute(_REMEMBERED)
+        stage = Stage(conn)
+    current: dict[str, CurrentModule] = {}
     linked: dict[str, tuple[list[str], dict[str, str]]] = {}
-    for row in conn.execute(
-        "SELECT m.id, m.module_id, m.status, m.content_hash, m.revision, m.file_hash, "
-        "coalesce(c.sections, 0), m.asset_paths::text, m.asset_urls::text FROM modules m "
-        "LEFT JOIN (SELECT module_id, count(*) AS sections FROM module_sections "
-        "GROUP BY module_id) c ON c.module_id = m.id"
-    ):
-        live[row[1]] = CurrentModule(*row[:7])
+    for row in live:
+        current[row[1]] = CurrentModule(*row[:7])
         linked[row[1]] = (orjson.loads(row[7] or "[]"), orjson.loads(row[8] or "{}"))
-    return live, linked
+    return _Before(
+        current,
+        linked,
+        holds_from(unpublished),
+        trusted_from(trusted),
+        {blob: (sha256, int(size)) for blob, sha256, size in remembered},
+        stage,
+    )
 
 
 def _plan(
-    conn: psycopg.Connection, source: Source, settings: Settings
+    conn: psycopg.Connection, source: Source, settings: Settings, *, dry_run: bool
 ) -> tuple[Plan, Stage, _Assets, dict[str, str]]:
     """The plan, made under the lock, with the rows of every module to write staged
     (asset paths made URLs, unpublished modules kept hidden); also the assets they use,
     and the status the files of unpublished modules ask for."""
-    live, linked = _live(conn)
-    assets = _Assets(conn, settings.assets or LocalStore.from_settings(AssetSettings()))
-    unpublished = holds(conn)
+    live, linked, unpublished, trusted, remembered, stage = _before(conn, settings, dry_run=dry_run)
+    store = settings.assets or LocalStore.from_settings(AssetSettings())
+    assets = _Assets(conn, store, remembered)
     held: dict[str, str] = {}  # module id -> the status its file asks for
 
     def ready(item: DeployItem, record: ModuleRows) -> ModuleRows:
@@ -301,8 +344,7 @@ def _plan(
             record = hidden(record)
         return record
 
-    stage = Stage(conn, before_rows=assets.remember)
-    desired = stage.take(source(conn), ready)
+    desired = stage.take(source(trusted), ready)
     drifted = _drifted(conn, [d.module_id for d in desired]) if settings.verify else set()
     for d in desired:  # files not read: the database knows their assets
         if d.module_id not in stage.staged:
@@ -371,7 +413,7 @@ class _Assets:
 
     conn: psycopg.Connection
     store: AssetStore
-    remembered: dict[str, tuple[str, int]] | None = None  # blob id -> (sha256, size)
+    remembered: dict[str, tuple[str, int]]  # blob id -> (sha256, size) published before
     root: Path | None = None
     blobs: dict[str, str] = field(default_factory=dict)  # git's index: path -> blob id
     files: dict[str, AssetFile] = field(default_factory=dict)  # repo path -> its bytes
@@ -379,15 +421,6 @@ class _Assets:
     paths: dict[str, list[str]] = field(default_factory=dict)  # module id -> paths it uses
     urls: dict[str, dict[str, str]] = field(default_factory=dict)  # module id -> {path: URL}
     uploaded: list[AssetFile] = field(default_factory=list)
-
-    def remember(self) -> None:
-        """Every blob the database has published, so a file git vouches for is not
-        opened. Read once, before rows stream in (the connection is busy then)."""
-        if self.remembered is None:
-            rows = self.conn.execute(
-                "SELECT DISTINCT ON (blob_id) blob_id, sha256, size FROM pipeline_assets"
-            )
-            self.remembered = {blob: (sha256, int(size)) for blob, sha256, size in rows}
 
     def use(self, item: DeployItem, paths: list[str]) -> dict[str, str]:
         """{path: URL} of the assets a module uses (remembered for publishing)."""
@@ -397,8 +430,6 @@ class _Assets:
         if self.root is None:  # the repository of the files deployed
             self.root = Path(repo_root(os.path.dirname(item.path)))
             self.blobs = index_blob_ids(self.root)
-        self.remember()
-        assert self.remembered is not None
         for path in paths:
             if path not in self.url:
                 asset = identify_one(self.root, path, self.blobs, self.remembered)
@@ -408,21 +439,27 @@ class _Assets:
         self.urls[module_id] = urls = {p: self.url[p] for p in paths}
         return urls
 
-    def publish(self, conn: psycopg.Connection, modules: set[str]) -> list[AssetFile]:
+    def _needed(self, modules: set[str]) -> list[AssetFile]:
+        return [self.files[p] for p in sorted({p for m in modules for p in self.paths.get(m, [])})]
+
+    def recorded(self, modules: set[str]) -> psycopg.Cursor[Any] | None:
+        """Which of the files of `modules` the database says the store has (sent with
+        the deploy's last reads); None when they use none."""
+        files = self._needed(modules)
+        if not files:
+            return None
+        return self.conn.execute(
+            "SELECT key FROM pipeline_assets WHERE store = %s AND key = ANY(%s)",
+            (self.store.identity, [key_of(self.store, f) for f in files]),
+        )
+
+    def publish(self, modules: set[str], recorded: psycopg.Cursor[Any] | None) -> list[AssetFile]:
         """Put the files of `modules` in the store (those it lacks); all of them."""
-        needed = sorted({p for m in modules for p in self.paths.get(m, [])})
-        files = [self.files[p] for p in needed]
-        if not files or self.root is None:
+        files = self._needed(modules)
+        if not files or self.root is None or recorded is None:
             return []
-        keys = [key_of(self.store, f) for f in files]
-        recorded = [
-            row[0]
-            for row in conn.execute(
-                "SELECT key FROM pipeline_assets WHERE store = %s AND key = ANY(%s)",
-                (self.store.identity, keys),
-            )
-        ]
-        self.uploaded = publish(self.store, files, self.root, recorded=recorded)
+        keys = [row[0] for row in recorded]
+        self.uploaded = publish(self.store, files, self.root, recorded=keys)
         return files
 
     def record(
@@ -465,9 +502,8 @@ def _drifted(conn: psycopg.Connection, module_ids: list[str]) -> set[str]:
     return {row[0] for row in rows}
 
 
-def _check_references(stage: Stage, writing: list[str]) -> None:
+def _check_references(problems: list[str]) -> None:
     """Name every missing university or faculty row before anything is written."""
-    problems = stage.missing_references(writing)
     if problems:
         raise ContentError(
             "nothing was deployed: " + "; ".join(problems) + ". Add the rows "
@@ -475,16 +511,32 @@ def _check_references(stage: Stage, writing: list[str]) -> None:
         )
 
 
-def _apply(conn: psycopg.Connection, plan: Plan, outcome: DeployResult) -> None:
-    row = conn.execute("SELECT nextval('pipeline_deploys_id_seq')").fetchone()
-    assert row is not None
-    outcome.deploy_id = deploy_id = int(row[0])
+@dataclass
+class _Written:
+    """The statements that wrote sections; their counts are known once they have run
+    (at the end of the pipeline that sent them)."""
+
+    inserted: psycopg.Cursor[Any] | None = None
+    removed: psycopg.Cursor[Any] | None = None
+    upserted: psycopg.Cursor[Any] | None = None
+
+    def counts(self) -> tuple[int, int]:
+        """(sections removed, sections written)."""
+
+        def rows(cursor: psycopg.Cursor[Any] | None) -> int:
+            return max(cursor.rowcount, 0) if cursor is not None else 0
+
+        return rows(self.removed), rows(self.inserted) + rows(self.upserted)
+
+
+def _apply(conn: psycopg.Connection, plan: Plan, deploy_id: int) -> _Written:
+    written = _Written()
     new = plan.ids("insert")
     changed = plan.ids("update", "repair")
     if new or changed:
         _upsert_modules(conn, deploy_id, new + changed)
     if new:  # new modules have no sections to collide with
-        outcome.sections_written = conn.execute(
+        written.inserted = conn.execute(
             sql.SQL(
                 "INSERT INTO module_sections (module_id, {columns}) "
                 "SELECT m.id, {staged} FROM {stage} s JOIN modules m "
@@ -495,11 +547,9 @@ def _apply(conn: psycopg.Connection, plan: Plan, outcome: DeployResult) -> None:
                 stage=sql.Identifier(STAGED_SECTIONS),
             ),
             (new,),
-        ).rowcount
+        )
     if changed:
-        removed, written = _write_sections(conn, changed)
-        outcome.sections_removed = removed
-        outcome.sections_written += written
+        written.removed, written.upserted = _write_sections(conn, changed)
     archive = plan.ids("archive")
     if archive:
         conn.execute(
@@ -514,6 +564,7 @@ def _apply(conn: psycopg.Connection, plan: Plan, outcome: DeployResult) -> None:
             "UPDATE modules SET rows_hash = pipeline_rows_hash(id) WHERE module_id = ANY(%s)",
             (archive,),
         )
+    return written
 
 
 def _upsert_modules(conn: psycopg.Connection, deploy_id: int, module_ids: list[str]) -> None:
@@ -544,8 +595,11 @@ def _upsert_modules(conn: psycopg.Connection, deploy_id: int, module_ids: list[s
     )
 
 
-def _write_sections(conn: psycopg.Connection, changed: list[str]) -> tuple[int, int]:
-    """Remove numbers that are gone, then upsert the rest; unchanged rows are not touched."""
+def _write_sections(
+    conn: psycopg.Connection, changed: list[str]
+) -> tuple[psycopg.Cursor[Any], psycopg.Cursor[Any]]:
+    """Remove numbers that are gone, then upsert the rest; unchanged rows are not touched.
+    The two statements, for their counts."""
     stage = sql.Identifier(STAGED_SECTIONS)
     removed = conn.execute(
         sql.SQL("""
@@ -556,7 +610,7 @@ def _write_sections(conn: psycopg.Connection, changed: list[str]) -> tuple[int, 
                             AND s.section_number = ms.section_number)
     """).format(stage=stage),
         (changed,),
-    ).rowcount
+    )
     data = [c for c in SECTION_COLUMNS if c != "section_number"]
     written = conn.execute(
         sql.SQL("""
@@ -577,7 +631,7 @@ def _write_sections(conn: psycopg.Connection, changed: list[str]) -> tuple[int, 
             incoming=columns("EXCLUDED.", data, compare=True),
         ),
         (changed,),
-    ).rowcount
+    )
     return removed, written
 
 

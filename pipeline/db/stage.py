@@ -48,35 +48,25 @@ def columns(prefix: str, names: Sequence[str], *, compare: bool = False) -> sql.
 
 
 class Stage:
-    """The staging tables of one deploy transaction, and what was staged in them. The
-    tables are made when the first rows come: a deploy with nothing new costs no
-    statement here."""
+    """The staging tables of one deploy transaction, and what was staged in them."""
 
-    def __init__(self, conn: psycopg.Connection, before_rows: Callable[[], None]) -> None:
-        """`before_rows` runs once, before the first rows are staged: the last chance to
-        use the connection before it is busy with the COPY."""
+    def __init__(self, conn: psycopg.Connection) -> None:
+        """Makes the tables (their statements only: deploy sends them with its other
+        reads, in one round trip)."""
         self.conn = conn
         self.staged: dict[str, Staged] = {}
-        self._before_rows: Callable[[], None] | None = before_rows
-
-    def _open(self) -> None:
-        if self._before_rows is None:
-            return
-        self._before_rows()
-        self._before_rows = None
-        self.conn.execute(  # both in one round trip (no parameters: one simple query)
+        conn.execute(
             sql.SQL(
-                "CREATE TEMP TABLE {modules} ON COMMIT DROP AS "
-                "SELECT {module_columns} FROM modules WITH NO DATA; "
-                "CREATE TEMP TABLE {sections} ON COMMIT DROP AS "
-                "SELECT m.module_id, {section_columns} FROM module_sections s JOIN modules m "
+                "CREATE TEMP TABLE {staged} ON COMMIT DROP AS "
+                "SELECT {columns} FROM modules WITH NO DATA"
+            ).format(staged=sql.Identifier(STAGED_MODULES), columns=columns("", MODULE_COLUMNS))
+        )
+        conn.execute(
+            sql.SQL(
+                "CREATE TEMP TABLE {staged} ON COMMIT DROP AS "
+                "SELECT m.module_id, {columns} FROM module_sections s JOIN modules m "
                 "ON m.id = s.module_id WITH NO DATA"
-            ).format(
-                modules=sql.Identifier(STAGED_MODULES),
-                module_columns=columns("", MODULE_COLUMNS),
-                sections=sql.Identifier(STAGED_SECTIONS),
-                section_columns=columns("s.", SECTION_COLUMNS),
-            )
+            ).format(staged=sql.Identifier(STAGED_SECTIONS), columns=columns("s.", SECTION_COLUMNS))
         )
 
     def take(
@@ -94,7 +84,6 @@ class Stage:
                     taken.append(item)
                     continue
                 if copy is None:
-                    self._open()
                     cursor = open_copy.enter_context(self.conn.cursor())
                     copy = open_copy.enter_context(cursor.copy(_copy_into(STAGED_SECTIONS)))
                 record = prepare(item, item.record)
@@ -141,12 +130,10 @@ class Stage:
         )
         return {module_id: (added, changed, removed) for module_id, added, changed, removed in rows}
 
-    def missing_references(self, module_ids: list[str]) -> list[str]:
-        """Each university or faculty id a staged module names that has no row, said as
-        "<module>: university_id 'x' has no row in universities"."""
-        if not module_ids:
-            return []
-        rows = self.conn.execute(
+    def missing_references(self, module_ids: list[str]) -> psycopg.Cursor[Any]:
+        """Each university or faculty id a staged module names that has no row; read it
+        with `missing_from` (the query is sent with the deploy's other last reads)."""
+        return self.conn.execute(
             sql.SQL("""
             SELECT s.module_id, 'university_id', s.university_id, 'universities'
             FROM {staged} s WHERE s.module_id = ANY(%(ids)s) AND s.university_id IS NOT NULL
@@ -159,10 +146,15 @@ class Stage:
         """).format(staged=sql.Identifier(STAGED_MODULES)),
             {"ids": module_ids},
         )
-        return [
-            f"{module}: {column} {value!r} has no row in {table}"
-            for module, column, value, table in rows
-        ]
+
+
+def missing_from(rows: Iterable[Sequence[Any]]) -> list[str]:
+    """Stage.missing_references said as "<module>: university_id 'x' has no row in
+    universities"."""
+    return [
+        f"{module}: {column} {value!r} has no row in {table}"
+        for module, column, value, table in rows
+    ]
 
 
 def _copy_into(table: str) -> sql.Composed:

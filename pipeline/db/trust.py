@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache, partial
 from pathlib import Path
@@ -54,14 +54,20 @@ def validator_fingerprint() -> str:
     return digest.hexdigest()
 
 
+TRUSTED = (
+    "SELECT module_id, file_hash, prerequisites::text, related_modules::text, "
+    "asset_paths::text, notion_page_id FROM modules WHERE validated_with = %s "
+    "AND file_hash IS NOT NULL AND status <> 'archived'"
+)
+
+
 def read_trusted(conn: psycopg.Connection) -> dict[str, Trusted]:
     """What the database vouches for, by module id."""
-    rows = conn.execute(
-        "SELECT module_id, file_hash, prerequisites::text, related_modules::text, "
-        "asset_paths::text, notion_page_id FROM modules WHERE validated_with = %s "
-        "AND file_hash IS NOT NULL AND status <> 'archived'",
-        (validator_fingerprint(),),
-    )
+    return trusted_from(conn.execute(TRUSTED, (validator_fingerprint(),)))
+
+
+def trusted_from(rows: Iterable[Sequence[Any]]) -> dict[str, Trusted]:
+    """read_trusted from the rows of TRUSTED (deploy sends it with its other reads)."""
     return {
         module_id: Trusted(
             file_hash,

@@ -68,15 +68,19 @@ def identify(root: Path, paths: Iterable[str], known: KnownBlobs) -> dict[str, A
         return {}
     blobs = index_blob_ids(root)
     remembered = known(sorted({blobs[p] for p in paths if p in blobs}))
-    found = {}
-    for path in paths:
-        blob = blobs.get(path)
-        if blob is not None and blob in remembered:
-            sha256, size = remembered[blob]
-            found[path] = AssetFile(path, blob, sha256, size)
-        else:
-            found[path] = read(root, path)
-    return found
+    return {path: identify_one(root, path, blobs, remembered) for path in paths}
+
+
+def identify_one(
+    root: Path, path: str, blobs: Mapping[str, str], remembered: Mapping[str, tuple[str, int]]
+) -> AssetFile:
+    """One path's bytes: from git's index (`blobs`: index_blob_ids) and what the database
+    remembers of that blob, else read."""
+    blob = blobs.get(path)
+    if blob is not None and blob in remembered:
+        sha256, size = remembered[blob]
+        return AssetFile(path, blob, sha256, size)
+    return read(root, path)
 
 
 def read(root: Path, path: str) -> AssetFile:

@@ -1,12 +1,13 @@
 """`pipeline deploy`: module files -> Postgres, all in one transaction.
 
-Order inside the transaction: timeouts, the deploy lock, read what is live,
-plan, check reference rows, publish the asset files of the modules it writes,
-then write only what changed. A failure anywhere rolls everything back, and so
-does a killed process (the transaction simply never commits). Rows are staged
-with COPY into ON COMMIT DROP tables and written with set-based upserts: a
-thousand modules cost a handful of statements, and the same SQL works through a
-transaction-mode pooler.
+Order inside the transaction: timeouts, the deploy lock, read what is live, then
+validation's rows streamed into ON COMMIT DROP staging tables as the workers make
+them (db/stage.py: memory stays flat however large the library), plan from their
+summaries, check reference rows, publish the asset files of the modules it
+writes, then write only what changed, set-based from the stage. A failure
+anywhere rolls everything back, and so does a killed process (the transaction
+simply never commits). A thousand modules cost a handful of statements, and the
+same SQL works through a transaction-mode pooler.
 
 Assets (issue #16): the rows hold absolute URLs of the store (assets/rewrite.py),
 never repository paths. A module whose file is unchanged but whose assets' URLs
@@ -21,20 +22,25 @@ import getpass
 import io
 import os
 import time
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import psycopg
 from psycopg import sql
 
-from pipeline.assets.publish import AssetFile, identify, key_of, publish, url_of
+from pipeline.assets.publish import (
+    AssetFile,
+    identify_one,
+    index_blob_ids,
+    key_of,
+    publish,
+    url_of,
+)
 from pipeline.assets.rewrite import with_urls
 from pipeline.assets.store import AssetStore, LocalStore
 from pipeline.config import AssetSettings
@@ -49,12 +55,29 @@ from pipeline.db.plan import (
     make_plan,
     needs_record,
 )
-from pipeline.db.trust import read_trusted, record_for, validate_for_deploy
-from pipeline.db.unpublish import hidden, holds, remember_file_status
+from pipeline.db.stage import STAGED_MODULES, STAGED_SECTIONS, Stage, columns, missing_from
+from pipeline.db.trust import (
+    TRUSTED,
+    Trusted,
+    each_checked_for_deploy,
+    read_trusted,
+    record_for,
+    trusted_from,
+    validate_for_deploy,
+    validator_fingerprint,
+)
+from pipeline.db.unpublish import IN_FORCE, Hold, hidden, holds_from, remember_file_status
 from pipeline.errors import ContentError, UsageError
 from pipeline.git import blob_id, head_sha
 from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRows
-from pipeline.modules.validate import Report, collect, repo_root, workers
+from pipeline.modules.validate import (
+    FileResult,
+    Report,
+    collect,
+    cross_checked,
+    repo_root,
+    workers,
+)
 from pipeline.render import render_text
 
 _ANALYZE_AFTER = 10_000  # section rows written
@@ -112,7 +135,9 @@ def deploy_tree(
     nothing. Files whose bytes the database already holds, passed by this same
     validator, are not parsed again (their assets and references are still
     checked). An invalid file deploys nothing. Worker processes for validation
-    start before `session()` connects, so none of them holds the connection.
+    start before `session()` connects, so none of them holds the connection; their
+    results are staged in the database as they come (db/stage.py), inside the
+    deploy's transaction, so memory does not grow with the library.
     """
     paths = [paths] if isinstance(paths, Path) else list(paths)
     whole_tree = all(path.is_dir() for path in paths)
@@ -120,23 +145,44 @@ def deploy_tree(
     files = collect(paths)
     with workers(len(files)) as pool, session() as conn:
         require_current(conn)
-        items = _checked(validate_for_deploy(files, read_trusted(conn), pool))
-        return deploy(conn, items, settings, dry_run=dry_run)
+
+        def validated(trusted: Mapping[str, Trusted]) -> Iterator[DeployItem]:
+            return _valid_items(files, each_checked_for_deploy(files, trusted, pool))
+
+        with translated("the deploy"):
+            return _deploy(conn, validated, settings, dry_run=dry_run)
+
+
+def _valid_items(
+    files: list[tuple[str, str]], results: Iterable[FileResult]
+) -> Iterator[DeployItem]:
+    """Each file's item as validation passes it. After the first invalid file no more
+    are handed on, but every file is still checked, so that the ContentError raised at
+    the end (after the checks across files) names every problem at once."""
+    kept: list[FileResult] = []
+    valid = True
+    for result in results:
+        valid = valid and not any(p.is_error for p in result.problems)
+        kept.append(result._replace(record=None))
+        if valid:
+            yield DeployItem(str(result.module_id), result.path, result.file_hash, result.record)
+    _require_valid(cross_checked(files, kept))
 
 
 def check_tree(conn: psycopg.Connection, paths: Path | Sequence[Path]) -> list[DeployItem]:
     """Validate the module files at `paths`: what to deploy, or ContentError naming
     every problem. Files the database trusts are not parsed."""
     files = collect([paths] if isinstance(paths, Path) else paths)
-    return _checked(validate_for_deploy(files, read_trusted(conn)))
+    report = validate_for_deploy(files, read_trusted(conn))
+    _require_valid(report)
+    return [DeployItem(str(r.module_id), r.path, r.file_hash, r.record) for r in report.results]
 
 
-def _checked(report: Report) -> list[DeployItem]:
+def _require_valid(report: Report) -> None:
     if not report.valid:
         text = io.StringIO()
         render_text(report, text)
         raise ContentError(f"{text.getvalue()}module files are invalid; nothing was deployed")
-    return [DeployItem(str(r.module_id), r.path, r.file_hash, r.record) for r in report.results]
 
 
 def load_records(files: Sequence[Path]) -> list[DeployItem]:
@@ -156,97 +202,153 @@ def _load(item: DeployItem) -> DeployItem:
     )
 
 
+# The files to deploy, validated trusting what the database vouches for (db/trust.py).
+Source = Callable[[Mapping[str, Trusted]], Iterable[DeployItem]]
+
+
 def _deploy(
     conn: psycopg.Connection,
-    desired: list[DeployItem],
+    source: Source,
     settings: Settings,
     *,
     dry_run: bool = False,
 ) -> DeployResult:
+    """Round trips, not rows, are what a deploy over a network pays for (a runner to
+    Neon: milliseconds each), so statements whose answers can wait go together in
+    psycopg's pipeline mode: the reads before the rows come, the last reads, the
+    writes, the log. A full deploy costs about a dozen round trips, whatever its size."""
     started = datetime.now(UTC)
     clock = time.perf_counter()
     with conn.transaction() as tx:
-        conn.execute(
-            "SELECT set_config('lock_timeout', %s, true), "
-            "set_config('statement_timeout', %s, true)",
-            (settings.lock_timeout, settings.statement_timeout),
-        )
-        if not dry_run:
-            _lock(conn)
-        plan, desired, assets, held = _plan(conn, desired, settings)
-        writing = set(plan.ids("insert", "update", "repair"))
-        changed = {
-            d.module_id: d.record
-            for d in desired
-            if d.module_id in writing and d.record is not None
-        }
-        _check_references(conn, list(changed.values()))
+        plan, stage, assets, held = _plan(conn, source, settings, dry_run=dry_run)
+        writing = plan.ids("insert", "update", "repair")
         outcome = DeployResult(plan, applied=False)
         if dry_run or plan.writes_nothing:
+            if writing:
+                _check_references(missing_from(stage.missing_references(writing)))
             tx.force_rollback = True  # nothing to write; a dry run writes nothing
-        else:
-            _restore_point(conn, outcome)
-            published = assets.publish(conn, writing)
-            _apply(conn, plan, changed, outcome)
+            return outcome
+        with conn.pipeline():
+            missing = stage.missing_references(writing)
+            point = conn.execute("SELECT pg_current_wal_lsn()::text, clock_timestamp()")
+            recorded = assets.recorded(set(writing))
+            number = conn.execute("SELECT nextval('pipeline_deploys_id_seq')")
+        _check_references(missing_from(missing))
+        outcome.restore_lsn, outcome.restore_time = _one(point)
+        outcome.deploy_id = int(_one(number)[0])
+        published = assets.publish(set(writing), recorded)
+        with conn.pipeline():
+            written = _apply(conn, plan, outcome.deploy_id)
             assets.record(conn, published, outcome)
             remember_file_status(conn, {m: s for m, s in held.items() if m in writing})
-            outcome.duration_ms = int((time.perf_counter() - clock) * 1000)
+        outcome.sections_removed, outcome.sections_written = written.counts()
+        outcome.duration_ms = int((time.perf_counter() - clock) * 1000)
+        with conn.pipeline():
             _log(conn, outcome, started, settings)
             if outcome.sections_written >= _ANALYZE_AFTER:
                 # After a bulk load the planner's statistics still say "empty tables";
                 # the next deploy's plan query would be planned for that.
                 conn.execute("ANALYZE modules, module_sections")
-            outcome.applied = True
+        outcome.applied = True
     return outcome
+
+
+def _one(cursor: psycopg.Cursor[Any]) -> tuple[Any, ...]:
+    row = cursor.fetchone()
+    assert row is not None
+    return tuple(row)
 
 
 def deploy(
     conn: psycopg.Connection,
-    desired: list[DeployItem],
+    desired: Iterable[DeployItem],
     settings: Settings,
     *,
     dry_run: bool = False,
 ) -> DeployResult:
     """Plan and (unless dry_run) apply, in one transaction; on any error nothing is written."""
     with translated("the deploy"):
-        return _deploy(conn, desired, settings, dry_run=dry_run)
+        return _deploy(conn, lambda _trusted: desired, settings, dry_run=dry_run)
 
 
-def _restore_point(conn: psycopg.Connection, outcome: DeployResult) -> None:
-    """Where the WAL stands before this deploy writes anything, by the server's clock."""
-    row = conn.execute("SELECT pg_current_wal_lsn()::text, clock_timestamp()").fetchone()
-    assert row is not None
-    outcome.restore_lsn, outcome.restore_time = row[0], row[1]
+_LIVE = (
+    "SELECT m.id, m.module_id, m.status, m.content_hash, m.revision, m.file_hash, "
+    "coalesce(c.sections, 0), m.asset_paths::text, m.asset_urls::text FROM modules m "
+    "LEFT JOIN (SELECT module_id, count(*) AS sections FROM module_sections "
+    "GROUP BY module_id) c ON c.module_id = m.id"
+)
+_REMEMBERED = "SELECT DISTINCT ON (blob_id) blob_id, sha256, size FROM pipeline_assets"
 
 
-def _lock(conn: psycopg.Connection) -> None:
-    """Deploys one at a time; LockNotAvailable after lock_timeout means another one runs."""
-    conn.execute("SELECT pg_advisory_xact_lock(%s)", (DEPLOY_LOCK,))
+class _Before(NamedTuple):
+    """What the plan reads before the rows come, all sent in one round trip."""
+
+    live: dict[str, CurrentModule]
+    linked: dict[str, tuple[list[str], dict[str, str]]]  # asset paths, URLs as live
+    unpublished: dict[str, Hold]
+    trusted: dict[str, Trusted]
+    remembered: dict[str, tuple[str, int]]  # blob id -> (sha256, size) published before
+    stage: Stage
+
+
+def _before(conn: psycopg.Connection, settings: Settings, *, dry_run: bool) -> _Before:
+    """Timeouts, the deploy lock (deploys one at a time; LockNotAvailable after
+    lock_timeout means another one runs), then what is live, what is unpublished, what
+    the database vouches for and which asset blobs it published, and the staging
+    tables. The server runs them in this order, so everything is read under the lock."""
+    with conn.pipeline():
+        conn.execute(
+            "SELECT set_config('lock_timeout', %s, true), "
+            "set_config('statement_timeout', %s, true)",
+            (settings.lock_timeout, settings.statement_timeout),
+        )
+        if not dry_run:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (DEPLOY_LOCK,))
+        live = conn.execute(_LIVE)
+        unpublished = conn.execute(IN_FORCE)
+        trusted = conn.execute(TRUSTED, (validator_fingerprint(),))
+        remembered = conn.execute(_REMEMBERED)
+        stage = Stage(conn)
+    current: dict[str, CurrentModule] = {}
+    linked: dict[str, tuple[list[str], dict[str, str]]] = {}
+    for row in live:
+        current[row[1]] = CurrentModule(*row[:7])
+        linked[row[1]] = (orjson.loads(row[7] or "[]"), orjson.loads(row[8] or "{}"))
+    return _Before(
+        current,
+        linked,
+        holds_from(unpublished),
+        trusted_from(trusted),
+        {blob: (sha256, int(size)) for blob, sha256, size in remembered},
+        stage,
+    )
 
 
 def _plan(
-    conn: psycopg.Connection, desired: list[DeployItem], settings: Settings
-) -> tuple[Plan, list[DeployItem], _Assets, dict[str, str]]:
-    """The plan, made under the lock; also returns `desired` with every needed record,
-    its rows holding asset URLs (and unpublished modules kept hidden), the assets they
-    use, and the status the files of unpublished modules ask for."""
-    live: dict[str, CurrentModule] = {}
-    linked: dict[str, tuple[list[str], dict[str, str]]] = {}  # asset paths, URLs as live
-    for row in conn.execute(
-        "SELECT m.id, m.module_id, m.status, m.content_hash, m.revision, m.file_hash, "
-        "coalesce(c.sections, 0), m.asset_paths::text, m.asset_urls::text FROM modules m "
-        "LEFT JOIN (SELECT module_id, count(*) AS sections FROM module_sections "
-        "GROUP BY module_id) c ON c.module_id = m.id"
-    ):
-        live[row[1]] = CurrentModule(*row[:7])
-        linked[row[1]] = (orjson.loads(row[7] or "[]"), orjson.loads(row[8] or "{}"))
+    conn: psycopg.Connection, source: Source, settings: Settings, *, dry_run: bool
+) -> tuple[Plan, Stage, _Assets, dict[str, str]]:
+    """The plan, made under the lock, with the rows of every module to write staged
+    (asset paths made URLs, unpublished modules kept hidden); also the assets they use,
+    and the status the files of unpublished modules ask for."""
+    live, linked, unpublished, trusted, remembered, stage = _before(conn, settings, dry_run=dry_run)
+    store = settings.assets or LocalStore.from_settings(AssetSettings())
+    assets = _Assets(conn, store, remembered)
+    held: dict[str, str] = {}  # module id -> the status its file asks for
+
+    def ready(item: DeployItem, record: ModuleRows) -> ModuleRows:
+        """The rows as students get them: asset URLs, and hidden while unpublished."""
+        paths = orjson.loads(record.row[_ASSET_PATHS] or "[]")
+        record = with_urls(record, assets.use(item, paths))
+        if record.module_id in unpublished:
+            held[record.module_id] = record.status
+            record = hidden(record)
+        return record
+
+    desired = stage.take(source(trusted), ready)
     drifted = _drifted(conn, [d.module_id for d in desired]) if settings.verify else set()
-    # Another deploy may have changed a row since validation trusted its file.
-    desired = [
-        _load(d) if needs_record(d, live) or (d.record is None and d.module_id in drifted) else d
-        for d in desired
-    ]
-    assets = _Assets.of(conn, desired, linked, settings.assets)
+    for d in desired:  # files not read: the database knows their assets
+        if d.module_id not in stage.staged:
+            assets.use(d, linked.get(d.module_id, ([], {}))[0])
     # Unchanged files whose assets' URLs would change are written again (same revision).
     relinked = {
         d.module_id
@@ -255,46 +357,35 @@ def _plan(
         and live[d.module_id].status != "archived"
         and linked[d.module_id][1] != assets.urls.get(d.module_id, {})
     }
-    desired = [_load(d) if d.record is None and d.module_id in relinked else d for d in desired]
-    desired = [
-        replace(d, record=with_urls(d.record, assets.urls.get(d.module_id, {})))
-        if d.record is not None
-        else d
+    # Files not read that must be after all: another deploy changed the row since
+    # validation trusted the file, or the rows are to be written again.
+    again = [
+        d
         for d in desired
+        if needs_record(d, live, stage.staged)
+        or (d.module_id not in stage.staged and d.module_id in drifted | relinked)
     ]
-    # Unpublished modules stay hidden whatever their files say (until republished).
-    unpublished = holds(conn, [d.module_id for d in desired if d.record is not None])
-    held = {m: d.record.status for d in desired if (m := d.module_id) in unpublished and d.record}
-    desired = [
-        replace(d, record=hidden(d.record)) if d.module_id in held and d.record else d
-        for d in desired
-    ]
+    stage.take(map(_load, again), ready)
     repaired = drifted  # changed behind the pipeline's back (--verify)
     drifted = drifted | relinked
     differing = [
-        d.module_id
-        for d in desired
-        if d.record is not None
-        and d.module_id in live
+        m
+        for m, rows in stage.staged.items()
+        if m in live
         and (
-            d.module_id in drifted
-            or (live[d.module_id].content_hash, live[d.module_id].status)
-            != (d.record.content_hash, d.record.status)
+            m in drifted
+            or (live[m].content_hash, live[m].status) != (rows.content_hash, rows.status)
         )
     ]
-    sections: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    if differing:
-        rows = conn.execute(
-            "SELECT m.module_id, s.section_number, s.section_type, s.title, s.content, "
-            "s.media_url, s.duration_seconds, s.section_config::text, "
-            "s.completion_criteria::text FROM module_sections s JOIN modules m "
-            "ON m.id = s.module_id WHERE m.module_id = ANY(%s) ORDER BY 1, 2",
-            (differing,),
-        )
-        for module_id, *section in rows:
-            sections[module_id].append(tuple(section))
     archive_missing = settings.archive_missing and bool(desired)
-    plan = make_plan(desired, live, sections, archive_missing=archive_missing, drifted=drifted)
+    plan = make_plan(
+        desired,
+        stage.staged,
+        live,
+        stage.section_changes(differing),
+        archive_missing=archive_missing,
+        drifted=drifted,
+    )
     if settings.archive_missing and not desired:
         plan.notes.append("no module files there: nothing deployed, nothing archived")
     refusal = "" if settings.allow_archive else archive_refusal(plan, live, settings.archive_limit)
@@ -312,59 +403,63 @@ def _plan(
         for m, h in sorted(unpublished.items())
         if m in set(plan.ids("insert", "update", "repair"))
     ]
-    return plan, desired, assets, held
+    return plan, stage, assets, held
 
 
 @dataclass
 class _Assets:
-    """The asset files the desired modules use, and the URLs their rows get."""
+    """The asset files the desired modules use, and the URLs their rows get; each file
+    identified once, as the modules that use it come (db/stage.py streams them)."""
 
+    conn: psycopg.Connection
     store: AssetStore
-    root: Path
-    files: dict[str, AssetFile]  # repo path -> its bytes
-    paths: dict[str, list[str]]  # module id -> the asset paths it uses
-    urls: dict[str, dict[str, str]]  # module id -> {asset path: URL}
+    remembered: dict[str, tuple[str, int]]  # blob id -> (sha256, size) published before
+    root: Path | None = None
+    blobs: dict[str, str] = field(default_factory=dict)  # git's index: path -> blob id
+    files: dict[str, AssetFile] = field(default_factory=dict)  # repo path -> its bytes
+    url: dict[str, str] = field(default_factory=dict)  # repo path -> its URL
+    paths: dict[str, list[str]] = field(default_factory=dict)  # module id -> paths it uses
+    urls: dict[str, dict[str, str]] = field(default_factory=dict)  # module id -> {path: URL}
     uploaded: list[AssetFile] = field(default_factory=list)
 
-    @classmethod
-    def of(
-        cls,
-        conn: psycopg.Connection,
-        desired: list[DeployItem],
-        linked: dict[str, tuple[list[str], dict[str, str]]],
-        store: AssetStore | None,
-    ) -> _Assets:
-        store = store or LocalStore.from_settings(AssetSettings())
-        paths: dict[str, list[str]] = {}
-        for d in desired:
-            if d.record is not None:
-                used = orjson.loads(d.record.row[_ASSET_PATHS] or "[]")
-            else:  # the same file as deployed: the database knows its assets
-                used = linked.get(d.module_id, ([], {}))[0]
-            if used:
-                paths[d.module_id] = used
-        root = Path(repo_root(os.path.dirname(desired[0].path))) if desired else Path()
-        wanted = {p for used in paths.values() for p in used}
-        files = identify(root, wanted, partial(_known_blobs, conn)) if wanted else {}
-        url = {path: url_of(store, asset) for path, asset in files.items()}  # once per file
-        urls = {m: {p: url[p] for p in used} for m, used in paths.items()}
-        return cls(store, root, files, paths, urls)
+    def use(self, item: DeployItem, paths: list[str]) -> dict[str, str]:
+        """{path: URL} of the assets a module uses (remembered for publishing)."""
+        if not paths:
+            return {}
+        module_id = item.module_id
+        if self.root is None:  # the repository of the files deployed
+            self.root = Path(repo_root(os.path.dirname(item.path)))
+            self.blobs = index_blob_ids(self.root)
+        for path in paths:
+            if path not in self.url:
+                asset = identify_one(self.root, path, self.blobs, self.remembered)
+                self.files[path] = asset
+                self.url[path] = url_of(self.store, asset)  # once per file
+        self.paths[module_id] = paths
+        self.urls[module_id] = urls = {p: self.url[p] for p in paths}
+        return urls
 
-    def publish(self, conn: psycopg.Connection, modules: set[str]) -> list[AssetFile]:
-        """Put the files of `modules` in the store (those it lacks); all of them."""
-        needed = sorted({p for m in modules for p in self.paths.get(m, [])})
-        files = [self.files[p] for p in needed]
+    def _needed(self, modules: set[str]) -> list[AssetFile]:
+        return [self.files[p] for p in sorted({p for m in modules for p in self.paths.get(m, [])})]
+
+    def recorded(self, modules: set[str]) -> psycopg.Cursor[Any] | None:
+        """Which of the files of `modules` the database says the store has (sent with
+        the deploy's last reads); None when they use none."""
+        files = self._needed(modules)
         if not files:
+            return None
+        return self.conn.execute(
+            "SELECT key FROM pipeline_assets WHERE store = %s AND key = ANY(%s)",
+            (self.store.identity, [key_of(self.store, f) for f in files]),
+        )
+
+    def publish(self, modules: set[str], recorded: psycopg.Cursor[Any] | None) -> list[AssetFile]:
+        """Put the files of `modules` in the store (those it lacks); all of them."""
+        files = self._needed(modules)
+        if not files or self.root is None or recorded is None:
             return []
-        keys = [key_of(self.store, f) for f in files]
-        recorded = [
-            row[0]
-            for row in conn.execute(
-                "SELECT key FROM pipeline_assets WHERE store = %s AND key = ANY(%s)",
-                (self.store.identity, keys),
-            )
-        ]
-        self.uploaded = publish(self.store, files, self.root, recorded=recorded)
+        keys = [row[0] for row in recorded]
+        self.uploaded = publish(self.store, files, self.root, recorded=keys)
         return files
 
     def record(
@@ -396,18 +491,6 @@ class _Assets:
 _ASSET_PATHS = MODULE_COLUMNS.index("asset_paths")
 
 
-def _known_blobs(conn: psycopg.Connection, blobs: list[str]) -> dict[str, tuple[str, int]]:
-    """sha256 and size of the git blobs the database has published before."""
-    if not blobs:
-        return {}
-    rows = conn.execute(
-        "SELECT DISTINCT ON (blob_id) blob_id, sha256, size FROM pipeline_assets "
-        "WHERE blob_id = ANY(%s)",
-        (blobs,),
-    )
-    return {blob: (sha256, int(size)) for blob, sha256, size in rows}
-
-
 def _drifted(conn: psycopg.Connection, module_ids: list[str]) -> set[str]:
     """Modules whose live rows no longer hash as the pipeline wrote them."""
     rows = conn.execute(
@@ -419,20 +502,8 @@ def _drifted(conn: psycopg.Connection, module_ids: list[str]) -> set[str]:
     return {row[0] for row in rows}
 
 
-def _check_references(conn: psycopg.Connection, records: list[ModuleRows]) -> None:
+def _check_references(problems: list[str]) -> None:
     """Name every missing university or faculty row before anything is written."""
-    problems = []
-    for table, attribute in (("universities", "university_id"), ("faculty", "created_by_id")):
-        wanted = {getattr(r, attribute) for r in records} - {None}
-        if not wanted:
-            continue
-        query = sql.SQL("SELECT id FROM {} WHERE id = ANY(%s)").format(sql.Identifier(table))
-        found = {row[0] for row in conn.execute(query, (sorted(wanted),))}
-        problems += [
-            f"{r.module_id}: {attribute} {getattr(r, attribute)!r} has no row in {table}"
-            for r in records
-            if getattr(r, attribute) not in found | {None}
-        ]
     if problems:
         raise ContentError(
             "nothing was deployed: " + "; ".join(problems) + ". Add the rows "
@@ -440,25 +511,45 @@ def _check_references(conn: psycopg.Connection, records: list[ModuleRows]) -> No
         )
 
 
-def _apply(
-    conn: psycopg.Connection, plan: Plan, changed: dict[str, ModuleRows], outcome: DeployResult
-) -> None:
-    row = conn.execute("SELECT nextval('pipeline_deploys_id_seq')").fetchone()
-    assert row is not None
-    outcome.deploy_id = deploy_id = int(row[0])
-    if changed:
-        new = set(plan.ids("insert"))
-        _stage_modules(conn, changed)
-        ids = _upsert_modules(conn, deploy_id)
-        # New modules have no sections to collide with: COPY them straight in.
-        outcome.sections_written = _copy_sections(
-            conn, [(ids[m], r) for m, r in changed.items() if m in new]
+@dataclass
+class _Written:
+    """The statements that wrote sections; their counts are known once they have run
+    (at the end of the pipeline that sent them)."""
+
+    inserted: psycopg.Cursor[Any] | None = None
+    removed: psycopg.Cursor[Any] | None = None
+    upserted: psycopg.Cursor[Any] | None = None
+
+    def counts(self) -> tuple[int, int]:
+        """(sections removed, sections written)."""
+
+        def rows(cursor: psycopg.Cursor[Any] | None) -> int:
+            return max(cursor.rowcount, 0) if cursor is not None else 0
+
+        return rows(self.removed), rows(self.inserted) + rows(self.upserted)
+
+
+def _apply(conn: psycopg.Connection, plan: Plan, deploy_id: int) -> _Written:
+    written = _Written()
+    new = plan.ids("insert")
+    changed = plan.ids("update", "repair")
+    if new or changed:
+        _upsert_modules(conn, deploy_id, new + changed)
+    if new:  # new modules have no sections to collide with
+        written.inserted = conn.execute(
+            sql.SQL(
+                "INSERT INTO module_sections (module_id, {columns}) "
+                "SELECT m.id, {staged} FROM {stage} s JOIN modules m "
+                "ON m.module_id = s.module_id WHERE s.module_id = ANY(%s)"
+            ).format(
+                columns=columns("", SECTION_COLUMNS),
+                staged=columns("s.", SECTION_COLUMNS),
+                stage=sql.Identifier(STAGED_SECTIONS),
+            ),
+            (new,),
         )
-        updated = {m: r for m, r in changed.items() if m not in new}
-        if updated:
-            removed, written = _write_sections(conn, updated)
-            outcome.sections_removed = removed
-            outcome.sections_written += written
+    if changed:
+        written.removed, written.upserted = _write_sections(conn, changed)
     archive = plan.ids("archive")
     if archive:
         conn.execute(
@@ -468,56 +559,29 @@ def _apply(
             ).format(now=_NOW),
             (deploy_id, archive),
         )
-    if archive:  # written rows carry their hash (records.rows_hash); archiving changes it
+        # Written rows carry their hash (records.rows_hash); archiving changes it.
         conn.execute(
             "UPDATE modules SET rows_hash = pipeline_rows_hash(id) WHERE module_id = ANY(%s)",
             (archive,),
         )
+    return written
 
 
-def _stage_modules(conn: psycopg.Connection, changed: dict[str, ModuleRows]) -> None:
-    """COPY module rows into a temp table shaped like the real one (dropped at commit)."""
-    conn.execute(
-        sql.SQL(
-            "CREATE TEMP TABLE pipeline_stage_modules ON COMMIT DROP AS "
-            "SELECT {modules} FROM modules WITH NO DATA"
-        ).format(modules=_list("", MODULE_COLUMNS))
-    )
-    with conn.cursor() as cur, cur.copy("COPY pipeline_stage_modules FROM STDIN") as copy:
-        for record in changed.values():
-            copy.write_row(record.row)
-
-
-def _copy_sections(conn: psycopg.Connection, rows: list[tuple[int, ModuleRows]]) -> int:
-    if not rows:
-        return 0
-    statement = sql.SQL("COPY module_sections (module_id, {columns}) FROM STDIN").format(
-        columns=_list("", SECTION_COLUMNS)
-    )
-    count = 0
-    with conn.cursor() as cur, cur.copy(statement) as copy:
-        for internal_id, record in rows:
-            for section in record.sections:
-                copy.write_row((internal_id, *section))
-                count += 1
-    return count
-
-
-def _upsert_modules(conn: psycopg.Connection, deploy_id: int) -> dict[str, int]:
-    """Insert or update the staged modules; their internal ids by module_id."""
-    columns = sql.SQL(", ").join(map(sql.Identifier, MODULE_COLUMNS))
+def _upsert_modules(conn: psycopg.Connection, deploy_id: int, module_ids: list[str]) -> None:
+    """Insert or update the staged rows of these modules."""
+    names = sql.SQL(", ").join(map(sql.Identifier, MODULE_COLUMNS))
     updates = sql.SQL(", ").join(
         sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c))
         for c in MODULE_COLUMNS
         if c != "module_id"
     )
-    cursor = conn.execute(
+    conn.execute(
         sql.SQL("""
         INSERT INTO modules ({columns}, revision, created_at, updated_at, published_at,
                              last_deploy_id)
         SELECT {columns}, 1, {now}, {now},
                CASE WHEN status = 'published' THEN {now} END, %s
-        FROM pipeline_stage_modules
+        FROM {stage} WHERE module_id = ANY(%s)
         ON CONFLICT (module_id) DO UPDATE SET {updates},
             -- a repair writes the same content again: the revision stays
             revision = modules.revision
@@ -526,65 +590,49 @@ def _upsert_modules(conn: psycopg.Connection, deploy_id: int) -> dict[str, int]:
             updated_at = EXCLUDED.updated_at,
             published_at = COALESCE(modules.published_at, EXCLUDED.published_at),
             last_deploy_id = EXCLUDED.last_deploy_id
-        RETURNING module_id, id
-    """).format(columns=columns, updates=updates, now=_NOW),
-        (deploy_id,),
+    """).format(columns=names, updates=updates, now=_NOW, stage=sql.Identifier(STAGED_MODULES)),
+        (deploy_id, module_ids),
     )
-    return dict(cursor.fetchall())
 
 
-def _write_sections(conn: psycopg.Connection, changed: dict[str, ModuleRows]) -> tuple[int, int]:
-    """Remove numbers that are gone, then upsert the rest; unchanged rows are not touched."""
-    conn.execute(
-        sql.SQL(
-            "CREATE TEMP TABLE pipeline_stage_sections ON COMMIT DROP AS "
-            "SELECT m.module_id, {sections} FROM module_sections s JOIN modules m "
-            "ON m.id = s.module_id WITH NO DATA"
-        ).format(sections=_list("s.", SECTION_COLUMNS))
-    )
-    with conn.cursor() as cur, cur.copy("COPY pipeline_stage_sections FROM STDIN") as copy:
-        for record in changed.values():
-            for section in record.sections:
-                copy.write_row((record.module_id, *section))
+def _write_sections(
+    conn: psycopg.Connection, changed: list[str]
+) -> tuple[psycopg.Cursor[Any], psycopg.Cursor[Any]]:
+    """Remove numbers that are gone, then upsert the rest; unchanged rows are not touched.
+    The two statements, for their counts."""
+    stage = sql.Identifier(STAGED_SECTIONS)
     removed = conn.execute(
-        """
+        sql.SQL("""
         DELETE FROM module_sections ms USING modules m
         WHERE ms.module_id = m.id AND m.module_id = ANY(%s)
-          AND NOT EXISTS (SELECT 1 FROM pipeline_stage_sections s
+          AND NOT EXISTS (SELECT 1 FROM {stage} s
                           WHERE s.module_id = m.module_id
                             AND s.section_number = ms.section_number)
-    """,
-        (list(changed),),
-    ).rowcount
+    """).format(stage=stage),
+        (changed,),
+    )
     data = [c for c in SECTION_COLUMNS if c != "section_number"]
     written = conn.execute(
         sql.SQL("""
         INSERT INTO module_sections (module_id, {columns})
-        SELECT m.id, {staged} FROM pipeline_stage_sections s
+        SELECT m.id, {staged} FROM {stage} s
         JOIN modules m ON m.module_id = s.module_id
+        WHERE s.module_id = ANY(%s)
         ON CONFLICT (module_id, section_number) DO UPDATE SET {updates}
         WHERE ({current}) IS DISTINCT FROM ({incoming})
     """).format(
-            columns=_list("", SECTION_COLUMNS),
-            staged=_list("s.", SECTION_COLUMNS),
+            columns=columns("", SECTION_COLUMNS),
+            staged=columns("s.", SECTION_COLUMNS),
+            stage=stage,
             updates=sql.SQL(", ").join(
                 sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in data
             ),
-            current=_list("module_sections.", data, compare=True),
-            incoming=_list("EXCLUDED.", data, compare=True),
-        )
-    ).rowcount
+            current=columns("module_sections.", data, compare=True),
+            incoming=columns("EXCLUDED.", data, compare=True),
+        ),
+        (changed,),
+    )
     return removed, written
-
-
-def _list(prefix: str, columns: Sequence[str], *, compare: bool = False) -> sql.Composed:
-    """`prefix.col, ...`; with compare, JSON columns as text (json has no equality)."""
-
-    def one(column: str) -> sql.Composed:
-        cast = "::text" if compare and column in ("section_config", "completion_criteria") else ""
-        return sql.Composed([sql.SQL(prefix), sql.Identifier(column), sql.SQL(cast)])
-
-    return sql.SQL(", ").join(one(c) for c in columns)
 
 
 def _log(

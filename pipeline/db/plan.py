@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal, NamedTuple
 
 from pipeline.modules.records import ModuleRows
 
@@ -36,12 +36,27 @@ class CurrentModule:
 @dataclass(frozen=True, slots=True)
 class DeployItem:
     """A module file to deploy. `record` may be None only when the database already
-    holds these exact bytes (same file_hash): then nothing needs reading."""
+    holds these exact bytes (same file_hash): then nothing needs reading; or once its
+    rows are staged (db/stage.py), when the plan has their Staged summary."""
 
     module_id: str
     path: str
     file_hash: str | None
     record: ModuleRows | None
+
+
+class Staged(NamedTuple):
+    """What the plan needs of a module's new rows, which wait in the database's staging
+    tables (db/stage.py): a deploy of any size holds these, not the rows."""
+
+    module_id: str
+    status: str  # database status
+    content_hash: str
+    sections: int
+
+
+# module id -> (sections added, changed, removed) against the live rows (db/stage.py)
+SectionChanges = Mapping[str, tuple[int, int, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,31 +88,30 @@ class Plan:
         return all(step.action == "unchanged" for step in self.steps)
 
 
-SectionRows = Mapping[str, Sequence[tuple[Any, ...]]]
-
-
 def make_plan(
     desired: Iterable[DeployItem],
+    staged: Mapping[str, Staged],
     live: Mapping[str, CurrentModule],
-    live_sections: SectionRows,
+    changes: SectionChanges,
     *,
     archive_missing: bool = True,
     drifted: AbstractSet[str] = frozenset(),
 ) -> Plan:
     """What a deploy of `desired` would do.
 
-    `live_sections` needs to hold the rows of modules that will be updated or
-    repaired (only for the section counts); section rows are in
-    records.SECTION_COLUMNS order, section_number first. With `archive_missing`
-    (a whole tree), live modules without a file are archived; a module in
-    `drifted` (its rows changed behind the pipeline's back) whose file did not
-    change is written again from the file: a repair.
+    `staged` summarises the new rows of every desired module whose file is not the
+    one deployed; `changes` needs to hold the section changes of modules that will be
+    updated or repaired (only for the counts shown). With `archive_missing` (a whole
+    tree), live modules without a file are archived; a module in `drifted` (its rows
+    changed behind the pipeline's back) whose file did not change is written again
+    from the file: a repair.
     """
     plan = Plan()
     wanted: set[str] = set()
     for item in sorted(desired, key=lambda d: d.module_id):
         wanted.add(item.module_id)
-        plan.steps.append(_step(item, live.get(item.module_id), live_sections, drifted))
+        step = _step(item, staged.get(item.module_id), live.get(item.module_id), changes, drifted)
+        plan.steps.append(step)
     if archive_missing:
         for module_id in sorted(set(live) - wanted):
             current = live[module_id]
@@ -117,11 +131,11 @@ def make_plan(
 
 def _step(
     item: DeployItem,
+    rows: Staged | None,
     current: CurrentModule | None,
-    live_sections: SectionRows,
+    changes: SectionChanges,
     drifted: AbstractSet[str],
 ) -> PlanStep:
-    record = item.record
     repair = item.module_id in drifted
     if current is not None and _same_file(current, item) and not repair:
         return PlanStep(
@@ -132,33 +146,29 @@ def _step(
             current.status,
             current.sections,
         )
-    if record is None:
-        raise ValueError(f"{item.module_id}: changed file without a record")
+    if rows is None:
+        raise ValueError(f"{item.module_id}: changed file without staged rows")
     if current is None:
-        count = len(record.sections)
-        return PlanStep(
-            record.module_id, "insert", None, 1, record.status, count, sections_added=count
-        )
-    same = current.content_hash == record.content_hash and current.status == record.status
+        count = rows.sections
+        return PlanStep(rows.module_id, "insert", None, 1, rows.status, count, sections_added=count)
+    same = current.content_hash == rows.content_hash and current.status == rows.status
     if same and not repair:
         return PlanStep(
-            record.module_id,
+            rows.module_id,
             "unchanged",
             current.revision,
             current.revision,
             current.status,
-            len(record.sections),
+            rows.sections,
         )
-    added, changed, removed = section_changes(
-        live_sections.get(record.module_id, ()), record.sections
-    )
+    added, changed, removed = changes.get(rows.module_id, (0, 0, 0))
     return PlanStep(
-        record.module_id,
+        rows.module_id,
         "repair" if same else "update",
         current.revision,
         current.revision if same else current.revision + 1,
-        record.status,
-        len(record.sections),
+        rows.status,
+        rows.sections,
         added,
         changed,
         removed,
@@ -196,18 +206,14 @@ def _same_file(current: CurrentModule, item: DeployItem) -> bool:
     )
 
 
-def needs_record(item: DeployItem, live: Mapping[str, CurrentModule]) -> bool:
+def needs_record(
+    item: DeployItem, live: Mapping[str, CurrentModule], staged: Mapping[str, Staged]
+) -> bool:
+    """A file not read (the database vouched for its bytes) that must be read after all:
+    its row is not the one the database vouched for any more."""
     current = live.get(item.module_id)
-    return item.record is None and (current is None or not _same_file(current, item))
-
-
-def section_changes(
-    before: Sequence[tuple[Any, ...]], after: Sequence[tuple[Any, ...]]
-) -> tuple[int, int, int]:
-    """(added, changed, removed) section numbers between two versions of a module."""
-    old = {row[0]: row for row in before}
-    new = {row[0]: row for row in after}
-    added = len(new.keys() - old.keys())
-    removed = len(old.keys() - new.keys())
-    changed = sum(old[n] != new[n] for n in new.keys() & old.keys())
-    return added, changed, removed
+    return (
+        item.record is None
+        and item.module_id not in staged
+        and (current is None or not _same_file(current, item))
+    )

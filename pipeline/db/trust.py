@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache, partial
 from pathlib import Path
@@ -54,14 +54,20 @@ def validator_fingerprint() -> str:
     return digest.hexdigest()
 
 
+TRUSTED = (
+    "SELECT module_id, file_hash, prerequisites::text, related_modules::text, "
+    "asset_paths::text, notion_page_id FROM modules WHERE validated_with = %s "
+    "AND file_hash IS NOT NULL AND status <> 'archived'"
+)
+
+
 def read_trusted(conn: psycopg.Connection) -> dict[str, Trusted]:
     """What the database vouches for, by module id."""
-    rows = conn.execute(
-        "SELECT module_id, file_hash, prerequisites::text, related_modules::text, "
-        "asset_paths::text, notion_page_id FROM modules WHERE validated_with = %s "
-        "AND file_hash IS NOT NULL AND status <> 'archived'",
-        (validator_fingerprint(),),
-    )
+    return trusted_from(conn.execute(TRUSTED, (validator_fingerprint(),)))
+
+
+def trusted_from(rows: Iterable[Sequence[Any]]) -> dict[str, Trusted]:
+    """read_trusted from the rows of TRUSTED (deploy sends it with its other reads)."""
     return {
         module_id: Trusted(
             file_hash,
@@ -143,6 +149,17 @@ def validate_for_deploy(
 ) -> Report:
     """`pipeline validate` of `files` (path, display: validate.collect), with each valid
     file's rows and blob id, trusting what the database vouches for."""
+    return validate.cross_checked(files, list(each_checked_for_deploy(files, trusted, pool)))
+
+
+def each_checked_for_deploy(
+    files: list[tuple[str, str]],
+    trusted: Mapping[str, Trusted],
+    pool: ProcessPoolExecutor | None = None,
+) -> Iterator[FileResult]:
+    """The per-file checks of validate_for_deploy, each file's result as it comes (in
+    the order of `files`); the checks across files are the caller's
+    (validate.cross_checked)."""
     blobs: dict[str, str] = {}
     if trusted:
         for directory in {os.path.dirname(file) for file, _ in files}:
@@ -155,5 +172,4 @@ def validate_for_deploy(
         for file, display in files
     ]
     to_read = sum(not _is_known(item) for item in items)
-    results = validate.in_parallel(items, _check_chunk, to_read=to_read, pool=pool)
-    return validate.cross_checked(files, results)
+    return validate.each_in_parallel(items, _check_chunk, to_read=to_read, pool=pool)

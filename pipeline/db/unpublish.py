@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg
 
@@ -67,16 +68,21 @@ def hidden(record: ModuleRows) -> ModuleRows:
     return record._replace(status=HIDDEN, row=tuple(row))
 
 
+IN_FORCE = (
+    "SELECT module_id, reason, unpublished_by, unpublished_at, status_before "
+    "FROM pipeline_unpublished WHERE republished_at IS NULL"
+)
+
+
 def holds(conn: psycopg.Connection, module_ids: Iterable[str] | None = None) -> dict[str, Hold]:
     """The unpublishes in force (of `module_ids`, or all), by module id."""
-    query = (
-        "SELECT module_id, reason, unpublished_by, unpublished_at, status_before "
-        "FROM pipeline_unpublished WHERE republished_at IS NULL"
-    )
     if module_ids is None:
-        rows = conn.execute(query)
-    else:
-        rows = conn.execute(query + " AND module_id = ANY(%s)", (list(module_ids),))
+        return holds_from(conn.execute(IN_FORCE))
+    return holds_from(conn.execute(IN_FORCE + " AND module_id = ANY(%s)", (list(module_ids),)))
+
+
+def holds_from(rows: Iterable[Sequence[Any]]) -> dict[str, Hold]:
+    """holds() from the rows of IN_FORCE (deploy sends it with its other reads)."""
     return {row[0]: Hold(*row) for row in rows}
 
 

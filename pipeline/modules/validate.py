@@ -310,15 +310,31 @@ def in_parallel(
 
     `check_chunk` must be picklable: a module-level function or a partial of one.
     """
+    return list(each_in_parallel(items, check_chunk, to_read=to_read, pool=pool))
+
+
+def each_in_parallel(
+    items: list[Item],
+    check_chunk: Callable[[list[Item]], list[FileResult]],
+    *,
+    to_read: int,
+    pool: ProcessPoolExecutor | None = None,
+) -> Iterator[FileResult]:
+    """in_parallel, the results handed on as each chunk comes back: a caller that
+    streams them on (deploy COPYs them into the database) never holds them all."""
     if to_read < PARALLEL_MIN_FILES:
-        return check_chunk(items)
+        yield from check_chunk(items)
+        return
     if pool is None:
         with workers(to_read) as own:
             if own is None:
-                return check_chunk(items)
-            return in_parallel(items, check_chunk, to_read=to_read, pool=own)
+                yield from check_chunk(items)
+                return
+            yield from each_in_parallel(items, check_chunk, to_read=to_read, pool=own)
+        return
     chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
-    return [result for chunk in pool.map(check_chunk, chunks) for result in chunk]
+    for chunk in pool.map(check_chunk, chunks):
+        yield from chunk
 
 
 def validate_paths(paths: Sequence[Path], *, url_checker: UrlChecker | None = None) -> Report:

@@ -1146,3 +1146,11 @@ def seed_001_row(
         "Related Task": {"id": "rela", "type": "relation", "relation": [], "has_more": False},
         "Content Page": {"id": "cont", "type": "url", "url": content_page},
     }
+
+
+def library(root: Path, monkeypatch: Any, schema: dict[str, Any]) -> Iterator[NotionServer]:
+    """A Module Library with these properties, served, and `pipeline` run from `root`
+    pointed at it (a fixture's body: `yield from library(...)`)."""
+    for server in serve(NotionState(schema=schema)):
+        point_cli_at(server, monkeypatch, root, database=True)
+        yield server

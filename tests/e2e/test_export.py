@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,19 +18,9 @@ from tests.doubles.notion_server import (
     NotionServer,
     NotionState,
     edit_time,
-    point_cli_at,
-    serve,
 )
 
 HOUR_AGO = time.time() - 3600
-
-
-@pytest.fixture
-def notion(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> Iterator[NotionServer]:
-    state = NotionState(schema=schema())
-    for server in serve(state):
-        point_cli_at(server, monkeypatch, repo.root, database=True)
-        yield server
 
 
 def files(repo: Repo) -> dict[str, str]:

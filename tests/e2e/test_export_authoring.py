@@ -21,7 +21,6 @@ from tests.builders import (
     para,
     properties,
     rt,
-    schema,
     seed_template,
     todo,
     toggle_heading,
@@ -31,11 +30,10 @@ from tests.doubles.notion_server import (
     BOT_USER,
     NotionServer,
     NotionState,
+    library,
     person_edits,
-    point_cli_at,
     seed_001_row,
     seed_001_schema,
-    serve,
 )
 
 HOUR_AGO = time.time() - 3600
@@ -44,19 +42,7 @@ HOUR_AGO = time.time() - 3600
 @pytest.fixture
 def seed(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> Iterator[NotionServer]:
     """A Module Library exactly as seed 001 describes it: no Export Error property."""
-    state = NotionState(schema=seed_001_schema())
-    for server in serve(state):
-        point_cli_at(server, monkeypatch, repo.root, database=True)
-        yield server
-
-
-@pytest.fixture
-def notion(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> Iterator[NotionServer]:
-    """The Module Library with an Export Error property (tests/builders.schema)."""
-    state = NotionState(schema=schema())
-    for server in serve(state):
-        point_cli_at(server, monkeypatch, repo.root, database=True)
-        yield server
+    yield from library(repo.root, monkeypatch, seed_001_schema())
 
 
 def module_file(repo: Repo, module_id: str) -> dict[str, Any]:

@@ -8,31 +8,20 @@ import json
 import os
 import stat
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.builders import block, body, code, heading, para, properties, rt, schema
+from tests.builders import block, body, code, heading, para, properties, rt
 from tests.conftest import CLI, Repo
 from tests.doubles.notion_server import (
     LazyFile,
     NotionServer,
     NotionState,
-    point_cli_at,
-    serve,
 )
 
 HOUR_AGO = time.time() - 3600
-
-
-@pytest.fixture
-def notion(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> Iterator[NotionServer]:
-    state = NotionState(schema=schema())
-    for server in serve(state):
-        point_cli_at(server, monkeypatch, repo.root, database=True)
-        yield server
 
 
 def exported(repo: Repo) -> list[str]:

@@ -1,0 +1,174 @@
+"""The rows a deploy would write, COPYed into temporary tables as validation makes them.
+
+Validation makes a module's rows in worker processes. Deploy streams them into
+ON COMMIT DROP tables shaped like the real ones while the workers go on, and keeps
+only a summary of each (plan.Staged). Memory stays flat however large the library
+(a row of sections is gone from Python once it is sent), the COPY overlaps
+validation, and comparing with the live rows and writing them are set-based SQL
+over the staged rows. The tables live in the deploy's transaction: a rollback, a
+dry run or a killed process leaves nothing behind, and a transaction-mode pooler
+(PgBouncer, Neon's) keeps the whole transaction on one server connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from pipeline.db.plan import DeployItem, SectionChanges, Staged
+from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRows
+
+STAGED_MODULES = "pipeline_stage_modules"
+STAGED_SECTIONS = "pipeline_stage_sections"
+_JSON_SECTION_COLUMNS = ("section_config", "completion_criteria")  # json has no equality
+# COPY's text format: these characters are written as escapes, None as \N.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_line(values: Sequence[Any]) -> str:
+    """One row in COPY's text format. Module rows wait as these lines (about as long as
+    the row's text) until the sections' COPY is done: one COPY at a time per connection.
+    The values are what records.to_record makes: text (JSON as text), whole numbers,
+    None."""
+    return "\t".join("\\N" if v is None else str(v).translate(_COPY_ESCAPES) for v in values) + "\n"
+
+
+def columns(prefix: str, names: Sequence[str], *, compare: bool = False) -> sql.Composed:
+    """`prefix.col, ...`; with compare, JSON columns as text (json has no equality)."""
+
+    def one(column: str) -> sql.Composed:
+        cast = "::text" if compare and column in _JSON_SECTION_COLUMNS else ""
+        return sql.Composed([sql.SQL(prefix), sql.Identifier(column), sql.SQL(cast)])
+
+    return sql.SQL(", ").join(one(c) for c in names)
+
+
+class Stage:
+    """The staging tables of one deploy transaction, and what was staged in them."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        """Makes the tables (their statements only: deploy sends them with its other
+        reads, in one round trip)."""
+        self.conn = conn
+        self.staged: dict[str, Staged] = {}
+        conn.execute(
+            sql.SQL(
+                "CREATE TEMP TABLE {staged} ON COMMIT DROP AS "
+                "SELECT {columns} FROM modules WITH NO DATA"
+            ).format(staged=sql.Identifier(STAGED_MODULES), columns=columns("", MODULE_COLUMNS))
+        )
+        conn.execute(
+            sql.SQL(
+                "CREATE TEMP TABLE {staged} ON COMMIT DROP AS "
+                "SELECT m.module_id, {columns} FROM module_sections s JOIN modules m "
+                "ON m.id = s.module_id WITH NO DATA"
+            ).format(staged=sql.Identifier(STAGED_SECTIONS), columns=columns("s.", SECTION_COLUMNS))
+        )
+
+    def take(
+        self, items: Iterable[DeployItem], prepare: Callable[[DeployItem, ModuleRows], ModuleRows]
+    ) -> list[DeployItem]:
+        """Stage the rows of each item that has them (as `prepare` makes them ready for
+        students), as the items come; return the items without their rows. Nothing else
+        may use the connection while `items` is read: it is busy with the COPY."""
+        taken: list[DeployItem] = []
+        modules: list[str] = []
+        with ExitStack() as open_copy:
+            copy: psycopg.Copy | None = None
+            for item in items:
+                if item.record is None:
+                    taken.append(item)
+                    continue
+                if copy is None:
+                    cursor = open_copy.enter_context(self.conn.cursor())
+                    copy = open_copy.enter_context(cursor.copy(_copy_into(STAGED_SECTIONS)))
+                record = prepare(item, item.record)
+                module_id = record.module_id
+                for section in record.sections:
+                    copy.write_row((module_id, *section))
+                modules.append(copy_line(record.row))
+                self.staged[module_id] = Staged(
+                    module_id, record.status, record.content_hash, len(record.sections)
+                )
+                taken.append(DeployItem(module_id, item.path, record.file_hash, None))
+        if modules:
+            with self.conn.cursor() as cur, cur.copy(_copy_into(STAGED_MODULES)) as copy:
+                for chunk in _chunks(modules):
+                    copy.write(chunk)
+        return taken
+
+    def section_changes(self, module_ids: list[str]) -> SectionChanges:
+        """(added, changed, removed) sections of each module, staged against live."""
+        if not module_ids:
+            return {}
+        data = [c for c in SECTION_COLUMNS if c != "section_number"]
+        rows = self.conn.execute(
+            sql.SQL("""
+            SELECT coalesce(n.module_id, o.module_id),
+                   count(*) FILTER (WHERE o.section_number IS NULL),
+                   count(*) FILTER (WHERE n.section_number IS NOT NULL
+                                      AND o.section_number IS NOT NULL
+                                      AND ({new}) IS DISTINCT FROM ({old})),
+                   count(*) FILTER (WHERE n.section_number IS NULL)
+            FROM (SELECT * FROM {staged} WHERE module_id = ANY(%(ids)s)) n
+            FULL JOIN (SELECT m.module_id, {live} FROM module_sections s
+                       JOIN modules m ON m.id = s.module_id
+                       WHERE m.module_id = ANY(%(ids)s)) o
+              ON o.module_id = n.module_id AND o.section_number = n.section_number
+            GROUP BY 1
+        """).format(
+                staged=sql.Identifier(STAGED_SECTIONS),
+                live=columns("s.", SECTION_COLUMNS),
+                new=columns("n.", data, compare=True),
+                old=columns("o.", data, compare=True),
+            ),
+            {"ids": module_ids},
+        )
+        return {module_id: (added, changed, removed) for module_id, added, changed, removed in rows}
+
+    def missing_references(self, module_ids: list[str]) -> psycopg.Cursor[Any]:
+        """Each university or faculty id a staged module names that has no row; read it
+        with `missing_from` (the query is sent with the deploy's other last reads)."""
+        return self.conn.execute(
+            sql.SQL("""
+            SELECT s.module_id, 'university_id', s.university_id, 'universities'
+            FROM {staged} s WHERE s.module_id = ANY(%(ids)s) AND s.university_id IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM universities u WHERE u.id = s.university_id)
+            UNION ALL
+            SELECT s.module_id, 'created_by_id', s.created_by_id, 'faculty'
+            FROM {staged} s WHERE s.module_id = ANY(%(ids)s) AND s.created_by_id IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM faculty f WHERE f.id = s.created_by_id)
+            ORDER BY 4 DESC, 1
+        """).format(staged=sql.Identifier(STAGED_MODULES)),
+            {"ids": module_ids},
+        )
+
+
+def missing_from(rows: Iterable[Sequence[Any]]) -> list[str]:
+    """Stage.missing_references said as "<module>: university_id 'x' has no row in
+    universities"."""
+    return [
+        f"{module}: {column} {value!r} has no row in {table}"
+        for module, column, value, table in rows
+    ]
+
+
+def _copy_into(table: str) -> sql.Composed:
+    return sql.SQL("COPY {table} FROM STDIN").format(table=sql.Identifier(table))
+
+
+def _chunks(lines: list[str], size: int = 1 << 16) -> Iterator[str]:
+    """The lines joined into pieces of about `size` characters (one write each), each
+    line let go once sent: the list is emptied as it is read."""
+    lines.reverse()
+    while lines:
+        piece, length = [], 0
+        while lines and length < size:
+            line = lines.pop()
+            piece.append(line)
+            length += len(line)
+        yield "".join(piece)

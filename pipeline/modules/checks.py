@@ -16,6 +16,8 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
+import orjson
+
 from pipeline.layout import ASSET_PREFIX
 from pipeline.modules.problems import Problem, pointer
 
@@ -422,11 +424,15 @@ _SHARED_INTERACTIVE = frozenset({"instruction", "environment_type", "assets", "t
 
 def _component_assets(config: Mapping[str, Any], where: str) -> list[Reference]:
     """Repository files a component's own settings name (a 3D model, a sound, ...):
-    whatever the component, a text that starts with data/assets/ is a file of the module."""
+    whatever the component, a text that starts with data/assets/ is a file of the module.
+
+    Most settings name no file: one serialisation tells so, and pointers are built only
+    for settings that might (a third of validating a file when built for every value)."""
+    own = {k: v for k, v in config.items() if k not in _SHARED_INTERACTIVE}
+    if not _may_name_asset(own):
+        return []
     found = []
-    stack: list[tuple[str, Any]] = [
-        (f"{where}{pointer(k)}", v) for k, v in config.items() if k not in _SHARED_INTERACTIVE
-    ]
+    stack: list[tuple[str, Any]] = [(f"{where}{pointer(k)}", v) for k, v in own.items()]
     while stack:
         at, value = stack.pop()
         if isinstance(value, str) and value.startswith(ASSET_PREFIX):
@@ -436,6 +442,18 @@ def _component_assets(config: Mapping[str, Any], where: str) -> list[Reference]:
         elif isinstance(value, list):
             stack.extend((f"{at}/{i}", v) for i, v in enumerate(value))
     return sorted(found)
+
+
+def _may_name_asset(settings: Mapping[str, Any]) -> bool:
+    """False when no text in `settings` can start with data/assets/: orjson writes
+    every string as it is (it escapes only quotes, backslashes and control characters),
+    so such a text shows in the JSON as `"data/assets/`."""
+    if not settings:
+        return False
+    try:
+        return b'"' + ASSET_PREFIX.encode() in orjson.dumps(settings)
+    except orjson.JSONEncodeError:  # a number wider than 64 bits: walk it instead
+        return True
 
 
 def _may_name_media(content: str) -> bool:

@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from pipeline.modules import schema as module_schema
+from pipeline.modules.checks import media_references
 from pipeline.modules.schema import (
     component_names,
     load_components,
@@ -161,3 +162,22 @@ def test_a_file_a_component_names_must_exist(repo: Repo, cli: CLI) -> None:
 def test_the_loaded_schema_is_the_one_validate_uses() -> None:
     names = load_schema()["$defs"]["config_interactive"]["properties"]["environment_type"]
     assert names["enum"] == component_names()
+
+
+@pytest.mark.parametrize(
+    ("settings", "pointers"),
+    [
+        ({"model": "https://example.org/a.glb"}, []),
+        ({"levels": [{"sound": "data/assets/a/b.mp3"}]}, ["/levels/0/sound"]),
+        ({"note": "see data/assets/a/b.mp3"}, []),  # a text that only mentions one
+        ({"a/b": {"c~d": "data/assets/x.png"}}, ["/a~1b/c~0d"]),
+        ({"wide": 2**70, "model": "data/assets/m.glb"}, ["/model"]),  # orjson refuses 2**70
+        ({"instruction": "data/assets/i.png"}, []),  # shared keys are not the component's
+    ],
+)
+def test_the_files_a_component_names_are_found_wherever_they_are(
+    settings: dict[str, Any], pointers: list[str]
+) -> None:
+    doc = interactive({"instruction": "Do it.", "environment_type": "x", **settings})
+    found = [r.pointer for r in media_references(doc)]
+    assert found == [f"/sections/0/section_config{p}" for p in pointers]

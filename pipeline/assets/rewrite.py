@@ -24,13 +24,7 @@ import orjson
 from pipeline.errors import ContentError
 from pipeline.layout import ASSET_PREFIX
 from pipeline.modules.checks import asset_file, markdown_links
-from pipeline.modules.records import (
-    MODULE_COLUMNS,
-    SECTION_COLUMNS,
-    STUDENT_COLUMNS,
-    ModuleRows,
-    rows_hash,
-)
+from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRows
 
 _TYPE = SECTION_COLUMNS.index("section_type")
 _CONTENT = SECTION_COLUMNS.index("content")
@@ -38,7 +32,6 @@ _MEDIA = SECTION_COLUMNS.index("media_url")
 _CONFIG = SECTION_COLUMNS.index("section_config")
 _NUMBER = SECTION_COLUMNS.index("section_number")
 _URLS = MODULE_COLUMNS.index("asset_urls")
-_STUDENT = len(STUDENT_COLUMNS)
 
 # A line break inside a link, as CommonMark allows one: optionally continued after block
 # quote markers and indentation.
@@ -63,15 +56,14 @@ _BARE_SAFE = re.compile(r"^[^\s()<>\\]+$")
 
 def with_urls(record: ModuleRows, urls: Mapping[str, str], module_id: str = "") -> ModuleRows:
     """`record` as students get it: each asset path in its sections replaced by its URL
-    in `urls` ({repo path: absolute URL}), the module row's `asset_urls` set and its
-    rows_hash made again. Paths not in `urls` stay as they are."""
+    in `urls` ({repo path: absolute URL}) and the module row's `asset_urls` set.
+    Paths not in `urls` stay as they are."""
     if not urls:
         return record
     name = module_id or record.module_id
     sections = tuple(_section(section, urls, name) for section in record.sections)
     row = list(record.row)
     row[_URLS] = orjson.dumps(dict(sorted(urls.items()))).decode()
-    row[-1] = rows_hash(row[:_STUDENT], sections)
     return record._replace(row=tuple(row), sections=sections)
 
 

@@ -559,10 +559,12 @@ def _apply(conn: psycopg.Connection, plan: Plan, deploy_id: int) -> _Written:
             ).format(now=_NOW),
             (deploy_id, archive),
         )
-        # Written rows carry their hash (records.rows_hash); archiving changes it.
+    if new or changed or archive:
+        # The drift hash of the rows as written, by the view `pipeline status` checks
+        # against (each section's md5 is already stored with it, migration 0012).
         conn.execute(
             "UPDATE modules SET rows_hash = pipeline_rows_hash(id) WHERE module_id = ANY(%s)",
-            (archive,),
+            (new + changed + archive,),
         )
     return written
 

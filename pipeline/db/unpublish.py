@@ -22,7 +22,7 @@ import psycopg
 
 from pipeline.db.migrate import require_current
 from pipeline.errors import UsageError
-from pipeline.modules.records import MODULE_COLUMNS, STUDENT_COLUMNS, ModuleRows, rows_hash
+from pipeline.modules.records import MODULE_COLUMNS, ModuleRows
 
 HIDDEN = "draft"
 _STATUS = MODULE_COLUMNS.index("status")
@@ -58,13 +58,11 @@ def who() -> str:
 
 
 def hidden(record: ModuleRows) -> ModuleRows:
-    """A module's rows as an unpublish keeps them: status 'draft', its drift hash made
-    again (pure)."""
+    """A module's rows as an unpublish keeps them: status 'draft' (pure)."""
     if record.status == HIDDEN:
         return record
     row = list(record.row)
     row[_STATUS] = HIDDEN
-    row[-1] = rows_hash(row[: len(STUDENT_COLUMNS)], record.sections)
     return record._replace(status=HIDDEN, row=tuple(row))
 
 

@@ -47,11 +47,9 @@ MODULE_COLUMNS = (
     "validated_with",
     "asset_paths",
     "asset_urls",  # {asset path: absolute URL} as the rows hold them (assets/rewrite.py)
-    "rows_hash",
 )
-# What students read of a module row: the columns rows_hash covers (the rest is the
-# pipeline's bookkeeping).
-STUDENT_COLUMNS = MODULE_COLUMNS[: MODULE_COLUMNS.index("content_hash")]
+# (rows_hash, the drift hash, is not among them: Postgres computes it from the rows
+# written, as `pipeline status` does to check it: db/deploy.py.)
 SECTION_COLUMNS = (
     "section_number",
     "section_type",
@@ -152,7 +150,6 @@ def to_record(
     sections = tuple(
         _row(section, SECTION_COLUMNS, _SECTION_JSON_AT) for section in module["sections"]
     )
-    row = (*row[:-1], rows_hash(row[: len(STUDENT_COLUMNS)], sections))
     return ModuleRows(
         module["module_id"],
         values["status"],
@@ -163,27 +160,6 @@ def to_record(
         module.get("university_id"),
         module.get("created_by_id"),
     )
-
-
-_FIELD, _NULL, _PART = "\x1f", "\x1e", "\x1d"
-
-
-def rows_hash(student_row: Sequence[Any], sections: Sequence[Sequence[Any]]) -> str:
-    """What the view pipeline_live_hashes (migrations 0005, 0012) computes from the live rows,
-    computed here from the rows a deploy writes: values as text (JSON columns as the
-    JSON text written), joined by chr(31), NULL as chr(30); one md5 per section, then
-    one over the module's row and those. Equal means nobody changed the rows since."""
-    import hashlib
-
-    def text(values: Sequence[Any]) -> str:
-        return _FIELD.join(_NULL if value is None else str(value) for value in values)
-
-    parts = ",".join(
-        hashlib.md5(text(section).encode(), usedforsecurity=False).hexdigest()
-        for section in sections
-    )
-    whole = text(student_row) + _PART + parts
-    return hashlib.md5(whole.encode(), usedforsecurity=False).hexdigest()
 
 
 def _order(data: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:

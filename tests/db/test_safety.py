@@ -406,8 +406,8 @@ def test_kill_9_during_validation_leaves_no_worker_nor_connection(repo: Repo, db
 def test_the_hash_a_deploy_stores_is_the_hash_of_the_rows_it_wrote(
     repo: Repo, db: Database, cli: CLI
 ) -> None:
-    """records.rows_hash (Python, at deploy) and pipeline_live_hashes (SQL, at check)
-    agree on real modules: JSON configs, NULLs, numbers, Unicode."""
+    """The drift hash a deploy stores and the one `status` checks agree on real modules
+    (JSON configs, NULLs, numbers, Unicode, asset URLs)."""
     repo.copy_samples()
     repo.write(module(module_id="unicode", title="Sécurité ✓", description=None))
     db.seed_reference()

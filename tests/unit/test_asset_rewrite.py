@@ -15,7 +15,7 @@ from pipeline.assets.rewrite import markdown_with_urls, with_urls
 from pipeline.assets.store import object_key
 from pipeline.assets.unused import asset_files, unused_assets, used_assets
 from pipeline.errors import ContentError
-from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, rows_hash, to_record
+from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, to_record
 from tests.builders import module
 from tests.conftest import CLI, Repo
 
@@ -74,12 +74,9 @@ def test_every_kind_of_asset_reference_becomes_its_url() -> None:
         "https://example.org/x.glb",
     ]
     assert section("media_url", second) == "https://example.org/floor.png"
-    # The row says which URLs it holds, and its drift hash covers what is written.
+    # The row says which URLs it holds.
     row = dict(zip(MODULE_COLUMNS, record.row, strict=True))
     assert orjson.loads(row["asset_urls"]) == dict(sorted(URLS.items()))
-    student = record.row[: MODULE_COLUMNS.index("content_hash")]
-    assert row["rows_hash"] == rows_hash(student, record.sections)
-    assert row["rows_hash"] != to_record(data).row[-1]
 
 
 def test_a_module_without_assets_is_left_as_it_is() -> None:

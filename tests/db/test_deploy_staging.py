@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.db import deploy as deploy_module
 from pipeline.db.connect import Target, connect
 from pipeline.db.deploy import DeployResult, Settings, deploy_tree
 from pipeline.db.stage import copy_line
@@ -76,3 +77,22 @@ def test_an_invalid_file_after_many_staged_ones_writes_nothing(
     outcome = run_deploy(repo, db)
     assert outcome.plan.count("insert") == 40
     assert db.value("SELECT count(*) FROM module_sections") == 40 * len(module()["sections"])
+
+
+def test_a_large_write_leaves_the_planner_statistics(
+    repo: Repo, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a bulk load the next deploy's queries are planned from real figures: the
+    deploy ANALYZEs the columns they join on (here past a threshold lowered to 3 rows)."""
+    monkeypatch.setattr(deploy_module, "_ANALYZE_AFTER", 3)
+    repo.write(module(module_id="small", sections=[text(1, "One", "x")]))
+    run_deploy(repo, db)
+    assert db.value("SELECT reltuples FROM pg_class WHERE relname = 'module_sections'") < 0
+    for i in range(3):
+        repo.write(module(module_id=f"m{i}", sections=[text(n, f"S{n}", "x") for n in (1, 2)]))
+    run_deploy(repo, db)
+    assert db.value("SELECT reltuples FROM pg_class WHERE relname = 'module_sections'") == 7
+    analyzed = db.rows(
+        "SELECT attname FROM pg_stats WHERE tablename = 'module_sections' ORDER BY 1"
+    )
+    assert analyzed == [("module_id",), ("section_number",)]

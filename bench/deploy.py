@@ -38,6 +38,7 @@ from pathlib import Path
 import psutil
 import psycopg
 from generate import generate
+from installed import as_installed
 from netproxy import LatencyProxy
 
 from pipeline.db.connect import Target, connect
@@ -212,6 +213,7 @@ def main() -> None:
     parser.add_argument("--delay-ms", type=float, default=10)
     parser.add_argument("--seed-modules", type=int, default=100)
     args = parser.parse_args()
+    as_installed()
 
     work = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
     server = Server(work)

@@ -3,10 +3,12 @@
 Generates N module files of 20 sections each (mixed section types, assets,
 prerequisites), then times, from one run on this machine:
   - `pipeline validate DIR` (schema + every content rule), as a user runs it;
-  - `check-jsonschema --schemafile schemas/module.schema.json FILES` (schema only).
-Both are whole processes, start-up included. Prints files/second for each.
+  - `check-jsonschema --schemafile schemas/module.schema.json FILES` (schema only);
+  - the CPU time of `pipeline validate` (its workers included) beside the floor,
+    bench/peers/validate_floor.py (orjson + jsonschema-rs in one loop), --reps times.
+All are whole processes, start-up included. Prints files/second for each.
 
-Usage: python bench/validate.py [--files 10000] [--keep]
+Usage: python bench/validate.py [--files 10000] [--reps 3] [--keep]
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,22 +27,34 @@ import time
 from pathlib import Path
 
 from generate import generate
+from installed import as_installed
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "schemas" / "module.schema.json"
+FLOOR = ROOT / "bench" / "peers" / "validate_floor.py"
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
+def timed_cpu(
+    command: list[str], cwd: Path
+) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall time, CPU time (user + system, the command's worker processes included),
+    and the finished process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    return time.perf_counter() - start, done
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--reps", type=int, default=3)
     args = parser.parse_args()
+    as_installed()
 
     root = Path(tempfile.mkdtemp(prefix="bench-validate-"))
     try:
@@ -49,11 +65,23 @@ def main() -> None:
               f"Python {platform.python_version()}")
         print(f"{len(files)} module files, 20 sections each, {size / 1024:.1f} KiB average")
 
-        ours, done = timed([sys.executable, "-m", "pipeline", "validate", "data/modules",
-                            "--format", "json"], root)
-        report = json.loads(done.stdout)
-        assert done.returncode == 0 and report["valid"], done.stdout[:2000] + done.stderr
-        theirs, done = timed([sys.executable, "-m", "check_jsonschema", "--schemafile",
+        ours_cpu, floor_cpu = [], []
+        for _ in range(args.reps):  # CPU: ours and the floor, alternately
+            ours, cpu, done = timed_cpu([sys.executable, "-m", "pipeline", "validate",
+                                         "data/modules", "--format", "json"], root)
+            report = json.loads(done.stdout)
+            assert done.returncode == 0 and report["valid"], done.stdout[:2000] + done.stderr
+            ours_cpu.append((ours, cpu))
+            _, cpu, done = timed_cpu([sys.executable, str(FLOOR), "data/modules"], root)
+            assert done.returncode == 0, done.stderr[-2000:]
+            floor_cpu.append(cpu)
+        ours = statistics.median(wall for wall, _ in ours_cpu)
+        cpu = statistics.median(cpu for _, cpu in ours_cpu)
+        floor = statistics.median(floor_cpu)
+        print(f"CPU, medians of {args.reps}: pipeline validate {cpu:.2f} s (wall {ours:.2f} s), "
+              f"floor (orjson + jsonschema-rs loop) {floor:.2f} s: {cpu / floor:.2f}x "
+              f"(target <= 1.5x: {'met' if cpu <= 1.5 * floor else 'NOT met'})")
+        theirs, _, done = timed_cpu([sys.executable, "-m", "check_jsonschema", "--schemafile",
                               str(SCHEMA), *files], root)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 

@@ -32,7 +32,7 @@ from pipeline.modules.schema import schema_problems
 
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 400
-_CHUNK = 250
+_CHUNK = 100  # files per task: small, so that deploy stages results while the rest are checked
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 UrlChecker = Callable[[Sequence[str]], dict[str, str | None]]

@@ -4,6 +4,7 @@ Generates N module files of 20 sections each (mixed section types, assets,
 prerequisites), then times, from one run on this machine:
   - `pipeline validate DIR` (schema + every content rule), as a user runs it;
   - `check-jsonschema --schemafile schemas/module.schema.json FILES` (schema only);
+  - start-up: `pipeline --help` and `pipeline validate` on the three sample files;
   - the CPU time of `pipeline validate` (its workers included) beside the floor,
     bench/peers/validate_floor.py (orjson + jsonschema-rs in one loop), --reps times.
 All are whole processes, start-up included. Prints files/second for each.
@@ -65,6 +66,13 @@ def main() -> None:
               f"Python {platform.python_version()}")
         print(f"{len(files)} module files, 20 sections each, {size / 1024:.1f} KiB average")
 
+        for label, command in (("pipeline --help", ["--help"]),
+                               ("pipeline validate data/modules (the 3 samples)",
+                                ["validate", str(ROOT / "data" / "modules")])):
+            runs = [timed_cpu([sys.executable, "-m", "pipeline", *command], ROOT)[0]
+                    for _ in range(args.reps * 5)]
+            print(f"start-up, {label}: median {statistics.median(runs):.3f} s "
+                  f"(target < 0.15 s)")
         ours_cpu, floor_cpu = [], []
         for _ in range(args.reps):  # CPU: ours and the floor, alternately
             ours, cpu, done = timed_cpu([sys.executable, "-m", "pipeline", "validate",

@@ -14,10 +14,9 @@ import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from functools import cache, partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 import psycopg
@@ -28,6 +27,9 @@ from pipeline.modules import checks, parse, records, schema, validate
 from pipeline.modules.parse import read_bytes
 from pipeline.modules.records import ModuleRows, to_record
 from pipeline.modules.validate import AssetCheck, FileResult, Report
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 
 class Trusted(NamedTuple):

@@ -8,19 +8,15 @@ cross-file checks (unique ids, references, cycles) need the whole set.
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import os
-import signal
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from pipeline.errors import UsageError
 from pipeline.layout import DATA_DIR, MODULES_DIR
@@ -29,6 +25,9 @@ from pipeline.modules.parse import locate, parse_module_bytes, read_bytes
 from pipeline.modules.problems import Problem
 from pipeline.modules.records import ModuleRows
 from pipeline.modules.schema import schema_problems
+
+if TYPE_CHECKING:  # worker processes are imported only when started: most runs need none
+    from concurrent.futures import ProcessPoolExecutor
 
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 400
@@ -269,6 +268,9 @@ def _die_with_parent(parent: int) -> None:
     """Runs first in each worker: a worker whose parent is gone (kill -9) exits at once
     instead of finishing its chunk and waiting for work that will never come."""
     if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before prctl took effect
@@ -286,6 +288,9 @@ def workers(files: int) -> Iterator[ProcessPoolExecutor | None]:
     if files < PARALLEL_MIN_FILES or _cores() < 2:
         yield None
         return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     with ProcessPoolExecutor(

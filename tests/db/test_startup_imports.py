@@ -71,6 +71,8 @@ def test_validate_loads_no_database_driver(repo: Repo) -> None:
     assert "pipeline.modules.validate" in names
     # Its report is printed by report.py alone; URLs are checked only with --check-urls.
     assert {"pipeline.render", "pipeline.modules.urlcheck"} & names == set()
+    # Three files are checked in the process: no worker processes, so none of their code.
+    assert {"multiprocessing", "concurrent.futures.process", "ctypes"} & names == set()
 
 
 def test_status_loads_no_display_library_validator_or_yaml(

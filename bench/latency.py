@@ -100,10 +100,13 @@ def main() -> None:
                 first, first_requests = run_steps(clone, env)
                 assert len(github.state.open_pulls()) == args.library
                 # The library is in review. The next tick reads again the pages propose
-                # wrote the PR link to (that edits them); the one after is quiet.
-                time.sleep(61)
+                # wrote the PR link to (that edits them); the one after is quiet. The
+                # export's cursor keeps a minute's margin for Notion's clocks (its edit
+                # times are whole minutes), so an edit is read again by each tick that
+                # starts less than two minutes after it: with ticks 15 minutes apart,
+                # the next one only. Ticks are spaced so here too.
+                time.sleep(121)
                 after, after_requests = run_steps(clone, env)
-                time.sleep(61)
                 quiet, quiet_requests = run_steps(clone, env)
                 for page in drafts:
                     page["properties"]["Status"] = status("Ready")

@@ -8,7 +8,6 @@ module files refer to. It inserts and updates, never deletes.
 from __future__ import annotations
 
 import datetime
-import difflib
 import json
 from collections.abc import Sequence
 from functools import cache
@@ -22,6 +21,7 @@ from psycopg import sql
 
 from pipeline.errors import ContentError, UsageError
 from pipeline.layout import REFERENCE_SCHEMA, schema_file
+from pipeline.modules.problems import did_you_mean
 
 # Order matters: faculty and teams refer to universities. The columns are the ones
 # schemas/reference.schema.json allows.
@@ -130,9 +130,8 @@ def _at(schema: dict[str, Any], schema_path: Sequence[str | int]) -> dict[str, A
 
 
 def _did_you_mean(key: str, allowed: list[str]) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-    if close:
-        return f" (did you mean {json.dumps(close[0])}?)"
+    if hint := did_you_mean(key, allowed):
+        return hint
     return f"; expected one of {', '.join(allowed)}" if allowed else ""
 
 

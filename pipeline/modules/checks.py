@@ -7,7 +7,6 @@ the disk or the network: the caller resolves asset paths and fetches URLs.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections import defaultdict
@@ -19,7 +18,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from pipeline.layout import ASSET_PREFIX
-from pipeline.modules.problems import Problem, pointer
+from pipeline.modules.problems import Problem, did_you_mean, pointer
 
 if TYPE_CHECKING:  # imported on first use: most sections hold no image
     from markdown_it import MarkdownIt
@@ -806,26 +805,24 @@ def check_reference_targets(modules: list[ModuleRefs], known_ids: set[str]) -> l
         ):
             for index, ref in enumerate(refs):
                 if ref not in known_ids:
-                    close = difflib.get_close_matches(ref, options, n=1)
-                    hint = f" (did you mean {json.dumps(close[0])}?)" if close else ""
                     problems.append(
                         Problem(
                             module.display,
                             f"{field} names {json.dumps(ref)}, but no module has that "
-                            f"id{hint}; add data/modules/{ref}.json or fix the id",
+                            f"id{did_you_mean(ref, options)}; add data/modules/{ref}.json "
+                            "or fix the id",
                             "references",
                             pointer(field, index),
                         )
                     )
         for where, ref in module.links:
             if ref not in known_ids:
-                close = difflib.get_close_matches(ref, options, n=1)
-                hint = f" (did you mean {json.dumps(close[0])}?)" if close else ""
                 problems.append(
                     Problem(
                         module.display,
                         f"the text links to the module {json.dumps(ref)} (module:{ref}), but no "
-                        f"module has that id{hint}; add data/modules/{ref}.json or fix the link",
+                        f"module has that id{did_you_mean(ref, options)}; add "
+                        f"data/modules/{ref}.json or fix the link",
                         "references",
                         where,
                     )

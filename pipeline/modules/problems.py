@@ -7,6 +7,8 @@ parsed data.
 
 from __future__ import annotations
 
+import difflib
+import json
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -36,3 +38,11 @@ class Problem:
 def pointer(*parts: str | int) -> str:
     """Build an RFC 6901 JSON pointer from path parts."""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def did_you_mean(value: object, options: list[str]) -> str:
+    """' (did you mean "x"?)' for the option closest to a mistyped `value`, or nothing."""
+    if not isinstance(value, str):
+        return ""
+    close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
+    return f" (did you mean {json.dumps(close[0])}?)" if close else ""

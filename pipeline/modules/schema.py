@@ -10,7 +10,6 @@ keyword, the schema and instance at that point, sub-errors of anyOf/oneOf).
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -22,7 +21,7 @@ import jsonschema_rs
 
 from pipeline.errors import UsageError
 from pipeline.layout import MODULE_SCHEMA, schema_file
-from pipeline.modules.problems import Problem, pointer
+from pipeline.modules.problems import Problem, did_you_mean, pointer
 
 if TYPE_CHECKING:  # imported lazily: only a failing file needs it (saves 0.1 s start-up)
     import jsonschema
@@ -240,7 +239,7 @@ def _describe(error: ValidationError, display: str) -> Iterator[Problem]:
         instance: Any = error.instance
         allowed = sorted(schema.get("properties", {}))
         for key in sorted(set(instance) - set(allowed)):
-            hint = _did_you_mean(key, allowed)
+            hint = did_you_mean(key, allowed)
             yield Problem(
                 display,
                 f"unknown field {json.dumps(key)}{hint}",
@@ -296,7 +295,7 @@ def _measure(value: Any) -> str:
 
 def _enum(expected: Any, value: Any, field: str) -> str:
     options = ", ".join("null" if o is None else str(o) for o in expected)
-    hint = _did_you_mean(value, [o for o in expected if isinstance(o, str)])
+    hint = did_you_mean(value, [o for o in expected if isinstance(o, str)])
     return f"{field} {_short(value)} is not known{hint}; use one of: {options}"
 
 
@@ -355,13 +354,6 @@ def _pattern_hint(pattern: str) -> str:
         if pattern.startswith(prefix):
             return hint
     return f"text matching {pattern}"
-
-
-def _did_you_mean(value: Any, options: list[str]) -> str:
-    if not isinstance(value, str):
-        return ""
-    close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
-    return f" (did you mean {json.dumps(close[0])}?)" if close else ""
 
 
 def _json_type(value: Any) -> str:

@@ -197,13 +197,7 @@ def _commit(git: Git, base: str, message: str, author: Author) -> tuple[str, str
         for start in range(0, len(files), 500):
             git.run("update-index", "--add", "--", *files[start : start + 500], env=env)
         tree = git.run("write-tree", env=env).strip()
-    identity = {
-        "GIT_AUTHOR_NAME": author.name,
-        "GIT_AUTHOR_EMAIL": author.email,
-        "GIT_COMMITTER_NAME": author.name,
-        "GIT_COMMITTER_EMAIL": author.email,
-    }
-    return tree, git.run("commit-tree", tree, "-p", base, "-m", message, env=identity).strip()
+    return tree, author.commit(git, tree, base, message)
 
 
 def _body(changed: list[str]) -> str:

@@ -42,6 +42,17 @@ class Author:
             os.environ.get("PIPELINE_GIT_AUTHOR_EMAIL") or _BOT_EMAIL,
         )
 
+    def commit(self, git: Git, tree: str, parent: str, message: str) -> str:
+        """A commit of `tree` on `parent`, authored and committed by this author (git
+        plumbing: no working tree, no index, no user configuration needed)."""
+        identity = {
+            "GIT_AUTHOR_NAME": self.name,
+            "GIT_AUTHOR_EMAIL": self.email,
+            "GIT_COMMITTER_NAME": self.name,
+            "GIT_COMMITTER_EMAIL": self.email,
+        }
+        return git.run("commit-tree", tree, "-p", parent, "-m", message, env=identity).strip()
+
 
 def tree_of(git: Git, ref: str) -> str | None:
     out = git.run("rev-parse", "--verify", "--quiet", f"{ref}^{{tree}}", check=False)
@@ -163,14 +174,7 @@ def build_commit(
         if paths:
             git.run("update-index", "--add", "--", *paths, env=env)
         tree = git.run("write-tree", env=env).strip()
-    identity = {
-        "GIT_AUTHOR_NAME": author.name,
-        "GIT_AUTHOR_EMAIL": author.email,
-        "GIT_COMMITTER_NAME": author.name,
-        "GIT_COMMITTER_EMAIL": author.email,
-    }
-    commit = git.run("commit-tree", tree, "-p", base, "-m", message, env=identity).strip()
-    return tree, commit
+    return tree, author.commit(git, tree, base, message)
 
 
 @dataclass(frozen=True, slots=True)

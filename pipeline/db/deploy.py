@@ -537,6 +537,12 @@ def _apply(conn: psycopg.Connection, plan: Plan, deploy_id: int) -> _Written:
     written = _Written()
     new = plan.ids("insert")
     changed = plan.ids("update", "repair")
+    archive = plan.ids("archive")
+    if new or changed or archive:
+        # The drift hash is read back from the live rows at the end: until the commit,
+        # nobody else may write sections (a hand edit committed between these writes
+        # and that read would pass for the pipeline's own). Readers are not held.
+        conn.execute("LOCK TABLE module_sections IN SHARE ROW EXCLUSIVE MODE")
     if new or changed:
         _upsert_modules(conn, deploy_id, new + changed)
     if new:  # new modules have no sections to collide with
@@ -554,7 +560,6 @@ def _apply(conn: psycopg.Connection, plan: Plan, deploy_id: int) -> _Written:
         )
     if changed:
         written.removed, written.upserted = _write_sections(conn, changed)
-    archive = plan.ids("archive")
     if archive:
         conn.execute(
             sql.SQL(

@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from pipeline.notion.sections import display_type
+from pipeline.notion.template import SECTION_TYPES
 from tests.conftest import ROOT
 
 GUIDE = (ROOT / "docs" / "authoring.md").read_text(encoding="utf-8")
@@ -53,3 +55,11 @@ def test_it_lists_the_ten_most_common_problems() -> None:
 def test_the_team_leads_part_speaks_no_programming_words(word: str) -> None:
     team_leads = GUIDE.split("## For operators", 1)[0]
     assert word not in team_leads
+
+
+@pytest.mark.parametrize("kind", sorted(set(SECTION_TYPES) - {"text"}))
+def test_an_example_of_every_section_type(kind: str) -> None:
+    """Each type has an example written as on the page (text needs no type line: the
+    guide's first example is one)."""
+    examples = "\n".join(re.findall(r"```text\n(.*?)```", GUIDE, re.DOTALL))
+    assert f"Type: {display_type(kind)}\n" in examples

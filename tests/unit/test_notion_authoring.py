@@ -377,6 +377,28 @@ def test_hotspots_from_a_notion_table() -> None:
     assert only["content"] == ""
 
 
+def test_hotspots_from_a_notion_table_with_the_seeds_id_column() -> None:
+    """Seed 001 names each hotspot: an id column keeps those names (progress is kept by
+    them); a row without one gets one from its label."""
+    only = section(
+        [
+            para(rt("Type: Interactive")),
+            code("instruction: Find them all", "plain text"),
+            table(
+                ("id", "label", "x", "y"),
+                ("fire-extinguisher", "Fire Extinguisher", "100", "200"),
+                ("", "Eye Wash Station", "300", "150"),
+            ),
+            para(rt("Complete when: 2 hotspots clicked")),
+        ]
+    )
+    assert only["section_config"]["hotspots"] == [
+        {"id": "fire-extinguisher", "x": 100, "y": 200, "label": "Fire Extinguisher"},
+        {"id": "eye-wash-station", "x": 300, "y": 150, "label": "Eye Wash Station"},
+    ]
+    assert only["completion_criteria"] == {"type": "hotspots", "hotspots_clicked": 2}
+
+
 # -- links to other modules ------------------------------------------------------------------
 
 

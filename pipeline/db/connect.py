@@ -241,8 +241,9 @@ def translated(what: str, target: Target | None = None) -> Iterator[None]:
     except psycopg.errors.LockNotAvailable:
         raise ServiceError(
             "Postgres",
-            f"{what} waited longer than the lock timeout while another run held the lock; "
-            "nothing was written. Try again when it has finished",
+            f"{what} waited longer than the lock timeout for a lock another session held "
+            "(another run, or an open transaction writing the same rows); nothing was "
+            "written. Try again when it has finished",
         ) from None
     except psycopg.errors.QueryCanceled:
         raise DatabaseError(

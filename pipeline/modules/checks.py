@@ -672,9 +672,12 @@ def asset_file(target: str) -> str:
     return target.split("#", maxsplit=1)[0].split("?", maxsplit=1)[0]
 
 
+_UNCLEAN_PARTS = frozenset({"", ".", ".."})
+
+
 def _asset_path_problem(target: str) -> str | None:
     path = asset_file(target)
-    if "\\" in path or any(s in ("", ".", "..") for s in path.split("/")):
+    if "\\" in path or not _UNCLEAN_PARTS.isdisjoint(path.split("/")):
         return (
             f"{_short(target)} is not a clean asset path: use forward slashes, no "
             "'.', '..' or empty parts"

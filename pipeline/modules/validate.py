@@ -18,6 +18,7 @@ from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+from pipeline.assets.unused import asset_files, unused_assets
 from pipeline.errors import UsageError
 from pipeline.layout import DATA_DIR, MODULES_DIR
 from pipeline.modules import checks
@@ -221,8 +222,9 @@ def unused_asset_warnings(
     display: str, module_id: str, refs: list[checks.Reference], root: str
 ) -> list[Problem]:
     """A warning for each file in data/assets/<module_id>/ that the module does not use."""
-    from pipeline.assets.unused import asset_files, unused_assets
-
+    files = asset_files(root, module_id)
+    if not files:  # most modules have no folder of their own: then nothing is unused
+        return []
     used = {checks.asset_file(r.target) for r in refs if r.is_asset}
     return [
         Problem(
@@ -232,7 +234,7 @@ def unused_asset_warnings(
             "unused-asset",
             severity="warning",
         )
-        for path in unused_assets(module_id, asset_files(root, module_id), used)
+        for path in unused_assets(module_id, files, used)
     ]
 
 

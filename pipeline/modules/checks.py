@@ -75,7 +75,10 @@ def file_checks(
     problems += check_database_limits(doc, display, text)
     problems += check_markup(doc, display, plain)
     for index, section in enumerate(doc["sections"]):
-        problems += check_section_config(section, f"/sections/{index}", display)
+        # check_section_config's own first test, asked here so that most sections
+        # cost no pointer and no call.
+        if section["section_type"] in _TYPES_WITH_IDS or section.get("completion_criteria"):
+            problems += check_section_config(section, f"/sections/{index}", display)
     if might_hold_notion_urls(text):
         problems += check_notion_hosted(doc, display)
     problems += check_references(refs, display)
@@ -109,9 +112,13 @@ def check_database_limits(doc: Mapping[str, Any], display: str, text: str) -> li
     fractions = [(pointer(name), doc.get(name)) for name in _WHOLE_NUMBERS]
     free = [("/adaptive_config", doc.get("adaptive_config"), 1)]
     for index, section in enumerate(doc["sections"]):
-        for name in _SECTION_WHOLE_NUMBERS:
-            if type(section.get(name)) is float:
-                fractions.append((f"/sections/{index}/{name}", section[name]))
+        get = section.get  # _SECTION_WHOLE_NUMBERS, unrolled: a loop costs more than the test
+        if type(get("section_number")) is float or type(get("duration_seconds")) is float:
+            fractions += [
+                (f"/sections/{index}/{name}", section[name])
+                for name in _SECTION_WHOLE_NUMBERS
+                if type(get(name)) is float
+            ]
         if section["section_type"] == "game":
             challenges = (section.get("section_config") or {}).get("challenges") or ()
             free += [
@@ -175,6 +182,8 @@ def check_section_numbers(doc: Mapping[str, Any], display: str) -> list[Problem]
     """Numbers must be 1..n in list order. Reports duplicates, then the first misplaced one."""
     sections = doc["sections"]
     numbers = [s["section_number"] for s in sections]
+    if numbers == list(range(1, len(numbers) + 1)):
+        return []  # the usual case: numbers equal to 1..n are neither repeated nor misplaced
     problems = []
     first_at: dict[int, int] = {}
     for index, number in enumerate(numbers):
@@ -267,11 +276,10 @@ def _ids(
     what: str,
 ) -> set[str]:
     """The ids of `items` (at where/field); appends a Problem for each repeated one."""
-    ids = [item["id"] for item in items]
-    unique = set(ids)
-    if len(unique) != len(ids):
+    unique = {item["id"] for item in items}
+    if len(unique) != len(items):  # rare: only then is the list of ids needed
         seen: set[str] = set()
-        for index, item_id in enumerate(ids):
+        for index, item_id in enumerate([item["id"] for item in items]):
             if item_id in seen:
                 problems.append(
                     Problem(
@@ -292,14 +300,17 @@ def _quiz_problems(
     _ids(questions, where, "questions", display, problems, what="question")
     for q_index, question in enumerate(questions):
         answers = question["answer"]
-        option_ids = _ids(
-            question["options"],
-            f"{where}/questions/{q_index}",
-            "options",
-            display,
-            problems,
-            what="option",
-        )
+        options = question["options"]
+        option_ids = {option["id"] for option in options}
+        if len(option_ids) != len(options):  # _ids, its pointer built only when needed
+            _ids(
+                options,
+                f"{where}/questions/{q_index}",
+                "options",
+                display,
+                problems,
+                what="option",
+            )
         if not option_ids.issuperset(answers):
             problems += [
                 Problem(

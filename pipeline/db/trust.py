@@ -107,7 +107,7 @@ def check_for_deploy(item: Item, root_of: Callable[[str], str], present: AssetCh
     root = root_of(os.path.dirname(path))
     if trusted is not None and _is_known(item):
         return _trusted_result(path, display, trusted, root, present)
-    raw, problem = read_bytes(Path(path), display, root)
+    raw, problem = read_bytes(path, display, root)
     if problem is not None:
         return FileResult(path, display, [problem], None, None, [])
     file_hash = blob_id(raw)

@@ -115,6 +115,24 @@ _MODULE_JSON_AT = _json_at(MODULE_COLUMNS)
 _SECTION_JSON_AT = _json_at(SECTION_COLUMNS)
 
 
+def _section_row(section: Mapping[str, Any]) -> tuple[Any, ...]:
+    """_row(section, SECTION_COLUMNS, _SECTION_JSON_AT), spelt out: it runs for every
+    section deploy writes, and takes a third less time so (tests/unit/test_records.py
+    holds the two equal)."""
+    get = section.get
+    config, criteria = get("section_config"), get("completion_criteria")
+    return (
+        get("section_number"),
+        get("section_type"),
+        get("title"),
+        get("content"),
+        get("media_url"),
+        get("duration_seconds"),
+        None if config is None else orjson.dumps(config).decode(),
+        None if criteria is None else orjson.dumps(criteria).decode(),
+    )
+
+
 class ModuleRows(NamedTuple):
     """One module as rows: values in MODULE_COLUMNS / SECTION_COLUMNS order."""
 
@@ -147,9 +165,7 @@ def to_record(
         "asset_paths": list(asset_paths),
     }
     row = _row(values, MODULE_COLUMNS, _MODULE_JSON_AT)
-    sections = tuple(
-        _row(section, SECTION_COLUMNS, _SECTION_JSON_AT) for section in module["sections"]
-    )
+    sections = tuple(map(_section_row, module["sections"]))
     return ModuleRows(
         module["module_id"],
         values["status"],

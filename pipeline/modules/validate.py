@@ -141,7 +141,7 @@ def check_file(
 ) -> FileResult:
     """Every per-file check of one module file; with `urls`, its external media URLs."""
     root = root_of(os.path.dirname(path))
-    raw, problem = read_bytes(Path(path), display, root)
+    raw, problem = read_bytes(path, display, root)
     if problem is not None:
         return FileResult(path, display, [problem], None, None, [])
     return check_bytes(raw, path, display, root, present, urls=urls)

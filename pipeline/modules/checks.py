@@ -37,6 +37,9 @@ _WHITESPACE = re.compile(r"\s")
 _HOST = re.compile(r"^(localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)(:[0-9]{1,5})?$")
 
 
+_EXTERNAL = ("http://", "https://")
+
+
 class Reference(NamedTuple):
     """A place in a module that names a media file."""
 
@@ -46,7 +49,7 @@ class Reference(NamedTuple):
 
     @property
     def is_external(self) -> bool:
-        return self.target.startswith(("http://", "https://"))
+        return self.target.startswith(_EXTERNAL)
 
     @property
     def is_asset(self) -> bool:
@@ -249,11 +252,12 @@ def check_section_config(section: Mapping[str, Any], where: str, display: str) -
         # Whatever the component (schemas/components/): every list of things with ids
         # (hotspots, tasks, items, targets, ...) has unique ids, and completion may name them.
         for field, value in config.items():
-            if (
-                isinstance(value, list)
-                and value
-                and all(isinstance(v, dict) and "id" in v for v in value)
-            ):
+            if not isinstance(value, list) or not value:
+                continue
+            for v in value:  # all(...) without a generator: runs for every such section
+                if not (isinstance(v, dict) and "id" in v):
+                    break
+            else:
                 what = field[:-1] if field.endswith("s") else field
                 task_ids |= _ids(value, at, field, display, problems, what=what)
         hotspot_count = len(config.get("hotspots") or ())
@@ -353,7 +357,7 @@ def _completion_problems(
     hotspot_count: int,
 ) -> list[Problem]:
     kind, section_type = criteria["type"], section["section_type"]
-    path = f"{where}/completion_criteria"
+    path = "completion_criteria"  # under `where`: pointers are built only for a problem
     fits = _COMPLETION_FITS.get(kind)
     if fits is not None and section_type not in fits:
         return [
@@ -363,7 +367,7 @@ def _completion_problems(
                 f"{section_type} section; it needs a {' or '.join(sorted(fits))} "
                 "section",
                 "completion-criteria",
-                f"{path}/type",
+                f"{where}/{path}/type",
             )
         ]
     if kind == "hotspots" and criteria["hotspots_clicked"] > hotspot_count:
@@ -374,7 +378,7 @@ def _completion_problems(
                 f"section has only {hotspot_count} hotspots; students could never "
                 "complete it",
                 "completion-criteria",
-                f"{path}/hotspots_clicked",
+                f"{where}/{path}/hotspots_clicked",
             )
         ]
     if kind == "tasks" and not task_ids.issuperset(criteria["tasks"]):
@@ -384,7 +388,7 @@ def _completion_problems(
                 f"task {json.dumps(task)} is not an id in this section "
                 f"({', '.join(sorted(task_ids)) or 'none defined'})",
                 "completion-criteria",
-                f"{path}/tasks/{index}",
+                f"{where}/{path}/tasks/{index}",
             )
             for index, task in enumerate(criteria["tasks"])
             if task not in task_ids
@@ -404,7 +408,7 @@ def media_references(
     for index, section in enumerate(doc["sections"]):
         media = section.get("media_url")
         if media:
-            refs.append(Reference(f"/sections/{index}/media_url", media, strict=True))
+            refs.append(Reference(f"/sections/{index}/media_url", media, True))
         config = section.get("section_config")
         if config:
             captions = config.get("captions_url")
@@ -412,10 +416,12 @@ def media_references(
                 where = f"/sections/{index}/section_config/captions_url"
                 refs.append(Reference(where, captions, strict=True))
             if section["section_type"] == "interactive":
-                refs += [
-                    Reference(f"/sections/{index}/section_config/assets/{a}", asset, strict=True)
-                    for a, asset in enumerate(config.get("assets", ()))
-                ]
+                assets = config.get("assets", ())
+                if assets:  # (a list, in a schema-valid module; most are empty)
+                    refs += [
+                        Reference(f"/sections/{index}/section_config/assets/{a}", asset, True)
+                        for a, asset in enumerate(assets)
+                    ]
                 refs += _component_assets(config, f"/sections/{index}/section_config")
         content = section["content"]
         if plain[index] or not _may_name_media(content):
@@ -458,6 +464,9 @@ def _component_assets(config: Mapping[str, Any], where: str) -> list[Reference]:
     return sorted(found)
 
 
+_QUOTED_ASSET_PREFIX = b'"' + ASSET_PREFIX.encode()
+
+
 def _may_name_asset(settings: Mapping[str, Any]) -> bool:
     """False when no text in `settings` can start with data/assets/: orjson writes
     every string as it is (it escapes only quotes, backslashes and control characters),
@@ -465,7 +474,7 @@ def _may_name_asset(settings: Mapping[str, Any]) -> bool:
     if not settings:
         return False
     try:
-        return b'"' + ASSET_PREFIX.encode() in orjson.dumps(settings)
+        return _QUOTED_ASSET_PREFIX in orjson.dumps(settings)
     except orjson.JSONEncodeError:  # a number wider than 64 bits: walk it instead
         return True
 
@@ -658,10 +667,11 @@ def check_references(refs: Iterable[Reference], display: str) -> list[Problem]:
 
 
 def _reference_problem(ref: Reference) -> str | None:
-    if ref.is_external:
-        return _url_problem(ref.target)
-    if ref.is_asset:
-        return _asset_path_problem(ref.target)
+    target = ref.target  # is_external and is_asset spelt out: this runs for every reference
+    if target.startswith(_EXTERNAL):
+        return _url_problem(target)
+    if target.startswith(ASSET_PREFIX):
+        return _asset_path_problem(target)
     if not ref.strict:
         return None
     if ref.target.startswith("/assets/"):

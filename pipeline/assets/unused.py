@@ -46,6 +46,8 @@ def asset_files(root: Path | str, module_id: str) -> list[str]:
     """The repository paths of the regular files in data/assets/<module_id>/, at any depth,
     sorted; symbolic links are not followed (nor listed)."""
     start = os.path.join(root, asset_dir(module_id))
+    if not os.path.isdir(start):  # what os.walk finds then, without raising and catching
+        return []
     found = []
     for here, folders, names in os.walk(start):
         folders[:] = [f for f in folders if not os.path.islink(os.path.join(here, f))]

@@ -112,7 +112,9 @@ def check_database_limits(doc: Mapping[str, Any], display: str, text: str) -> li
             if "\x00" in value
         ]
     # Runs for every section of every file: pointers are built only for a problem.
-    fractions = [(pointer(name), doc.get(name)) for name in _WHOLE_NUMBERS]
+    fractions = [
+        (pointer(name), doc[name]) for name in _WHOLE_NUMBERS if isinstance(doc.get(name), float)
+    ]
     free = [("/adaptive_config", doc.get("adaptive_config"), 1)]
     for index, section in enumerate(doc["sections"]):
         get = section.get  # _SECTION_WHOLE_NUMBERS, unrolled: a loop costs more than the test

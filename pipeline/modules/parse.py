@@ -105,6 +105,17 @@ def parse_module_bytes(
     raw: bytes, path: Path, display: str
 ) -> tuple[ParsedFile | None, list[Problem]]:
     """Parse a module file's bytes into a JSON object, or say why they are not one."""
+    parsed, problems = parse_object(raw, display)
+    if parsed is None:
+        return None, problems
+    text, data = parsed
+    return ParsedFile(path, display, text, data), problems
+
+
+def parse_object(
+    raw: bytes, display: str
+) -> tuple[tuple[str, dict[str, Any]] | None, list[Problem]]:
+    """parse_module_bytes without a Path: (text, data), or None and why not."""
     text, problem = _decode(raw, display)
     if problem is not None:
         return None, [problem]
@@ -118,7 +129,17 @@ def parse_module_bytes(
             Problem(display, f"the top level must be a JSON object {{...}}, found {found}", "json")
         ]
     duplicates = duplicate_key_problems(text, display) if may_have_duplicate_keys(raw, data) else []
-    return ParsedFile(path, display, text, data), duplicates
+    return (text, data), duplicates
+
+
+def file_stem(path: str) -> str:
+    """Path(path).stem, without building a Path for a module file (2 µs a file): when
+    the last part of the path ends in ".json" after something, every Python takes
+    that something as the stem."""
+    name = os.path.basename(path)
+    if name.endswith(".json") and len(name) > len(".json"):
+        return name[: -len(".json")]
+    return Path(path).stem
 
 
 def _decode(raw: bytes, display: str) -> tuple[str, Problem | None]:
@@ -307,8 +328,10 @@ def _place(problem: Problem, source_map: dict[str, Any]) -> Problem:
 __all__ = [
     "MAX_FILE_BYTES",
     "ParsedFile",
+    "file_stem",
     "locate",
     "parse_module_bytes",
+    "parse_object",
     "pointer",
     "read_bytes",
     "read_module_file",

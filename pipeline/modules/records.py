@@ -84,14 +84,18 @@ _DEFAULTS: dict[str, Any] = {
     "difficulty_level": 1,
     "learning_objectives": [],
 }
-_NOT_CONTENT = ("$schema", "metadata")
+_NOT_CONTENT = frozenset({"$schema", "metadata"})
 
 
 def content_hash(module: Mapping[str, Any]) -> str:
     """sha256 of the canonical JSON of the deployed fields: "sha256:<64 hex>"."""
     import hashlib  # here: `pipeline validate` imports this module but hashes nothing
 
-    deployed = {k: v for k, v in module.items() if k not in _NOT_CONTENT}
+    deployed = module
+    # A copy only when there is something to leave out (or a Mapping that is no dict):
+    # the same keys and values, so the same sorted JSON either way.
+    if type(module) is not dict or not _NOT_CONTENT.isdisjoint(module):
+        deployed = {k: v for k, v in module.items() if k not in _NOT_CONTENT}
     canonical = orjson.dumps(deployed, option=orjson.OPT_SORT_KEYS)
     return "sha256:" + hashlib.sha256(canonical).hexdigest()
 

@@ -22,7 +22,7 @@ from pipeline.assets.unused import asset_files, unused_assets
 from pipeline.errors import UsageError
 from pipeline.layout import DATA_DIR, MODULES_DIR
 from pipeline.modules import checks
-from pipeline.modules.parse import locate, parse_module_bytes, read_bytes
+from pipeline.modules.parse import file_stem, locate, parse_object, read_bytes
 from pipeline.modules.problems import Problem
 from pipeline.modules.records import ModuleRows
 from pipeline.modules.schema import schema_problems
@@ -159,12 +159,12 @@ def check_bytes(
     make_record: Callable[[dict[str, Any], list[checks.Reference]], ModuleRows] | None = None,
 ) -> FileResult:
     """check_file of bytes already read; with `make_record`, the rows of a valid file."""
-    module, problems = parse_module_bytes(raw, Path(path), display)
-    if module is None:
+    parsed, problems = parse_object(raw, display)
+    if parsed is None:
         return FileResult(path, display, problems, None, None, [], file_hash)
-    data = module.data
+    text, data = parsed
     module_id = data.get("module_id") if isinstance(data.get("module_id"), str) else None
-    found, refs = check_document(data, module.text, display, module.stem, root, present=present)
+    found, refs = check_document(data, text, display, file_stem(path), root, present=present)
     summary: checks.ModuleRefs | None = None
     external: list[tuple[str, str]] = []
     record: ModuleRows | None = None
@@ -183,7 +183,7 @@ def check_bytes(
     return FileResult(
         path,
         display,
-        locate(problems, module.text),
+        locate(problems, text),
         summary,
         module_id,
         external,

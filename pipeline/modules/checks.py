@@ -78,9 +78,7 @@ def file_checks(
     problems += check_database_limits(doc, display, text)
     problems += check_markup(doc, display, plain)
     for index, section in enumerate(doc["sections"]):
-        # check_section_config's own first test, asked here so that most sections
-        # cost no pointer and no call.
-        if section["section_type"] in _TYPES_WITH_IDS or section.get("completion_criteria"):
+        if _config_checked(section):  # asked here: most sections cost no pointer, no call
             problems += check_section_config(section, f"/sections/{index}", display)
     if might_hold_notion_urls(text):
         problems += check_notion_hosted(doc, display)
@@ -234,15 +232,20 @@ def check_self_references(doc: Mapping[str, Any], display: str) -> list[Problem]
     ]
 
 
+def _config_checked(section: Mapping[str, Any]) -> bool:
+    """Whether check_section_config has anything to check: ids, or completion criteria."""
+    return section["section_type"] in _TYPES_WITH_IDS or bool(section.get("completion_criteria"))
+
+
 def check_section_config(section: Mapping[str, Any], where: str, display: str) -> list[Problem]:
     """Ids inside a section's config are unique and everything that names one exists.
 
     Runs for every section of every file, so pointers are built only for a problem.
     """
+    if not _config_checked(section):
+        return []
     kind = section["section_type"]
     criteria = section.get("completion_criteria")
-    if kind not in _TYPES_WITH_IDS and not criteria:
-        return []
     config = section.get("section_config") or {}
     problems: list[Problem] = []
     task_ids: set[str] = set()

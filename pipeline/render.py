@@ -260,9 +260,11 @@ def render_status(modules: list[ModuleStatus], out: TextIO, *, every: bool = Fal
         ]
         columns = ("module", "revision", "status", "sections", "deployed (UTC)", "git sha", "drift")
         lines += _grid(paint, "Live modules" if every else "Worth a look", columns, rows)
+        lines.append("")  # the counts apart from the table, however short they are
     counts = Counter(m.status for m in modules)
     summary = ", ".join(f"{n} {printable(status)}" for status, n in sorted(counts.items()))
-    hidden = "" if every else f"; {len(modules) - len(shown)} more unchanged (--all lists them)"
+    left = len(modules) - len(shown)
+    hidden = f"; {left} more unchanged (--all lists them)" if left else ""
     lines.append(f"{len(modules)} modules: {summary}{hidden}")
     drifted = sum(m.drifted for m in modules)
     if drifted:

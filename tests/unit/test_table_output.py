@@ -77,3 +77,14 @@ def test_colour_on_a_terminal_and_nowhere_else(monkeypatch: pytest.MonkeyPatch) 
     quiet = Terminal()
     render_status(MODULES, quiet)
     assert quiet.getvalue() == piped.getvalue()
+
+
+def test_no_hint_of_hidden_rows_when_every_row_is_shown() -> None:
+    out = io.StringIO()
+    render_status(MODULES[1:2], out)  # a draft is worth a look: none is left out
+    assert "1 modules: 1 draft" in out.getvalue().splitlines()
+    out = io.StringIO()
+    render_status(MODULES, out)
+    assert "3 modules: 1 draft, 2 published; 2 more unchanged (--all lists them)" in (
+        out.getvalue().splitlines()
+    )

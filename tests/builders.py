@@ -231,6 +231,25 @@ def git(cwd: Path, *args: str) -> str:
     ).stdout.strip()
 
 
+def remote_checkout(
+    tmp_path: Path, files: dict[str, str], *, name: str = "work", message: str = "base"
+) -> tuple[Path, Path]:
+    """(checkout, bare remote): a bare repository at tmp_path/remote.git whose main holds
+    `files` ({repository path: text}) in one commit, and a clone of it at tmp_path/name,
+    as a workflow's checkout or a team's working copy."""
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    work = tmp_path / name
+    git(tmp_path, "clone", "-q", str(bare), str(work))
+    for path, text in files.items():
+        (work / path).parent.mkdir(parents=True, exist_ok=True)
+        (work / path).write_text(text)
+    git(work, "add", ".")
+    git(work, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", message)
+    git(work, "push", "-q", "origin", "main")
+    return work, bare
+
+
 # -- the command line ----------------------------------------------------------------------
 
 

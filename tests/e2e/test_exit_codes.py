@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from pipeline.db.deploy import DEPLOY_LOCK
-from tests.builders import git, module
+from tests.builders import module, remote_checkout
 from tests.conftest import CLI, Database, Repo
 from tests.doubles.github_server import GITHUB_TOKEN, GitHubState
 from tests.doubles.github_server import serve as serve_github
@@ -35,16 +35,10 @@ def closed_port() -> int:
 @pytest.fixture
 def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A clone of a bare repository, cwd inside, with one module committed and one new."""
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    work = tmp_path / "work"
-    git(tmp_path, "clone", "-q", str(bare), str(work))
+    work, _bare = remote_checkout(
+        tmp_path, {"data/modules/base.json": json.dumps(module(module_id="base")) + "\n"}
+    )
     modules = work / "data" / "modules"
-    modules.mkdir(parents=True)
-    (modules / "base.json").write_text(json.dumps(module(module_id="base")) + "\n")
-    git(work, "add", ".")
-    git(work, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "base")
-    git(work, "push", "-q", "origin", "main")
     (modules / "lab.json").write_text(json.dumps(module(module_id="lab")) + "\n")
     monkeypatch.chdir(work)
     monkeypatch.delenv("NOTION_TOKEN", raising=False)

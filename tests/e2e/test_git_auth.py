@@ -20,7 +20,7 @@ import pytest
 from pipeline.errors import UsageError
 from pipeline.git import Git
 from pipeline.propose.branches import build_commit, fetch, push_branch
-from tests.builders import git, module
+from tests.builders import git, module, remote_checkout
 from tests.conftest import CLI
 from tests.doubles.github_server import GITHUB_TOKEN, GitHubGitServer, GitHubState, serve_with_git
 
@@ -29,15 +29,9 @@ BASIC = base64.b64encode(f"x-access-token:{GITHUB_TOKEN}".encode()).decode()
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[GitHubGitServer]:
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    seed = tmp_path / "seed"
-    git(tmp_path, "clone", "-q", str(bare), str(seed))
-    (seed / "data" / "modules").mkdir(parents=True)
-    (seed / "data" / "modules" / "a.json").write_text(json.dumps(module(module_id="a")) + "\n")
-    git(seed, "add", ".")
-    git(seed, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "base")
-    git(seed, "push", "-q", "origin", "main")
+    _seed, bare = remote_checkout(
+        tmp_path, {"data/modules/a.json": json.dumps(module(module_id="a")) + "\n"}, name="seed"
+    )
     yield from serve_with_git(GitHubState(bare=bare))
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import block, body, git, para, properties, rt, schema
+from tests.builders import block, body, git, para, properties, remote_checkout, rt, schema
 from tests.conftest import CLI
 from tests.doubles.github_server import GITHUB_TOKEN, GitHubServer, GitHubState
 from tests.doubles.github_server import serve as serve_github
@@ -22,14 +22,7 @@ FOLDER = Path("data") / "backups" / "notion"
 
 @pytest.fixture
 def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    work = tmp_path / "work"
-    git(tmp_path, "clone", "-q", str(bare), str(work))
-    (work / "README.md").write_text("modules\n")
-    git(work, "add", ".")
-    git(work, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "start")
-    git(work, "push", "-q", "origin", "main")
+    work, _bare = remote_checkout(tmp_path, {"README.md": "modules\n"}, message="start")
     monkeypatch.chdir(work)
     return work
 

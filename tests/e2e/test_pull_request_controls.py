@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.builders import git, github_view, module
+from tests.builders import git, github_view, module, remote_checkout
 from tests.conftest import CLI
 from tests.doubles.github_server import GITHUB_TOKEN, GitHubServer, GitHubState
 from tests.doubles.github_server import serve as serve_github
@@ -40,15 +40,9 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    work = tmp_path / "work"
-    git(tmp_path, "clone", "-q", str(bare), str(work))
-    (work / "data" / "modules").mkdir(parents=True)
-    (work / "data" / "modules" / "base.json").write_text(json.dumps(module(module_id="base")))
-    git(work, "add", ".")
-    git(work, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "base")
-    git(work, "push", "-q", "origin", "main")
+    work, bare = remote_checkout(
+        tmp_path, {"data/modules/base.json": json.dumps(module(module_id="base"))}
+    )
     monkeypatch.chdir(work)
     for server in serve_github(GitHubState(bare=bare)):
         monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.builders import git, module, prop, rt
+from tests.builders import git, module, prop, remote_checkout, rt
 from tests.conftest import CLI, ROOT
 from tests.doubles.github_server import (
     GITHUB_TOKEN,
@@ -72,15 +72,9 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: CLI) -> Iterator[World]:
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    work = tmp_path / "work"
-    git(tmp_path, "clone", "-q", str(bare), str(work))
-    (work / "data" / "modules").mkdir(parents=True)
-    (work / "data" / "modules" / "base.json").write_text(json.dumps(module(module_id="base")))
-    git(work, "add", ".")
-    git(work, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "base")
-    git(work, "push", "-q", "origin", "main")
+    work, bare = remote_checkout(
+        tmp_path, {"data/modules/base.json": json.dumps(module(module_id="base"))}
+    )
     monkeypatch.chdir(work)
     event = tmp_path / "event.json"
     for notion in serve_notion(NotionState()):

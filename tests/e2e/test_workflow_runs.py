@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.builders import body, git, module, prop, properties, rt, schema
+from tests.builders import body, git, module, prop, properties, remote_checkout, rt, schema
 from tests.conftest import ROOT, Database
 from tests.doubles.github_server import (
     GITHUB_TOKEN,
@@ -204,16 +204,11 @@ class Org:
 @pytest.fixture
 def org(tmp_path: Path) -> Iterator[Org]:
     """A repository on 'GitHub' (a bare repo), its Actions checkout, Notion and GitHub."""
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    clone = tmp_path / "checkout"
-    git(tmp_path, "clone", "-q", str(bare), str(clone))
-    (clone / "data" / "modules").mkdir(parents=True)
-    (clone / "data" / "reference.yaml").write_text((ROOT / "data" / "reference.yaml").read_text())
-    (clone / "data" / "modules" / ".keep").write_text("")
-    git(clone, "add", ".")
-    git(clone, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "start")
-    git(clone, "push", "-q", "origin", "main")
+    files = {
+        "data/reference.yaml": (ROOT / "data" / "reference.yaml").read_text(),
+        "data/modules/.keep": "",
+    }
+    clone, bare = remote_checkout(tmp_path, files, name="checkout", message="start")
     summary = tmp_path / "step-summary.md"
     event = tmp_path / "event.json"
     event.write_text("{}")

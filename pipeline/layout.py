@@ -7,6 +7,7 @@ works on another checkout (tests, `propose` in a clone).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pipeline.errors import UsageError
@@ -36,6 +37,14 @@ CONFIG_SCHEMA = "pipeline-config.schema.json"
 REFERENCE_SCHEMA = "reference.schema.json"
 
 _PACKAGE = Path(__file__).resolve().parent
+_MODULE_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+MODULE_ID_MAX = 100  # the schema's maxLength, and the width of modules.module_id
+
+
+def is_module_id(name: str) -> bool:
+    """Whether `name` can be a module id (schemas/module.schema.json): a slug of
+    lowercase words joined by single hyphens, at most MODULE_ID_MAX characters."""
+    return len(name) <= MODULE_ID_MAX and _MODULE_ID.fullmatch(name) is not None
 
 
 def module_file(module_id: str) -> str:

@@ -1,10 +1,11 @@
 """`pipeline deploy`: module files -> Postgres, all in one transaction.
 
-Order inside the transaction: timeouts, the deploy lock, read what is live, then
-validation's rows streamed into ON COMMIT DROP staging tables as the workers make
-them (db/stage.py: memory stays flat however large the library), plan from their
-summaries, check reference rows, publish the asset files of the modules it
-writes, then write only what changed, set-based from the stage. A failure
+Order inside the transaction: timeouts, the deploy lock, read what is live (and
+place a row for each new module), then validation's rows streamed into ON COMMIT
+DROP staging tables as the workers make them (db/stage.py: memory stays flat
+however large the library; a new module's sections go straight into the live
+table), plan from their summaries, check reference rows, publish the asset files
+of the modules it writes, then write only what changed, set-based from the stage. A failure
 anywhere rolls everything back, and so does a killed process (the transaction
 simply never commits). A thousand modules cost a handful of statements, and the
 same SQL works through a transaction-mode pooler.
@@ -22,7 +23,7 @@ import getpass
 import io
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -55,7 +56,14 @@ from pipeline.db.plan import (
     make_plan,
     needs_record,
 )
-from pipeline.db.stage import STAGED_MODULES, STAGED_SECTIONS, Stage, columns, missing_from
+from pipeline.db.stage import (
+    LOCK_SECTIONS,
+    STAGED_MODULES,
+    STAGED_SECTIONS,
+    Stage,
+    columns,
+    missing_from,
+)
 from pipeline.db.trust import (
     TRUSTED,
     Trusted,
@@ -69,6 +77,8 @@ from pipeline.db.trust import (
 from pipeline.db.unpublish import IN_FORCE, Hold, hidden, holds_from, remember_file_status
 from pipeline.errors import ContentError, UsageError
 from pipeline.git import blob_id, head_sha
+from pipeline.layout import is_module_id
+from pipeline.modules.parse import file_stem
 from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRows
 from pipeline.modules.validate import (
     FileResult,
@@ -146,11 +156,17 @@ def deploy_tree(
     with workers(len(files)) as pool, session() as conn:
         require_current(conn)
 
-        def validated(trusted: Mapping[str, Trusted]) -> Iterator[DeployItem]:
-            return _valid_items(files, each_checked_for_deploy(files, trusted, pool))
+        def validated(
+            trusted: Mapping[str, Trusted], placed: Collection[str]
+        ) -> Iterator[DeployItem]:
+            # The files of modules the database has first: their rows are staged, the
+            # others' go straight into the live table (db/stage.py), one COPY after the other.
+            ordered = sorted(files, key=lambda file: file_stem(file[0]) in placed)
+            return _valid_items(ordered, each_checked_for_deploy(ordered, trusted, pool))
 
+        candidates = [file_stem(path) for path, _ in files]
         with translated("the deploy"):
-            return _deploy(conn, validated, settings, dry_run=dry_run)
+            return _deploy(conn, validated, settings, dry_run=dry_run, candidates=candidates)
 
 
 def _valid_items(
@@ -202,8 +218,9 @@ def _load(item: DeployItem) -> DeployItem:
     )
 
 
-# The files to deploy, validated trusting what the database vouches for (db/trust.py).
-Source = Callable[[Mapping[str, Trusted]], Iterable[DeployItem]]
+# The files to deploy, validated trusting what the database vouches for (db/trust.py),
+# those of the placed modules (db/stage.py) last.
+Source = Callable[[Mapping[str, Trusted], Collection[str]], Iterable[DeployItem]]
 
 
 def _deploy(
@@ -212,6 +229,7 @@ def _deploy(
     settings: Settings,
     *,
     dry_run: bool = False,
+    candidates: Sequence[str] = (),
 ) -> DeployResult:
     """Round trips, not rows, are what a deploy over a network pays for (a runner to
     Neon: milliseconds each), so statements whose answers can wait go together in
@@ -220,7 +238,9 @@ def _deploy(
     started = datetime.now(UTC)
     clock = time.perf_counter()
     with conn.transaction() as tx:
-        plan, stage, assets, held = _plan(conn, source, settings, dry_run=dry_run)
+        plan, stage, assets, held = _plan(
+            conn, source, settings, dry_run=dry_run, candidates=candidates
+        )
         writing = plan.ids("insert", "update", "repair")
         outcome = DeployResult(plan, applied=False)
         if dry_run or plan.writes_nothing:
@@ -238,7 +258,7 @@ def _deploy(
         outcome.deploy_id = int(_one(number)[0])
         published = assets.publish(set(writing), recorded)
         with conn.pipeline():
-            written = _apply(conn, plan, outcome.deploy_id)
+            written = _apply(conn, plan, stage, outcome.deploy_id)
             assets.record(conn, published, outcome)
             remember_file_status(conn, {m: s for m, s in held.items() if m in writing})
         outcome.sections_removed, outcome.sections_written = written.counts()
@@ -271,8 +291,14 @@ def deploy(
     dry_run: bool = False,
 ) -> DeployResult:
     """Plan and (unless dry_run) apply, in one transaction; on any error nothing is written."""
+    items = list(desired)
+
+    def source(_trusted: Mapping[str, Trusted], placed: Collection[str]) -> list[DeployItem]:
+        return sorted(items, key=lambda item: item.module_id in placed)
+
+    candidates = [item.module_id for item in items]
     with translated("the deploy"):
-        return _deploy(conn, lambda _trusted: desired, settings, dry_run=dry_run)
+        return _deploy(conn, source, settings, dry_run=dry_run, candidates=candidates)
 
 
 _LIVE = (
@@ -295,11 +321,15 @@ class _Before(NamedTuple):
     stage: Stage
 
 
-def _before(conn: psycopg.Connection, settings: Settings, *, dry_run: bool) -> _Before:
+def _before(
+    conn: psycopg.Connection, settings: Settings, *, dry_run: bool, candidates: Sequence[str]
+) -> _Before:
     """Timeouts, the deploy lock (deploys one at a time; LockNotAvailable after
     lock_timeout means another one runs), then what is live, what is unpublished, what
-    the database vouches for and which asset blobs it published, and the staging
-    tables. The server runs them in this order, so everything is read under the lock."""
+    the database vouches for and which asset blobs it published, the staging tables,
+    and (unless a dry run) a modules row ahead for each of the `candidates` (module ids
+    as the files are named) the table lacks. The server runs them in this order, so
+    everything is read under the lock, before any row is placed."""
     with conn.pipeline():
         conn.execute(
             "SELECT set_config('lock_timeout', %s, true), "
@@ -313,6 +343,11 @@ def _before(conn: psycopg.Connection, settings: Settings, *, dry_run: bool) -> _
         trusted = conn.execute(TRUSTED, (validator_fingerprint(),))
         remembered = conn.execute(_REMEMBERED)
         stage = Stage(conn)
+        placed = None
+        if not dry_run:
+            placed = stage.place(sorted({c for c in candidates if is_module_id(c)}))
+    if placed is not None:
+        stage.placed_from(placed)
     current: dict[str, CurrentModule] = {}
     linked: dict[str, tuple[list[str], dict[str, str]]] = {}
     for row in live:
@@ -329,12 +364,19 @@ def _before(conn: psycopg.Connection, settings: Settings, *, dry_run: bool) -> _
 
 
 def _plan(
-    conn: psycopg.Connection, source: Source, settings: Settings, *, dry_run: bool
+    conn: psycopg.Connection,
+    source: Source,
+    settings: Settings,
+    *,
+    dry_run: bool,
+    candidates: Sequence[str],
 ) -> tuple[Plan, Stage, _Assets, dict[str, str]]:
     """The plan, made under the lock, with the rows of every module to write staged
     (asset paths made URLs, unpublished modules kept hidden); also the assets they use,
     and the status the files of unpublished modules ask for."""
-    live, linked, unpublished, trusted, remembered, stage = _before(conn, settings, dry_run=dry_run)
+    live, linked, unpublished, trusted, remembered, stage = _before(
+        conn, settings, dry_run=dry_run, candidates=candidates
+    )
     store = settings.assets or LocalStore.from_settings(AssetSettings())
     assets = _Assets(conn, store, remembered)
     held: dict[str, str] = {}  # module id -> the status its file asks for
@@ -348,8 +390,9 @@ def _plan(
             record = hidden(record)
         return record
 
-    desired = stage.take(source(trusted), ready)
-    drifted = _drifted(conn, [d.module_id for d in desired]) if settings.verify else set()
+    desired = stage.take(source(trusted, stage.placed), ready)
+    known = [d.module_id for d in desired if d.module_id in live]
+    drifted = _drifted(conn, known) if settings.verify else set()
     for d in desired:  # files not read: the database knows their assets
         if d.module_id not in stage.staged:
             assets.use(d, linked.get(d.module_id, ([], {}))[0])
@@ -520,9 +563,9 @@ class _Written:
     """The statements that wrote sections; their counts are known once they have run
     (at the end of the pipeline that sent them)."""
 
-    inserted: psycopg.Cursor[Any] | None = None
     removed: psycopg.Cursor[Any] | None = None
     upserted: psycopg.Cursor[Any] | None = None
+    already: int = 0  # the sections of new modules, written while staging (db/stage.py)
 
     def counts(self) -> tuple[int, int]:
         """(sections removed, sections written)."""
@@ -530,35 +573,24 @@ class _Written:
         def rows(cursor: psycopg.Cursor[Any] | None) -> int:
             return max(cursor.rowcount, 0) if cursor is not None else 0
 
-        return rows(self.removed), rows(self.inserted) + rows(self.upserted)
+        return rows(self.removed), self.already + rows(self.upserted)
 
 
-def _apply(conn: psycopg.Connection, plan: Plan, deploy_id: int) -> _Written:
-    written = _Written()
+def _apply(conn: psycopg.Connection, plan: Plan, stage: Stage, deploy_id: int) -> _Written:
     new = plan.ids("insert")
+    if not set(new) == set(stage.placed) == set(stage.written):
+        # Every new module's sections went in under its placed row (db/stage.py), and
+        # every placed row is a new module's: anything else would commit a row unfilled.
+        raise RuntimeError("the rows placed ahead are not those of the new modules")
+    written = _Written(already=sum(stage.written.values()))
     changed = plan.ids("update", "repair")
     archive = plan.ids("archive")
     if new or changed or archive:
-        # The drift hash is read back from the live rows at the end: until the commit,
-        # nobody else may write sections (a hand edit committed between these writes
-        # and that read would pass for the pipeline's own). Readers are not held.
-        conn.execute("LOCK TABLE module_sections IN SHARE ROW EXCLUSIVE MODE")
-    if new or changed:
-        _upsert_modules(conn, deploy_id, new + changed)
-    if new:  # new modules have no sections to collide with
-        written.inserted = conn.execute(
-            sql.SQL(
-                "INSERT INTO module_sections (module_id, {columns}) "
-                "SELECT m.id, {staged} FROM {stage} s JOIN modules m "
-                "ON m.module_id = s.module_id WHERE s.module_id = ANY(%s)"
-            ).format(
-                columns=columns("", SECTION_COLUMNS),
-                staged=columns("s.", SECTION_COLUMNS),
-                stage=sql.Identifier(STAGED_SECTIONS),
-            ),
-            (new,),
-        )
+        conn.execute(LOCK_SECTIONS)  # (db/stage.py) before writes, until the commit
+    if new:
+        _fill_placed(conn, deploy_id, new)
     if changed:
+        _upsert_modules(conn, deploy_id, changed)
         written.removed, written.upserted = _write_sections(conn, changed)
     if archive:
         conn.execute(
@@ -579,6 +611,19 @@ def _apply(conn: psycopg.Connection, plan: Plan, deploy_id: int) -> _Written:
     return written
 
 
+def _first_values(row: str) -> list[tuple[str, sql.Composable]]:
+    """What a module's row gets when it first goes live, besides its staged columns
+    (`row` qualifies those: "s." or ""); last_deploy_id is the query's parameter."""
+    published = sql.SQL("CASE WHEN {row}status = 'published' THEN {now} END")
+    return [
+        ("revision", sql.SQL("1")),
+        ("created_at", _NOW),
+        ("updated_at", _NOW),
+        ("published_at", published.format(row=sql.SQL(row), now=_NOW)),
+        ("last_deploy_id", sql.Placeholder()),
+    ]
+
+
 def _upsert_modules(conn: psycopg.Connection, deploy_id: int, module_ids: list[str]) -> None:
     """Insert or update the staged rows of these modules."""
     names = sql.SQL(", ").join(map(sql.Identifier, MODULE_COLUMNS))
@@ -587,12 +632,11 @@ def _upsert_modules(conn: psycopg.Connection, deploy_id: int, module_ids: list[s
         for c in MODULE_COLUMNS
         if c != "module_id"
     )
+    first = _first_values("")
     conn.execute(
         sql.SQL("""
-        INSERT INTO modules ({columns}, revision, created_at, updated_at, published_at,
-                             last_deploy_id)
-        SELECT {columns}, 1, {now}, {now},
-               CASE WHEN status = 'published' THEN {now} END, %s
+        INSERT INTO modules ({columns}, {first_columns})
+        SELECT {columns}, {first_values}
         FROM {stage} WHERE module_id = ANY(%s)
         ON CONFLICT (module_id) DO UPDATE SET {updates},
             -- a repair writes the same content again: the revision stays
@@ -602,7 +646,36 @@ def _upsert_modules(conn: psycopg.Connection, deploy_id: int, module_ids: list[s
             updated_at = EXCLUDED.updated_at,
             published_at = COALESCE(modules.published_at, EXCLUDED.published_at),
             last_deploy_id = EXCLUDED.last_deploy_id
-    """).format(columns=names, updates=updates, now=_NOW, stage=sql.Identifier(STAGED_MODULES)),
+    """).format(
+            columns=names,
+            first_columns=sql.SQL(", ").join(sql.Identifier(c) for c, _ in first),
+            first_values=sql.SQL(", ").join(value for _, value in first),
+            updates=updates,
+            stage=sql.Identifier(STAGED_MODULES),
+        ),
+        (deploy_id, module_ids),
+    )
+
+
+def _fill_placed(conn: psycopg.Connection, deploy_id: int, module_ids: list[str]) -> None:
+    """The rows placed ahead for these new modules (db/stage.py), filled from the stage
+    as _upsert_modules would have inserted them."""
+    conn.execute(
+        sql.SQL(
+            "UPDATE modules m SET {columns}, {first} FROM {stage} s "
+            "WHERE s.module_id = m.module_id AND m.module_id = ANY(%s)"
+        ).format(
+            columns=sql.SQL(", ").join(
+                sql.SQL("{c} = s.{c}").format(c=sql.Identifier(c))
+                for c in MODULE_COLUMNS
+                if c != "module_id"
+            ),
+            first=sql.SQL(", ").join(
+                sql.SQL("{c} = {value}").format(c=sql.Identifier(c), value=value)
+                for c, value in _first_values("s.")
+            ),
+            stage=sql.Identifier(STAGED_MODULES),
+        ),
         (deploy_id, module_ids),
     )
 

@@ -8,7 +8,12 @@ validation, and comparing with the live rows and writing them are set-based SQL
 over the staged rows. The tables live in the deploy's transaction: a rollback, a
 dry run or a killed process leaves nothing behind, and a transaction-mode pooler
 (PgBouncer, Neon's) keeps the whole transaction on one server connection.
-"""
+
+A module the database has no row for has nothing to compare with: its sections go
+straight into module_sections, under a modules row made for it ahead (Stage.place)
+and filled from the staged module row at the end. Then the server's work of
+storing them (indexes, foreign keys, the md5 of each row) overlaps validation too,
+instead of following it; a first deploy of a library is mostly that work."""
 
 from __future__ import annotations
 
@@ -24,6 +29,16 @@ from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRows
 
 STAGED_MODULES = "pipeline_stage_modules"
 STAGED_SECTIONS = "pipeline_stage_sections"
+# Nobody else may write sections until the deploy commits: the drift hash is read back
+# from the rows written, and a hand edit committed meanwhile would pass for the
+# pipeline's own. Readers are not held.
+LOCK_SECTIONS = "LOCK TABLE module_sections IN SHARE ROW EXCLUSIVE MODE"
+# A modules row for each candidate id the table does not have: the deploy fills it (or
+# rolls back). Empty title: the column is NOT NULL, and nobody sees it before the commit.
+_PLACE = (
+    "INSERT INTO modules (module_id, title) SELECT c, '' FROM unnest(%s::text[]) AS c "
+    "WHERE NOT EXISTS (SELECT 1 FROM modules m WHERE m.module_id = c) RETURNING id, module_id"
+)
 _JSON_SECTION_COLUMNS = ("section_config", "completion_criteria")  # json has no equality
 # COPY's text format: these characters are written as escapes, None as \N.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -55,6 +70,9 @@ class Stage:
         reads, in one round trip)."""
         self.conn = conn
         self.staged: dict[str, Staged] = {}
+        self.placed: dict[str, int] = {}  # module id -> id of the modules row made ahead
+        self.written: dict[str, int] = {}  # module id -> its sections, in module_sections
+        self._locked = False
         conn.execute(
             sql.SQL(
                 "CREATE TEMP TABLE {staged} ON COMMIT DROP AS "
@@ -69,27 +87,45 @@ class Stage:
             ).format(staged=sql.Identifier(STAGED_SECTIONS), columns=columns("s.", SECTION_COLUMNS))
         )
 
+    def place(self, candidates: Sequence[str]) -> psycopg.Cursor[Any]:
+        """Make a modules row ahead for each of `candidates` (module ids) the table does
+        not have (its statement only: deploy sends it with its other reads); read the
+        answer with `placed_from`. Only a deploy that writes makes them, and it fills every
+        one or rolls back."""
+        return self.conn.execute(_PLACE, (list(candidates),))
+
+    def placed_from(self, rows: Iterable[Sequence[Any]]) -> None:
+        self.placed = {str(module_id): int(pk) for pk, module_id in rows}
+
     def take(
         self, items: Iterable[DeployItem], prepare: Callable[[DeployItem, ModuleRows], ModuleRows]
     ) -> list[DeployItem]:
         """Stage the rows of each item that has them (as `prepare` makes them ready for
-        students), as the items come; return the items without their rows. Nothing else
-        may use the connection while `items` is read: it is busy with the COPY."""
+        students), as the items come; return the items without their rows. The sections
+        of a placed module go into module_sections instead. Nothing else may use the
+        connection while `items` is read: it is busy with the COPY. One COPY is open at a
+        time, so items whose sections go to the same table should come together (each
+        change of table costs a round trip or two)."""
         taken: list[DeployItem] = []
         modules: list[str] = []
-        with ExitStack() as open_copy:
+        with ExitStack() as copies:
             copy: psycopg.Copy | None = None
+            into_live = False
             for item in items:
                 if item.record is None:
                     taken.append(item)
                     continue
-                if copy is None:
-                    cursor = open_copy.enter_context(self.conn.cursor())
-                    copy = open_copy.enter_context(cursor.copy(_copy_into(STAGED_SECTIONS)))
                 record = prepare(item, item.record)
                 module_id = record.module_id
+                pk = self.placed.get(module_id)
+                if copy is None or into_live != (pk is not None):
+                    into_live = pk is not None
+                    copy = self._copy(copies, into_live=into_live)
+                key: str | int = module_id if pk is None else pk
                 for section in record.sections:
-                    copy.write_row((module_id, *section))
+                    copy.write_row((key, *section))
+                if pk is not None:
+                    self.written[module_id] = len(record.sections)
                 modules.append(copy_line(record.row))
                 self.staged[module_id] = Staged(
                     module_id, record.status, record.content_hash, len(record.sections)
@@ -100,6 +136,17 @@ class Stage:
                 for chunk in _chunks(modules):
                     copy.write(chunk)
         return taken
+
+    def _copy(self, copies: ExitStack, *, into_live: bool) -> psycopg.Copy:
+        """End the COPY open in `copies`, if any; open one into module_sections (locked
+        first) or into the staged sections."""
+        copies.close()
+        if into_live and not self._locked:
+            self.conn.execute(LOCK_SECTIONS)
+            self._locked = True
+        target = _INTO_LIVE if into_live else _copy_into(STAGED_SECTIONS)
+        cursor = copies.enter_context(self.conn.cursor())
+        return copies.enter_context(cursor.copy(target))
 
     def section_changes(self, module_ids: list[str]) -> SectionChanges:
         """(added, changed, removed) sections of each module, staged against live."""
@@ -159,6 +206,11 @@ def missing_from(rows: Iterable[Sequence[Any]]) -> list[str]:
 
 def _copy_into(table: str) -> sql.Composed:
     return sql.SQL("COPY {table} FROM STDIN").format(table=sql.Identifier(table))
+
+
+_INTO_LIVE = sql.SQL("COPY module_sections (module_id, {columns}) FROM STDIN").format(
+    columns=columns("", SECTION_COLUMNS)
+)
 
 
 def _chunks(lines: list[str], size: int = 1 << 16) -> Iterator[str]:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.config import NotionSettings
+from pipeline.layout import is_module_id
 from pipeline.notion.criteria import parse_duration
 from pipeline.notion.markdown import (
     Block,
@@ -43,7 +44,6 @@ from pipeline.notion.report import Origins, PageError, quoted
 from pipeline.notion.sections import Kinds, convert_section
 
 __all__ = [
-    "SLUG",
     "Converted",
     "PageError",
     "convert_page",
@@ -53,7 +53,6 @@ __all__ = [
     "property_value",
 ]
 
-SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # The page `pipeline notion template` makes, and the Module ID its Metadata list gives.
 TEMPLATE_TITLE = "Module template"
 TEMPLATE_MODULE_ID = "module-template"
@@ -210,7 +209,7 @@ def module_id_of(
             "lab-safety-101",
             guide="module-id",
         )
-    if not SLUG.match(str(value)) or len(str(value)) > 100:
+    if not is_module_id(str(value)):
         raise PageError(
             page["id"],
             f"{name} {str(value)!r} (in {where}) is not a valid id: use lowercase letters, "

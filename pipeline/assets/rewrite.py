@@ -77,18 +77,21 @@ def _target(target: str, urls: Mapping[str, str]) -> str | None:
 
 
 def _section(section: tuple[Any, ...], urls: Mapping[str, str], module_id: str) -> tuple[Any, ...]:
-    values = list(section)
-    media = values[_MEDIA]
-    if isinstance(media, str):
-        values[_MEDIA] = _target(media, urls) or media
+    media, config, content = section[_MEDIA], section[_CONFIG], section[_CONTENT]
     # JSON text as records wrote it (orjson: "/" is never escaped), so a config without
     # the prefix names no asset.
-    if values[_CONFIG] is not None and ASSET_PREFIX in values[_CONFIG]:
-        config = orjson.loads(values[_CONFIG])
-        if isinstance(config, dict) and _config(config, values[_TYPE], urls):
-            values[_CONFIG] = orjson.dumps(config).decode()
-    content = values[_CONTENT]
-    if isinstance(content, str) and _may_name_assets(content):
+    in_config = config is not None and ASSET_PREFIX in config
+    in_content = isinstance(content, str) and _may_name_assets(content)
+    if not (in_config or in_content or (isinstance(media, str) and media.startswith(ASSET_PREFIX))):
+        return section  # most sections of a module that has assets name none of them
+    values = list(section)
+    if isinstance(media, str):
+        values[_MEDIA] = _target(media, urls) or media
+    if in_config:
+        parsed = orjson.loads(config)
+        if isinstance(parsed, dict) and _config(parsed, values[_TYPE], urls):
+            values[_CONFIG] = orjson.dumps(parsed).decode()
+    if in_content:
         where = f"{module_id} section {values[_NUMBER]}"
         values[_CONTENT] = markdown_with_urls(content, urls, where)
     return tuple(values)

@@ -168,3 +168,20 @@ def test_sections_reach_their_table_in_any_order(repo: Repo, db: Database) -> No
         ).fetchall()
         assert staged == [("a", "a 1"), ("a", "a 2")]
     assert db.rows("SELECT module_id FROM modules") == [("a",)]  # rolled back: nothing placed
+
+
+def test_two_files_of_one_new_module_get_the_validation_message(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    """Named files in two folders may carry one module id: the deploy must say so, as
+    validation words it, not fail on the unique index of the sections both wrote."""
+    repo.write(module(module_id="a"))
+    (repo.root / "other").mkdir()
+    (repo.root / "other" / "a.json").write_bytes((repo.modules / "a.json").read_bytes())
+
+    result = cli("deploy", "data/modules/a.json", "other/a.json")
+
+    assert result.code == 1
+    assert 'module_id "a" is also used by other/a.json' in result.err
+    assert "nothing was deployed" in result.err
+    assert db.value("SELECT count(*) FROM modules") == 0

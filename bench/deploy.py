@@ -138,22 +138,26 @@ def repeat(reps: int, once: Callable[[], float]) -> list[float]:
 
 def full_deploys(server: Server, tree: Path, reps: int, delay_ms: float,
                  seed_tree: Path | None, seed_scale: float) -> dict[str, float]:
-    """Each command deploys the whole tree into a fresh database; median seconds."""
+    """Each command deploys the whole tree into a fresh database; median seconds. The
+    commands take turns, rep by rep, so that a slow spell of the machine (a VM's
+    neighbours) falls on all of them alike rather than on one."""
     medians: dict[str, float] = {}
     print(f"\nfull deploy of a fresh database, {delay_ms:g} ms each way:")
-    for label, command in COMMANDS.items():
-        use_tree, scale, times_reps = tree, 1.0, reps
-        if label == "seed-style" and seed_tree is not None:
-            use_tree, scale, times_reps = seed_tree, seed_scale, 1
-
-        def once(cmd: list[str] = command, where: Path = use_tree) -> float:
+    times: dict[str, list[float]] = {label: [] for label in COMMANDS}
+    for rep in range(reps):
+        for label, command in COMMANDS.items():
+            use_tree, scale = tree, 1.0
+            if label == "seed-style" and seed_tree is not None:
+                if rep:
+                    continue  # minutes at 10 ms: once is enough
+                use_tree, scale = seed_tree, seed_scale
             with reachable(server, server.fresh(), delay_ms) as (url, _proxy):
-                return run(cmd, where, url)
-
-        times = [t * scale for t in repeat(times_reps, once)]
-        medians[label] = statistics.median(times)
-        note = f"  (measured on {seed_tree.name}, x{scale:g})" if scale != 1 else ""
-        print(f"  {label:14} {stats(times)}{note}")
+                times[label].append(run(command, use_tree, url) * scale)
+    for label, taken in times.items():
+        medians[label] = statistics.median(taken)
+        scaled = label == "seed-style" and seed_tree is not None
+        note = f"  (measured on {seed_tree.name}, x{seed_scale:g})" if scaled and seed_tree else ""
+        print(f"  {label:14} {stats(taken)}{note}")
     return medians
 
 

@@ -56,14 +56,7 @@ from pipeline.db.plan import (
     make_plan,
     needs_record,
 )
-from pipeline.db.stage import (
-    LOCK_SECTIONS,
-    STAGED_MODULES,
-    STAGED_SECTIONS,
-    Stage,
-    columns,
-    missing_from,
-)
+from pipeline.db.stage import STAGED_MODULES, STAGED_SECTIONS, Stage, columns, missing_from
 from pipeline.db.trust import (
     TRUSTED,
     Trusted,
@@ -75,7 +68,7 @@ from pipeline.db.trust import (
     validator_fingerprint,
 )
 from pipeline.db.unpublish import IN_FORCE, Hold, hidden, holds_from, remember_file_status
-from pipeline.errors import ContentError, UsageError
+from pipeline.errors import ContentError, ServiceError, UsageError
 from pipeline.git import blob_id, head_sha
 from pipeline.layout import is_module_id
 from pipeline.modules.parse import file_stem
@@ -321,15 +314,11 @@ class _Before(NamedTuple):
     stage: Stage
 
 
-def _before(
-    conn: psycopg.Connection, settings: Settings, *, dry_run: bool, candidates: Sequence[str]
-) -> _Before:
+def _before(conn: psycopg.Connection, settings: Settings, *, dry_run: bool) -> _Before:
     """Timeouts, the deploy lock (deploys one at a time; LockNotAvailable after
     lock_timeout means another one runs), then what is live, what is unpublished, what
-    the database vouches for and which asset blobs it published, the staging tables,
-    and (unless a dry run) a modules row ahead for each of the `candidates` (module ids
-    as the files are named) the table lacks. The server runs them in this order, so
-    everything is read under the lock, before any row is placed."""
+    the database vouches for and which asset blobs it published, and the staging
+    tables. The server runs them in this order, so everything is read under the lock."""
     with conn.pipeline():
         conn.execute(
             "SELECT set_config('lock_timeout', %s, true), "
@@ -343,11 +332,6 @@ def _before(
         trusted = conn.execute(TRUSTED, (validator_fingerprint(),))
         remembered = conn.execute(_REMEMBERED)
         stage = Stage(conn)
-        placed = None
-        if not dry_run:
-            placed = stage.place(sorted({c for c in candidates if is_module_id(c)}))
-    if placed is not None:
-        stage.placed_from(placed)
     current: dict[str, CurrentModule] = {}
     linked: dict[str, tuple[list[str], dict[str, str]]] = {}
     for row in live:
@@ -374,9 +358,9 @@ def _plan(
     """The plan, made under the lock, with the rows of every module to write staged
     (asset paths made URLs, unpublished modules kept hidden); also the assets they use,
     and the status the files of unpublished modules ask for."""
-    live, linked, unpublished, trusted, remembered, stage = _before(
-        conn, settings, dry_run=dry_run, candidates=candidates
-    )
+    live, linked, unpublished, trusted, remembered, stage = _before(conn, settings, dry_run=dry_run)
+    if not dry_run:  # new modules, as their files are named: their rows go in ahead
+        stage.place(sorted({c for c in candidates if c not in live and is_module_id(c)}))
     store = settings.assets or LocalStore.from_settings(AssetSettings())
     assets = _Assets(conn, store, remembered)
     held: dict[str, str] = {}  # module id -> the status its file asks for
@@ -578,15 +562,15 @@ class _Written:
 
 def _apply(conn: psycopg.Connection, plan: Plan, stage: Stage, deploy_id: int) -> _Written:
     new = plan.ids("insert")
-    if not set(new) == set(stage.placed) == set(stage.written):
-        # Every new module's sections went in under its placed row (db/stage.py), and
-        # every placed row is a new module's: anything else would commit a row unfilled.
-        raise RuntimeError("the rows placed ahead are not those of the new modules")
+    _require_placed(new, stage)
     written = _Written(already=sum(stage.written.values()))
     changed = plan.ids("update", "repair")
     archive = plan.ids("archive")
     if new or changed or archive:
-        conn.execute(LOCK_SECTIONS)  # (db/stage.py) before writes, until the commit
+        # The drift hash is read back from the live rows at the end: until the commit,
+        # nobody else may write sections (a hand edit committed between these writes
+        # and that read would pass for the pipeline's own). Readers are not held.
+        conn.execute("LOCK TABLE module_sections IN SHARE ROW EXCLUSIVE MODE")
     if new:
         _fill_placed(conn, deploy_id, new)
     if changed:
@@ -609,6 +593,22 @@ def _apply(conn: psycopg.Connection, plan: Plan, stage: Stage, deploy_id: int) -
             (new + changed + archive,),
         )
     return written
+
+
+def _require_placed(new: list[str], stage: Stage) -> None:
+    """Every new module's sections went in under the row placed for it (db/stage.py),
+    and every placed row is a new module's: anything else would commit a row unfilled
+    or a module without sections."""
+    unplaced = sorted(set(new) - set(stage.written))
+    if unplaced:  # a row made by hand between the deploy's reads and its placing rows
+        raise ServiceError(
+            "Postgres",
+            f"{', '.join(unplaced)}: a row for this module appeared in `modules` while the "
+            "deploy ran, not written by the pipeline; nothing was deployed. Run the deploy "
+            "again",
+        )
+    if set(stage.placed) != set(new):
+        raise RuntimeError("rows were placed for modules the plan does not insert")
 
 
 def _first_values(row: str) -> list[tuple[str, sql.Composable]]:

@@ -29,15 +29,12 @@ from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, ModuleRows
 
 STAGED_MODULES = "pipeline_stage_modules"
 STAGED_SECTIONS = "pipeline_stage_sections"
-# Nobody else may write sections until the deploy commits: the drift hash is read back
-# from the rows written, and a hand edit committed meanwhile would pass for the
-# pipeline's own. Readers are not held.
-LOCK_SECTIONS = "LOCK TABLE module_sections IN SHARE ROW EXCLUSIVE MODE"
-# A modules row for each candidate id the table does not have: the deploy fills it (or
-# rolls back). Empty title: the column is NOT NULL, and nobody sees it before the commit.
+# A modules row for each new module: the deploy fills it (or rolls back). Empty title:
+# the column is NOT NULL, and nobody sees the row before the commit. A row made by hand
+# since the deploy read the table is left alone (the deploy then stops: _require_placed).
 _PLACE = (
     "INSERT INTO modules (module_id, title) SELECT c, '' FROM unnest(%s::text[]) AS c "
-    "WHERE NOT EXISTS (SELECT 1 FROM modules m WHERE m.module_id = c) RETURNING id, module_id"
+    "ON CONFLICT (module_id) DO NOTHING RETURNING id, module_id"
 )
 _JSON_SECTION_COLUMNS = ("section_config", "completion_criteria")  # json has no equality
 # COPY's text format: these characters are written as escapes, None as \N.
@@ -72,7 +69,6 @@ class Stage:
         self.staged: dict[str, Staged] = {}
         self.placed: dict[str, int] = {}  # module id -> id of the modules row made ahead
         self.written: dict[str, int] = {}  # module id -> its sections, in module_sections
-        self._locked = False
         conn.execute(
             sql.SQL(
                 "CREATE TEMP TABLE {staged} ON COMMIT DROP AS "
@@ -87,15 +83,19 @@ class Stage:
             ).format(staged=sql.Identifier(STAGED_SECTIONS), columns=columns("s.", SECTION_COLUMNS))
         )
 
-    def place(self, candidates: Sequence[str]) -> psycopg.Cursor[Any]:
-        """Make a modules row ahead for each of `candidates` (module ids) the table does
-        not have (its statement only: deploy sends it with its other reads); read the
-        answer with `placed_from`. Only a deploy that writes makes them, and it fills every
-        one or rolls back."""
-        return self.conn.execute(_PLACE, (list(candidates),))
+    def place(self, module_ids: Sequence[str]) -> None:
+        """Make a modules row ahead for each of these new modules (one round trip; none
+        when there are none: a deploy without new modules writes nothing to `modules`
+        before its plan). Only a deploy that writes makes them, and it fills every one
+        or rolls back.
 
-    def placed_from(self, rows: Iterable[Sequence[Any]]) -> None:
-        self.placed = {str(module_id): int(pk) for pk, module_id in rows}
+        Their sections then go straight into module_sections. No lock beyond the COPY's
+        own is needed for that: nobody else can see, edit or add to a module whose row
+        is not committed, so the drift hash read back at the end is of the deploy's own
+        rows; writes to existing modules' sections still wait for the deploy's lock."""
+        if module_ids:
+            rows = self.conn.execute(_PLACE, (list(module_ids),)).fetchall()
+            self.placed = {str(module_id): int(pk) for pk, module_id in rows}
 
     def take(
         self, items: Iterable[DeployItem], prepare: Callable[[DeployItem, ModuleRows], ModuleRows]
@@ -138,12 +138,9 @@ class Stage:
         return taken
 
     def _copy(self, copies: ExitStack, *, into_live: bool) -> psycopg.Copy:
-        """End the COPY open in `copies`, if any; open one into module_sections (locked
-        first) or into the staged sections."""
+        """End the COPY open in `copies`, if any; open one into module_sections or into
+        the staged sections."""
         copies.close()
-        if into_live and not self._locked:
-            self.conn.execute(LOCK_SECTIONS)
-            self._locked = True
         target = _INTO_LIVE if into_live else _copy_into(STAGED_SECTIONS)
         cursor = copies.enter_context(self.conn.cursor())
         return copies.enter_context(cursor.copy(target))

@@ -6,6 +6,7 @@ fails or only plans must leave no placed row behind."""
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import psycopg
@@ -17,11 +18,11 @@ from pipeline.db.deploy import DeployResult, Settings, deploy_tree
 from pipeline.db.plan import DeployItem
 from pipeline.db.stage import STAGED_SECTIONS, Stage
 from pipeline.db.trust import validator_fingerprint
-from pipeline.errors import ContentError
+from pipeline.errors import ContentError, ServiceError
 from pipeline.git import blob_id
 from pipeline.modules import validate as validate_module
 from pipeline.modules.records import MODULE_COLUMNS, SECTION_COLUMNS, to_record
-from tests.builders import module
+from tests.builders import module, wait_for, waiting_on_locks
 from tests.builders import text_section as text
 from tests.conftest import CLI, Database, Repo
 
@@ -147,8 +148,8 @@ def test_sections_reach_their_table_in_any_order(repo: Repo, db: Database) -> No
     }
     with connect(Target(db.url, embedded=False)) as conn, conn.transaction(force_rollback=True):
         stage = Stage(conn)
-        stage.placed_from(stage.place(["a", "b", "c"]))
-        assert set(stage.placed) == {"b", "c"}  # a has its row
+        stage.place(["a", "b", "c"])
+        assert set(stage.placed) == {"b", "c"}  # a has its row: none is made for it
         order = [rows["b"], rows["a"], rows["c"]]
         items = [DeployItem(r.module_id, f"{r.module_id}.json", None, r) for r in order]
         taken = stage.take(items, lambda _item, record: record)
@@ -185,3 +186,98 @@ def test_two_files_of_one_new_module_get_the_validation_message(
     assert 'module_id "a" is also used by other/a.json' in result.err
     assert "nothing was deployed" in result.err
     assert db.value("SELECT count(*) FROM modules") == 0
+
+
+# A deploy writes nothing to the live tables before its checks are done but what it must:
+# the rows of new modules, which nobody else can see. So the locks another session holds
+# (an open edit of sections, an index being built on modules) do not hide what is wrong
+# with the files behind a lock timeout, and a deploy with nothing new waits for nothing.
+
+
+def test_a_deploy_with_nothing_new_writes_nothing_to_modules_before_its_plan(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    repo.write(module(module_id="a"))
+    assert cli("deploy").code == 0
+    with psycopg.connect(db.url) as dba:
+        dba.execute("CREATE INDEX idx_modules_title ON modules (title)")  # SHARE, held open
+        result = cli("deploy", "--json", "--lock-timeout", "300ms")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["counts"]["unchanged"] == 1
+
+
+def edited_sections(db: Database) -> psycopg.Connection:
+    """Another session's uncommitted edit of the live sections."""
+    editor = psycopg.connect(db.url)
+    editor.execute("UPDATE module_sections SET title = 'by hand'")
+    return editor
+
+
+def test_invalid_files_are_named_while_sections_are_being_edited(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    repo.write(module(module_id="a"))
+    assert cli("deploy").code == 0
+    repo.write(module(module_id="b"))  # new and valid: its sections go straight in
+    repo.write(module(module_id="c", status="bogus"))  # new and invalid
+    with edited_sections(db):
+        result = cli("deploy", "--lock-timeout", "300ms")
+    assert result.code == 1, result.err
+    assert "c.json" in result.err and "nothing was deployed" in result.err
+    assert db.rows("SELECT module_id FROM modules") == [("a",)]
+
+
+def test_missing_reference_rows_are_named_while_sections_are_being_edited(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    repo.write(module(module_id="a"))
+    assert cli("deploy").code == 0
+    repo.write(module(module_id="b", created_by_id="faculty-nobody"))
+    with edited_sections(db):
+        result = cli("deploy", "--lock-timeout", "300ms")
+    assert result.code == 1, result.err
+    assert "faculty-nobody" in result.err
+
+
+def test_the_archive_limit_is_said_while_sections_are_being_edited(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    for name in "abcdefgh":
+        repo.write(module(module_id=name))
+    assert cli("deploy").code == 0
+    for name in "abcde":
+        (repo.modules / f"{name}.json").unlink()
+    repo.write(module(module_id="new"))
+    with edited_sections(db):
+        result = cli("deploy", "--lock-timeout", "300ms")
+    assert result.code == 2, result.err
+    assert "--allow-archive" in result.err
+
+
+def test_a_row_made_by_hand_while_the_deploy_runs_stops_it(repo: Repo, db: Database) -> None:
+    """Someone inserts a module's row by hand, not yet committed, as a deploy brings its
+    file: the deploy did not see the row, waits on it when placing its own, and once it
+    is committed stops with a message instead of writing over it or failing on the
+    unique index."""
+    repo.write(module(module_id="b"))
+    hand = psycopg.connect(db.url)
+    hand.execute("INSERT INTO modules (module_id, title) VALUES ('b', 'by hand')")
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            run_deploy(repo, db)
+        except BaseException as exc:  # handed to the test
+            failures.append(exc)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    wait_for(lambda: waiting_on_locks(db) == 1)  # placing b waits on the hand's row
+    hand.commit()
+    hand.close()
+    thread.join(30)
+
+    assert len(failures) == 1 and isinstance(failures[0], ServiceError), failures
+    assert "appeared in `modules` while the deploy ran" in str(failures[0])
+    assert db.rows("SELECT module_id, title FROM modules") == [("b", "by hand")]
+    assert db.value("SELECT count(*) FROM module_sections") == 0

@@ -281,3 +281,18 @@ def test_a_row_made_by_hand_while_the_deploy_runs_stops_it(repo: Repo, db: Datab
     assert "appeared in `modules` while the deploy ran" in str(failures[0])
     assert db.rows("SELECT module_id, title FROM modules") == [("b", "by hand")]
     assert db.value("SELECT count(*) FROM module_sections") == 0
+
+
+def test_new_modules_wait_for_a_lock_on_sections_as_long_as_told(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    """The one lock a deploy of new modules now meets while it checks files: one that
+    keeps out plain writes to sections (an index being built, an ALTER TABLE). It waits
+    no longer than --lock-timeout, says so, and writes nothing."""
+    repo.write(module(module_id="a"))
+    with psycopg.connect(db.url) as dba:
+        dba.execute("CREATE INDEX idx_sections_title ON module_sections (title)")  # SHARE
+        result = cli("deploy", "--lock-timeout", "300ms")
+    assert result.code == 4, result.err
+    assert "waited longer than the lock timeout" in result.err
+    assert db.value("SELECT count(*) FROM modules") == 0

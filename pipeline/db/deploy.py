@@ -5,10 +5,10 @@ place a row for each new module), then validation's rows streamed into ON COMMIT
 DROP staging tables as the workers make them (db/stage.py: memory stays flat
 however large the library; a new module's sections go straight into the live
 table), plan from their summaries, check reference rows, publish the asset files
-of the modules it writes, then write only what changed, set-based from the stage. A failure
-anywhere rolls everything back, and so does a killed process (the transaction
-simply never commits). A thousand modules cost a handful of statements, and the
-same SQL works through a transaction-mode pooler.
+of the modules it writes, then write only what changed, set-based from the
+stage. A failure anywhere rolls everything back, and so does a killed process
+(the transaction simply never commits). A thousand modules cost a handful of
+statements, and the same SQL works through a transaction-mode pooler.
 
 Assets (issue #16): the rows hold absolute URLs of the store (assets/rewrite.py),
 never repository paths. A module whose file is unchanged but whose assets' URLs

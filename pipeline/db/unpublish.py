@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -133,16 +134,23 @@ def _reason(reason: str, what: str) -> str:
     return reason
 
 
+@contextmanager
+def _changing(conn: psycopg.Connection, module_id: str) -> Iterator[tuple[int, str, Hold | None]]:
+    """A transaction under the deploy's lock, with the module's row locked: its id, its
+    status and the unpublish in force, if any."""
+    require_current(conn)
+    with conn.transaction():
+        _lock(conn)
+        pk, status = _module(conn, module_id)
+        yield pk, status, holds(conn, [module_id]).get(module_id)
+
+
 def unpublish(
     conn: psycopg.Connection, module_id: str, reason: str, actor: str
 ) -> VisibilityChange:
     """Hide `module_id` from students now; idempotent (a second call changes nothing)."""
     reason = _reason(reason, "unpublish")
-    require_current(conn)
-    with conn.transaction():
-        _lock(conn)
-        pk, status = _module(conn, module_id)
-        current = holds(conn, [module_id]).get(module_id)
+    with _changing(conn, module_id) as (pk, status, current):
         if current is not None:
             return VisibilityChange(
                 module_id, "already-unpublished", status, current.reason, current.by, since=current
@@ -167,11 +175,7 @@ def republish(
 ) -> VisibilityChange:
     """End the unpublish of `module_id`: it gets back the status its file asks for."""
     reason = _reason(reason, "republish")
-    require_current(conn)
-    with conn.transaction():
-        _lock(conn)
-        pk, status = _module(conn, module_id)
-        current = holds(conn, [module_id]).get(module_id)
+    with _changing(conn, module_id) as (pk, status, current):
         if current is None:
             raise UsageError(
                 f"{module_id} is not unpublished (its status is {status}); nothing to republish"

@@ -17,6 +17,8 @@ both approve it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -118,13 +120,21 @@ def _open(item: ReviewItem) -> None:
     raise ContentError(f"queue item {item.id} is already {item.status}; nothing changed")
 
 
+@contextmanager
+def _deciding(conn: psycopg.Connection, key: str, what: str) -> Iterator[ReviewItem]:
+    """The queue item `key`, still open, locked in a transaction for a reviewer's decision
+    (`what` names it in a database error)."""
+    require_current(conn)
+    with translated(what), conn.transaction():
+        item = _find(conn, key, lock=True)
+        _open(item)
+        yield item
+
+
 def approve(
     conn: psycopg.Connection, key: str, rules: CleaningSettings, *, note: str | None
 ) -> ReviewItem:
-    require_current(conn)
-    with translated("the approval"), conn.transaction():
-        item = _find(conn, key, lock=True)
-        _open(item)
+    with _deciding(conn, key, "the approval") as item:
         atom_id = _apply(conn, item, rules)
         conn.execute(
             "UPDATE review_queue SET status = CASE WHEN status = 'edited' THEN 'edited' "
@@ -208,10 +218,7 @@ def _log(
 
 
 def reject(conn: psycopg.Connection, key: str, *, note: str | None) -> ReviewItem:
-    require_current(conn)
-    with translated("the rejection"), conn.transaction():
-        item = _find(conn, key, lock=True)
-        _open(item)
+    with _deciding(conn, key, "the rejection") as item:
         conn.execute(
             "UPDATE review_queue SET status = 'rejected', reviewer_notes = "
             "coalesce(%s, reviewer_notes) WHERE id = %s",
@@ -234,17 +241,14 @@ def edit(
         raise UsageError("say what to change: --front, --back (and --approve to approve it)")
     if front is not None and not front.strip():
         raise UsageError("--front cannot be empty")
-    require_current(conn)
-    with translated("the edit"), conn.transaction():
-        item = _find(conn, key, lock=True)
-        _open(item)
+    with _deciding(conn, key, "the edit") as opened:
         conn.execute(
             "UPDATE review_queue SET front = coalesce(%s, front), back = CASE WHEN %s THEN %s "
             "ELSE back END, status = 'edited', reviewer_notes = coalesce(%s, reviewer_notes) "
             "WHERE id = %s",
-            (front, back is not None, back, note, item.id),
+            (front, back is not None, back, note, opened.id),
         )
-        item = _find(conn, item.id, lock=False)
+        item = _find(conn, opened.id, lock=False)
         if approve:
             atom_id = _apply(conn, item, rules)
             conn.execute(

@@ -9,17 +9,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.learn.settings import ENTITIES
 from tests.doubles.notion_server import PLAIN, NotionState, edit_time
-
-ENTITIES = (
-    "concept_areas",
-    "concept_clusters",
-    "concepts",
-    "programs",
-    "tracks",
-    "modules",
-    "flashcards",
-)
 
 
 def _rich(text: str) -> list[dict[str, Any]]:

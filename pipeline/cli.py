@@ -1108,6 +1108,23 @@ def main(argv: list[str] | None = None) -> None:
         )
 
 
+def run() -> None:
+    """The `pipeline` command (and `python -m pipeline`): main, then a quick exit.
+
+    Everything main made is still alive when the process ends, and the interpreter's
+    shutdown runs the cycle collector over all of it, modules and the deploy's data
+    alike: 30-40 ms of a one-second deploy, for memory the OS takes back anyway.
+    Frozen objects are skipped; the shutdown itself (atexit handlers, flushing
+    output) runs as before. Only for the process's own main: a caller of main in
+    the same process (the tests) keeps its collector as it was."""
+    try:
+        main()
+    finally:
+        import gc
+
+        gc.freeze()
+
+
 def _redacted(text: str) -> str:
     """`text` without credentials: URLs' and also DATABASE_URL's, however it is written."""
     secret = os.environ.get("DATABASE_URL", "")

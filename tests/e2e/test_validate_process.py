@@ -41,3 +41,27 @@ def test_internal_error_has_no_traceback(repo: Repo) -> None:
     assert done.returncode == 3
     assert "internal error (ZeroDivisionError)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_command_leaves_its_objects_to_the_os_and_keeps_its_exit_code(repo: Repo) -> None:
+    """`python -m pipeline` freezes the collector before the interpreter shuts down
+    (a full collection there costs a deploy 30-40 ms); the exit code and the output
+    are what main made."""
+    broken_tree(repo)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import atexit, gc, runpy, sys;"
+            "atexit.register(lambda: print('frozen:', gc.get_freeze_count() > 0, file=sys.stderr));"
+            "sys.argv = ['pipeline', 'validate', '-f', 'github'];"
+            "runpy.run_module('pipeline', run_name='__main__')",
+        ],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout.startswith("::error file=data/modules/bad.json,line=4,")
+    assert done.stderr == "frozen: True\n"

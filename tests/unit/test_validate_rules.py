@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 import pipeline.modules.validate as validate_module
-from pipeline.modules.validate import validate_paths
+from pipeline.db.trust import validate_for_deploy
+from pipeline.modules.records import ModuleRows
+from pipeline.modules.validate import collect, validate_paths
 from tests.builders import module
 from tests.builders import text_section as text
 from tests.conftest import ROOT, Repo
@@ -126,6 +128,36 @@ def test_unknown_field_points_at_its_key(repo: Repo) -> None:
     line = path.read_text().splitlines()[problem.line - 1]
     assert line[problem.column - 1 :].startswith('"colour"')
     assert problem.pointer == "/sections/0/colour"
+
+
+def test_rows_made_in_worker_processes_are_the_rows_made_here(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deploy's workers send each valid file's rows back marshalled: they arrive as
+    the same ModuleRows, tuples still tuples, awkward text and missing values intact."""
+    repo.asset("data/assets/x.png")
+    for i in range(12):
+        repo.write(
+            module(
+                module_id=f"m{i}",
+                description="tab\there, a\\backslash, a \u00e9 and\nnewline" * (i % 2),
+                sections=[
+                    text(1, "One", "x\r\ny"),
+                    {**image("data/assets/x.png"), "section_number": 2},
+                ],
+            )
+        )
+    repo.write(module(module_id="bad", status="bogus"))
+    files = collect([repo.modules])
+    serial = validate_for_deploy(files, {})
+    monkeypatch.setattr(validate_module, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(validate_module, "_CHUNK", 5)
+    parallel = validate_for_deploy(files, {})
+    assert parallel == serial, [p.message for p in serial.problems]
+    records = [r.record for r in parallel.results if r.record is not None]
+    assert len(records) == 12
+    assert all(type(r) is ModuleRows and type(r.sections[0]) is tuple for r in records)
+    assert [r.record is None for r in parallel.results].count(True) == 1
 
 
 def test_parallel_and_serial_checks_agree(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -45,8 +45,20 @@ def copy_line(values: Sequence[Any]) -> str:
     """One row in COPY's text format. Module rows wait as these lines (about as long as
     the row's text) until the sections' COPY is done: one COPY at a time per connection.
     The values are what records.to_record makes: text (JSON as text), whole numbers,
-    None."""
-    return "\t".join("\\N" if v is None else str(v).translate(_COPY_ESCAPES) for v in values) + "\n"
+    None.
+
+    Most rows hold nothing to escape, and saying so of the joined line takes a few
+    scans in C: a sixth of the time of translating each value."""
+    parts = ["\\N" if v is None else str(v) for v in values]
+    line = "\t".join(parts)
+    if (
+        "\n" in line
+        or "\r" in line
+        or line.count("\t") != len(parts) - 1
+        or line.count("\\") != values.count(None)  # one in each \N, none in the values
+    ):
+        line = "\t".join("\\N" if v is None else str(v).translate(_COPY_ESCAPES) for v in values)
+    return line + "\n"
 
 
 def columns(prefix: str, names: Sequence[str], *, compare: bool = False) -> sql.Composed:

@@ -25,6 +25,13 @@ def run_deploy(repo: Repo, db: Database) -> DeployResult:
 
 def test_copy_line_escapes_what_copy_text_format_would_misread() -> None:
     assert copy_line(["a\tb", None, 3, "x\\y\nz\r"]) == "a\\tb\t\\N\t3\tx\\\\y\\nz\\r\n"
+    assert copy_line(["plain", None, 7, "naïve ✓"]) == "plain\t\\N\t7\tnaïve ✓\n"
+    # Each awkward character alone, beside a NULL: none may pass unescaped.
+    for raw, escaped in [("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"), ("\\", "\\\\")]:
+        assert copy_line([f"a{raw}b", None]) == f"a{escaped}b\t\\N\n"
+    # Text that reads "\N" is text, not NULL.
+    assert copy_line(["\\N", None]) == "\\\\N\t\\N\n"
+    assert copy_line(("\\N",)) == "\\\\N\n"
 
 
 def test_awkward_text_arrives_exactly_as_written(repo: Repo, db: Database) -> None:

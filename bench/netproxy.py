@@ -53,6 +53,14 @@ class LatencyProxy:
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
+        # Stopped: end the connections still open (a client may not have closed its
+        # own yet), so that none is left pending and warned about at exit.
+        server.close()
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.close()
 
     async def _connection(self, client_r: asyncio.StreamReader,
                           client_w: asyncio.StreamWriter) -> None:

@@ -212,7 +212,8 @@ def _load(item: DeployItem) -> DeployItem:
 
 
 # The files to deploy, validated trusting what the database vouches for (db/trust.py),
-# those of the placed modules (db/stage.py) last.
+# those of new modules (whose rows are placed ahead: db/stage.py) last. Called before
+# the rows are placed, so that the workers are at work meanwhile.
 Source = Callable[[Mapping[str, Trusted], Collection[str]], Iterable[DeployItem]]
 
 
@@ -359,8 +360,10 @@ def _plan(
     (asset paths made URLs, unpublished modules kept hidden); also the assets they use,
     and the status the files of unpublished modules ask for."""
     live, linked, unpublished, trusted, remembered, stage = _before(conn, settings, dry_run=dry_run)
+    new = sorted({c for c in candidates if c not in live and is_module_id(c)})
+    items = source(trusted, set(new))  # the workers start on the files now
     if not dry_run:  # new modules, as their files are named: their rows go in ahead
-        stage.place(sorted({c for c in candidates if c not in live and is_module_id(c)}))
+        stage.place(new)
     store = settings.assets or LocalStore.from_settings(AssetSettings())
     assets = _Assets(conn, store, remembered)
     held: dict[str, str] = {}  # module id -> the status its file asks for
@@ -374,7 +377,7 @@ def _plan(
             record = hidden(record)
         return record
 
-    desired = stage.take(source(trusted, stage.placed), ready)
+    desired = stage.take(items, ready)
     known = [d.module_id for d in desired if d.module_id in live]
     drifted = _drifted(conn, known) if settings.verify else set()
     for d in desired:  # files not read: the database knows their assets

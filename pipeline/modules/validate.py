@@ -296,16 +296,22 @@ def workers(files: int) -> Iterator[ProcessPoolExecutor | None]:
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=_cores(),
         mp_context=context,
         initializer=_die_with_parent,
         initargs=(os.getpid(),),
-    ) as pool:
+    )
+    try:
         # With fork, the first submit starts every worker before it returns: they boot
         # while the caller goes on (connects); waiting for them would cost 10-15 ms.
         pool.submit(int)
         yield pool
+    finally:
+        # Work not yet started is dropped: after a failure nobody reads its results,
+        # and a large deploy would otherwise check every file before saying why it
+        # stopped.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def in_parallel(
@@ -331,19 +337,33 @@ def each_in_parallel(
     pool: ProcessPoolExecutor | None = None,
 ) -> Iterator[FileResult]:
     """in_parallel, the results handed on as each chunk comes back: a caller that
-    streams them on (deploy COPYs them into the database) never holds them all."""
+    streams them on (deploy COPYs them into the database) never holds them all.
+
+    Given a pool, the chunks go to it now, before the first result is asked for: the
+    workers start on them while the caller goes on (deploy makes the rows of new
+    modules meanwhile, a round trip to the database)."""
+    if pool is None or to_read < PARALLEL_MIN_FILES:
+        return _each(items, check_chunk, to_read)
+    chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+    return _unpacked(pool.map(partial(_sent, check_chunk), chunks))
+
+
+def _each(
+    items: list[Item], check_chunk: Callable[[list[Item]], list[FileResult]], to_read: int
+) -> Iterator[FileResult]:
+    """each_in_parallel without a pool: here, or in worker processes of its own."""
     if to_read < PARALLEL_MIN_FILES:
         yield from check_chunk(items)
         return
-    if pool is None:
-        with workers(to_read) as own:
-            if own is None:
-                yield from check_chunk(items)
-                return
-            yield from each_in_parallel(items, check_chunk, to_read=to_read, pool=own)
-        return
-    chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
-    for chunk in pool.map(partial(_sent, check_chunk), chunks):
+    with workers(to_read) as own:
+        if own is None:
+            yield from check_chunk(items)
+            return
+        yield from each_in_parallel(items, check_chunk, to_read=to_read, pool=own)
+
+
+def _unpacked(chunks: Iterator[list[tuple[FileResult, bytes | None]]]) -> Iterator[FileResult]:
+    for chunk in chunks:
         for result, rows in chunk:
             yield result if rows is None else result._replace(record=_received(rows))
 

@@ -4,6 +4,8 @@ and where problems point. Single-file cases live in tests/cases/ (test_validate_
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -158,6 +160,22 @@ def test_rows_made_in_worker_processes_are_the_rows_made_here(
     assert len(records) == 12
     assert all(type(r) is ModuleRows and type(r.sections[0]) is tuple for r in records)
     assert [r.record is None for r in parallel.results].count(True) == 1
+
+
+def _mark_after_a_while(folder: str, n: int) -> None:
+    time.sleep(0.02)
+    (Path(folder) / str(n)).touch()
+
+
+def test_after_a_failure_the_workers_drop_the_work_not_started(tmp_path: Path) -> None:
+    """A deploy hands every chunk to the workers at once; when it then fails (a lock
+    it waited for in vain), it says so without first checking every file."""
+    with pytest.raises(RuntimeError), validate_module.workers(10_000) as pool:
+        assert pool is not None
+        for n in range(200):
+            pool.submit(_mark_after_a_while, str(tmp_path), n)
+        raise RuntimeError("the deploy failed")
+    assert len(list(tmp_path.iterdir())) < 50
 
 
 def test_parallel_and_serial_checks_agree(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -162,10 +162,12 @@ def full_deploys(server: Server, tree: Path, reps: int, delay_ms: float,
 
 
 def round_trips(server: Server, trees: dict[int, Path]) -> None:
+    """Counted through 5 ms each way: with none, a statement the client sends in two
+    writes may be answered before its second write arrives, and count twice."""
     print("\nround trips per deploy (client -> server -> client turns, through the proxy):")
     for count, tree in sorted(trees.items()):
         name = server.fresh()
-        with reachable(server, name, 0) as (url, proxy):
+        with reachable(server, name, 5) as (url, proxy):
             run(COMMANDS["ours (text)"], tree, url)
             full = proxy.round_trips
             proxy.reset()

@@ -9,15 +9,16 @@ from tests.builders import broken_tree, module
 from tests.conftest import Repo
 
 
+def _python(repo: Repo, *args: str) -> subprocess.CompletedProcess[str]:
+    """Python in a process of its own, in the repository."""
+    return subprocess.run(
+        [sys.executable, *args], cwd=repo.root, capture_output=True, text=True, check=False
+    )
+
+
 def test_python_dash_m_in_a_real_process(repo: Repo) -> None:
     broken_tree(repo)
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "validate", "-f", "github"],
-        cwd=repo.root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = _python(repo, "-m", "pipeline", "validate", "-f", "github")
     assert done.returncode == 1
     assert done.stdout.startswith("::error file=data/modules/bad.json,line=4,")
     assert done.stderr == ""
@@ -25,18 +26,12 @@ def test_python_dash_m_in_a_real_process(repo: Repo) -> None:
 
 def test_internal_error_has_no_traceback(repo: Repo) -> None:
     repo.write(module())
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from pipeline.cli import main;"
-            "import pipeline.modules.validate as v;"
-            "v.validate_paths = lambda *a, **k: 1/0; main(['validate'])",
-        ],
-        cwd=repo.root,
-        capture_output=True,
-        text=True,
-        check=False,
+    done = _python(
+        repo,
+        "-c",
+        "import sys; from pipeline.cli import main;"
+        "import pipeline.modules.validate as v;"
+        "v.validate_paths = lambda *a, **k: 1/0; main(['validate'])",
     )
     assert done.returncode == 3
     assert "internal error (ZeroDivisionError)" in done.stderr
@@ -48,20 +43,14 @@ def test_the_command_spares_the_collector_and_keeps_its_exit_code(repo: Repo) ->
     and before the interpreter shuts down (full collections over them cost a deploy
     50 ms); the exit code and the output are what main made."""
     broken_tree(repo)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import atexit, gc, runpy, sys; import pipeline.cli as cli; real = cli.main;"
-            "cli.main = lambda: (print(gc.get_freeze_count(), file=sys.stderr), real());"
-            "atexit.register(lambda: print(gc.get_freeze_count(), file=sys.stderr));"
-            "sys.argv = ['pipeline', 'validate', '-f', 'github'];"
-            "runpy.run_module('pipeline', run_name='__main__')",
-        ],
-        cwd=repo.root,
-        capture_output=True,
-        text=True,
-        check=False,
+    done = _python(
+        repo,
+        "-c",
+        "import atexit, gc, runpy, sys; import pipeline.cli as cli; real = cli.main;"
+        "cli.main = lambda: (print(gc.get_freeze_count(), file=sys.stderr), real());"
+        "atexit.register(lambda: print(gc.get_freeze_count(), file=sys.stderr));"
+        "sys.argv = ['pipeline', 'validate', '-f', 'github'];"
+        "runpy.run_module('pipeline', run_name='__main__')",
     )
     assert done.returncode == 1
     assert done.stdout.startswith("::error file=data/modules/bad.json,line=4,")

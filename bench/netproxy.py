@@ -99,7 +99,11 @@ class LatencyProxy:
                     break
             await delivering
 
-        await asyncio.gather(
-            pump(client_r, server_w, "client"), pump(server_r, client_w, "server"),
-            return_exceptions=True,
-        )
+        try:
+            await asyncio.gather(
+                pump(client_r, server_w, "client"), pump(server_r, client_w, "server"),
+                return_exceptions=True,
+            )
+        except asyncio.CancelledError:  # the proxy stops: returning quietly keeps
+            client_w.close()  # Python 3.11's stream callback from printing a traceback
+            server_w.close()

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
 
+from pipeline.db import trust as trust_module
 from pipeline.db.connect import Target, connect
 from pipeline.db.deploy import DeployResult, Settings, deploy_tree
 from pipeline.db.plan import DeployItem
@@ -295,4 +299,34 @@ def test_new_modules_wait_for_a_lock_on_sections_as_long_as_told(
         result = cli("deploy", "--lock-timeout", "300ms")
     assert result.code == 4, result.err
     assert "waited longer than the lock timeout" in result.err
+    assert db.value("SELECT count(*) FROM modules") == 0
+
+
+_CHECK_CHUNK = trust_module._check_chunk
+
+
+def _noted_check(folder: str, items: list[Any]) -> Any:
+    """The deploy's own check of a chunk of files, in a worker, noted in `folder`, and
+    slowed down so that a deploy has many chunks still to check when it fails."""
+    (Path(folder) / str(items[0][0]).replace("/", "_")).touch()
+    time.sleep(0.05)
+    return _CHECK_CHUNK(items)
+
+
+def test_a_deploy_that_cannot_place_its_rows_stops_without_checking_every_file(
+    repo: Repo, db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The workers get every file before the rows of new modules are placed. When the
+    placing waits in vain (an index being built on modules), the deploy says so at the
+    lock timeout and the files not yet begun are never checked."""
+    monkeypatch.setattr(validate_module, "PARALLEL_MIN_FILES", 8)
+    monkeypatch.setattr(validate_module, "_CHUNK", 1)
+    monkeypatch.setattr(trust_module, "_check_chunk", partial(_noted_check, str(tmp_path)))
+    for i in range(60):  # 60 chunks of 50 ms or more on two workers: 1.5 s to check them all
+        repo.write(module(module_id=f"m{i:02d}"))
+    with psycopg.connect(db.url) as dba:
+        dba.execute("CREATE INDEX idx_modules_title ON modules (title)")  # SHARE: no INSERT
+        with pytest.raises(ServiceError, match="lock timeout"):
+            run_deploy(repo, db, lock_timeout="300ms")
+    assert 0 < len(list(tmp_path.iterdir())) < 60
     assert db.value("SELECT count(*) FROM modules") == 0

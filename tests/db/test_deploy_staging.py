@@ -60,6 +60,32 @@ def test_awkward_text_arrives_exactly_as_written(repo: Repo, db: Database) -> No
     assert [s.action for s in run_deploy(repo, db).plan.steps] == ["unchanged"]
 
 
+def test_awkward_text_from_worker_processes_arrives_exactly_as_written(
+    repo: Repo, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers send each module's rows to the deploy marshalled; what they hold is
+    what the database gets, and hashes as the deploy computed it."""
+    monkeypatch.setattr(validate_module, "PARALLEL_MIN_FILES", 8)  # worker processes
+    monkeypatch.setattr(validate_module, "_CHUNK", 3)
+    for i in range(12):
+        repo.write(
+            module(
+                module_id=f"m{i:02d}",
+                title=AWKWARD,
+                description=AWKWARD if i % 2 else "",
+                sections=[text(1, AWKWARD, AWKWARD), text(2, "Plain", "")],
+            )
+        )
+    assert run_deploy(repo, db).applied
+    assert db.rows("SELECT DISTINCT title, description FROM modules ORDER BY 2") == [
+        (AWKWARD, ""),
+        (AWKWARD, AWKWARD),
+    ]
+    assert db.value("SELECT count(*) FROM module_sections WHERE title = %s", AWKWARD) == 12
+    assert db.value("SELECT count(*) FROM module_sections WHERE content = %s", AWKWARD) == 12
+    assert {s.action for s in run_deploy(repo, db).plan.steps} == {"unchanged"}
+
+
 def test_an_invalid_file_after_many_staged_ones_writes_nothing(
     repo: Repo, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import marshal
 import os
 import sys
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,11 +29,12 @@ from pipeline.modules.records import ModuleRows
 from pipeline.modules.schema import schema_problems
 
 if TYPE_CHECKING:  # worker processes are imported only when started: most runs need none
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 400
 _CHUNK = 100  # files per task: small, so that deploy stages results while the rest are checked
+_AHEAD = 4  # chunks per worker handed out and not yet taken: enough to keep them busy
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 UrlChecker = Callable[[Sequence[str]], dict[str, str | None]]
@@ -339,13 +340,18 @@ def each_in_parallel(
     """in_parallel, the results handed on as each chunk comes back: a caller that
     streams them on (deploy COPYs them into the database) never holds them all.
 
-    Given a pool, the chunks go to it now, before the first result is asked for: the
-    workers start on them while the caller goes on (deploy makes the rows of new
-    modules meanwhile, a round trip to the database)."""
+    Given a pool, the first chunks go to it now, before the first result is asked
+    for: the workers start on them while the caller goes on (deploy makes the rows of
+    new modules meanwhile, a round trip to the database). The rest follow as results
+    are taken, with _AHEAD per worker at most waiting: a caller held up (a deploy
+    waiting for a lock) does not find the whole library's rows piled up in memory."""
     if pool is None or to_read < PARALLEL_MIN_FILES:
         return _each(items, check_chunk, to_read)
     chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
-    return _unpacked(pool.map(partial(_sent, check_chunk), chunks))
+    check = partial(_sent, check_chunk)
+    ahead = _AHEAD * _cores()  # the pool's size (workers)
+    started = deque(pool.submit(check, chunk) for chunk in chunks[:ahead])
+    return _unpacked(started, (partial(pool.submit, check, chunk) for chunk in chunks[ahead:]))
 
 
 def _each(
@@ -362,10 +368,23 @@ def _each(
         yield from each_in_parallel(items, check_chunk, to_read=to_read, pool=own)
 
 
-def _unpacked(chunks: Iterator[list[tuple[FileResult, bytes | None]]]) -> Iterator[FileResult]:
-    for chunk in chunks:
-        for result, rows in chunk:
-            yield result if rows is None else result._replace(record=_received(rows))
+def _unpacked(
+    started: deque[Future[list[tuple[FileResult, bytes | None]]]],
+    later: Iterator[Callable[[], Future[list[tuple[FileResult, bytes | None]]]]],
+) -> Iterator[FileResult]:
+    """The results of the chunks `started`, in order, starting one of `later` as each
+    is taken; chunks not started are never started if the caller stops early."""
+    try:
+        while started:
+            chunk = started.popleft().result()
+            start = next(later, None)
+            if start is not None:
+                started.append(start())
+            for result, rows in chunk:
+                yield result if rows is None else result._replace(record=_received(rows))
+    finally:
+        for future in started:
+            future.cancel()
 
 
 def _received(rows: bytes) -> ModuleRows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pipeline.modules.validate as validate_module
 from pipeline.db.trust import validate_for_deploy
 from pipeline.modules.records import ModuleRows
 from pipeline.modules.validate import collect, validate_paths
-from tests.builders import module
+from tests.builders import module, wait_for
 from tests.builders import text_section as text
 from tests.conftest import ROOT, Repo
 
@@ -176,6 +177,32 @@ def test_after_a_failure_the_workers_drop_the_work_not_started(tmp_path: Path) -
             pool.submit(_mark_after_a_while, str(tmp_path), n)
         raise RuntimeError("the deploy failed")
     assert len(list(tmp_path.iterdir())) < 50
+
+
+def _noted(folder: str, items: list[Any]) -> list[Any]:
+    (Path(folder) / str(items[0])).touch()
+    return []
+
+
+def test_the_workers_check_only_a_few_chunks_ahead_of_what_is_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deploy held up (waiting for a lock) before it takes the results does not make
+    the workers check the whole library into memory: a few chunks per worker, then
+    the rest as results are taken."""
+    monkeypatch.setattr(validate_module, "_CHUNK", 1)
+    ahead = validate_module._AHEAD * validate_module._cores()
+    note = partial(_noted, str(tmp_path))
+    with validate_module.workers(10_000) as pool:
+        assert pool is not None
+        results = validate_module.each_in_parallel(
+            list(range(ahead * 5)), note, to_read=10_000, pool=pool
+        )
+        wait_for(lambda: len(list(tmp_path.iterdir())) == ahead)
+        time.sleep(0.3)
+        assert len(list(tmp_path.iterdir())) == ahead
+        assert list(results) == []
+    assert len(list(tmp_path.iterdir())) == ahead * 5
 
 
 def test_parallel_and_serial_checks_agree(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:

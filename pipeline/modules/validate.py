@@ -388,7 +388,7 @@ def _unpacked(
 
 
 def _received(rows: bytes) -> ModuleRows:
-    # Bytes our own worker wrote (_sent); pool.map trusts its pickles no less.
+    # Bytes our own worker wrote (_sent); the pool trusts its pickles no less.
     return ModuleRows(*marshal.loads(rows))  # noqa: S302
 
 

@@ -313,6 +313,7 @@ def _noted_check(folder: str, items: list[Any]) -> Any:
     return _CHECK_CHUNK(items)
 
 
+@pytest.mark.skipif(validate_module._cores() < 2, reason="one core: no worker processes")
 def test_a_deploy_that_cannot_place_its_rows_stops_without_checking_every_file(
     repo: Repo, db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -168,9 +168,13 @@ def _mark_after_a_while(folder: str, n: int) -> None:
     (Path(folder) / str(n)).touch()
 
 
+_ONE_CORE = pytest.mark.skipif(validate_module._cores() < 2, reason="one core: no worker processes")
+
+
+@_ONE_CORE
 def test_after_a_failure_the_workers_drop_the_work_not_started(tmp_path: Path) -> None:
-    """A deploy hands every chunk to the workers at once; when it then fails (a lock
-    it waited for in vain), it says so without first checking every file."""
+    """A deploy hands chunks to the workers before it takes their results; when it then
+    fails (a lock it waited for in vain), it says so without first checking every file."""
     with pytest.raises(RuntimeError), validate_module.workers(10_000) as pool:
         assert pool is not None
         for n in range(200):
@@ -184,6 +188,7 @@ def _noted(folder: str, items: list[Any]) -> list[Any]:
     return []
 
 
+@_ONE_CORE
 def test_the_workers_check_only_a_few_chunks_ahead_of_what_is_taken(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

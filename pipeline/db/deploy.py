@@ -149,12 +149,10 @@ def deploy_tree(
     with workers(len(files)) as pool, session() as conn:
         require_current(conn)
 
-        def validated(
-            trusted: Mapping[str, Trusted], placed: Collection[str]
-        ) -> Iterator[DeployItem]:
+        def validated(trusted: Mapping[str, Trusted], new: Collection[str]) -> Iterator[DeployItem]:
             # The files of modules the database has first: their rows are staged, the
             # others' go straight into the live table (db/stage.py), one COPY after the other.
-            ordered = sorted(files, key=lambda file: file_stem(file[0]) in placed)
+            ordered = sorted(files, key=lambda file: file_stem(file[0]) in new)
             return _valid_items(ordered, each_checked_for_deploy(ordered, trusted, pool))
 
         candidates = [file_stem(path) for path, _ in files]
@@ -287,8 +285,8 @@ def deploy(
     """Plan and (unless dry_run) apply, in one transaction; on any error nothing is written."""
     items = list(desired)
 
-    def source(_trusted: Mapping[str, Trusted], placed: Collection[str]) -> list[DeployItem]:
-        return sorted(items, key=lambda item: item.module_id in placed)
+    def source(_trusted: Mapping[str, Trusted], new: Collection[str]) -> list[DeployItem]:
+        return sorted(items, key=lambda item: item.module_id in new)
 
     candidates = [item.module_id for item in items]
     with translated("the deploy"):

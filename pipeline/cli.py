@@ -26,7 +26,7 @@ import typer
 from typer.core import TyperGroup
 
 from pipeline import __version__
-from pipeline.errors import EXIT_INTERNAL, ContentError, PipelineError, UsageError, redact
+from pipeline.errors import EXIT_INTERNAL, ContentError, PipelineError, UsageError, scrub
 from pipeline.layout import MODULES_DIR, REFERENCE_FILE
 
 if TYPE_CHECKING:
@@ -1131,11 +1131,7 @@ def run() -> None:
 
 def _redacted(text: str) -> str:
     """`text` without credentials: URLs' and also DATABASE_URL's, however it is written."""
-    secret = os.environ.get("DATABASE_URL", "")
-    secret = secret.split("://", 1)[1].rsplit("@", 1)[0] if "://" in secret else ""
-    if secret and "@" in os.environ.get("DATABASE_URL", ""):
-        text = text.replace(secret, "***")
-    return redact(text)
+    return scrub(text, os.environ.get("DATABASE_URL", ""))
 
 
 def _fail(message: str, code: int) -> None:

@@ -20,6 +20,7 @@ place (`cli.main`).
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 EXIT_INTERNAL = 3
 # Credentials in a URL: everything between "://" and the last "@" of the URL, however
@@ -31,6 +32,42 @@ _CONNINFO_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.
 def redact(text: str) -> str:
     """`text` with every credential a URL or libpq conninfo in it may hold replaced by ***."""
     return _CONNINFO_PASSWORD.sub(r"\1***", _URL_CREDENTIALS.sub(r"\1***@", text))
+
+
+def scrub(text: str, url: str) -> str:
+    """redact(text), and the password of `url` (a database URL or conninfo) taken out
+    wherever it stands on its own, as written and percent-decoded: a driver may quote it
+    anywhere in its words.
+
+    Only whole words are replaced: a short password replaced inside other words
+    ("e" in "conn***ction") would tell what it is."""
+    for secret in _secrets(url):
+        text = re.sub(
+            _word_edge(secret[0], "(?<!") + re.escape(secret) + _word_edge(secret[-1], "(?!"),
+            "***",
+            text,
+        )
+    return redact(text)
+
+
+def _word_edge(char: str, look: str) -> str:
+    """A look-around that keeps a match from starting or ending inside a word, when the
+    secret's own first or last character would continue one."""
+    return f"{look}[\\w%])" if char.isalnum() or char in "_%" else ""
+
+
+def _secrets(url: str) -> list[str]:
+    """`user:password` and the password (also percent-decoded) of a URL's user info, or
+    a conninfo's password=, in that order."""
+    whole = ""
+    if "://" in url:
+        userinfo = url.split("://", 1)[1].rsplit("@", 1)[0] if "@" in url else ""
+        password = userinfo.partition(":")[2]
+        whole = userinfo if password else ""
+    else:
+        found = _CONNINFO_PASSWORD.search(url)
+        password = found[2].strip("'") if found else ""
+    return [word for word in dict.fromkeys((whole, password, unquote(password))) if word]
 
 
 class PipelineError(Exception):

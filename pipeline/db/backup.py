@@ -37,7 +37,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from pipeline.db.connect import Target, resolve_target
-from pipeline.errors import ServiceError, UsageError, redact
+from pipeline.errors import ServiceError, UsageError, scrub
 from pipeline.layout import DATA_DIR, STATE_DIR
 
 BIN_VARIABLE = "PIPELINE_PG_BIN"
@@ -129,14 +129,8 @@ def _run(command: list[str], env: dict[str, str], what: str, target: Target) -> 
 
 def _words(stderr: str, url: str) -> str:
     """The tool's own message, on one line, without anything that may hold a password."""
-    secret = url.split("://", 1)[1].rsplit("@", 1)[0] if "://" in url and "@" in url else ""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    text = "; ".join(lines[-5:]) or "no message"
-    if secret:
-        text = text.replace(secret, "***")
-        for part in secret.split(":", 1)[1:]:
-            text = text.replace(part, "***") if part else text
-    return redact(text)
+    return scrub("; ".join(lines[-5:]) or "no message", url)
 
 
 def _refuse_in_git(path: Path) -> None:
@@ -195,6 +189,19 @@ def _refuse_replacing(path: Path) -> None:
             f"{path} is {_kind(mode)}, not a file, and a backup would replace it; give the "
             f"path of a file, such as {_EXAMPLE}"
         )
+    if not _is_backup_or_empty(path):
+        raise UsageError(
+            f"{path} holds something that is not a backup, and a backup would replace it; "
+            f"give a new file path, such as {_EXAMPLE}"
+        )
+
+
+def _is_backup_or_empty(path: Path) -> bool:
+    """Whether replacing the file at `path` loses nothing but an older backup."""
+    try:
+        return path.stat().st_size == 0 or _head(path) == _MAGIC
+    except OSError:
+        return False
 
 
 def _refuse_folder(path: Path) -> None:

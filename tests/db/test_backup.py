@@ -145,6 +145,20 @@ def test_a_backup_never_replaces_what_is_not_a_file(
     assert sorted(p.name for p in repo.root.iterdir()) == ["data", "other.dump", "out.dump"]
 
 
+def test_a_backup_never_replaces_a_file_that_is_not_a_backup(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    """`pipeline db backup pyproject.toml` would have put a dump in its place."""
+    path = repo.root / "notes.txt"
+    path.write_text("my notes", encoding="utf-8")
+    result = cli("db", "backup", str(path))
+    refused(result, f"{path} holds something that is not a backup", "give a new file path")
+    assert path.read_text(encoding="utf-8") == "my notes"
+    older = repo.root / "older.dump"
+    assert cli("db", "backup", str(older)).code == 0
+    assert cli("db", "backup", str(older)).code == 0  # an older backup is replaced
+
+
 def test_a_file_that_is_not_a_backup_is_refused(repo: Repo, db: Database, cli: CLI) -> None:
     repo.write(module(module_id="lab"))
     cli("deploy")

@@ -10,6 +10,7 @@ errors become messages and exit codes (see `errors.py` and the README):
 
 # No `from __future__ import annotations` here: typer reads every command's annotations at
 # start-up, and strings would be compiled one by one (8 ms on every command, --help too).
+import io
 import json
 import os
 import re
@@ -39,6 +40,8 @@ _INSPECT = "4. What students see"
 _EMERGENCY = "5. When something goes wrong"
 _SETUP = "Set-up and reference data"
 _LEARN = "Study: flashcards from Notion to Anki (seed 003)"
+_INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
+_MOST = 1_000_000  # a --limit: more than any list holds, less than the database's integers
 
 
 class _Sections(TyperGroup):
@@ -252,13 +255,23 @@ def validate(
 
 
 def _interval(value: str) -> str:
-    """A Postgres interval as the timeouts take it ("60s", "500ms", "2min"), checked now."""
-    if not _INTERVAL.match(value.strip()):
+    """A Postgres interval as the timeouts take it ("60s", "500ms", "2min"), checked now:
+    the server would refuse it only mid-deploy, in its own words."""
+    found = _INTERVAL.match(value.strip())
+    if not found:
         raise typer.BadParameter(f"{value!r} is not a duration; write e.g. 60s, 500ms or 2min")
+    milliseconds = float(found[1]) * _MILLISECONDS[found[2] or "ms"]
+    if milliseconds > _LONGEST_MS:
+        raise typer.BadParameter(
+            f"{value!r} is longer than Postgres allows (about 24 days); write e.g. 10min"
+        )
     return value.strip()
 
 
-_INTERVAL = re.compile(r"^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$")
+# ASCII digits only: \d would take other scripts' digits, which Postgres does not.
+_INTERVAL = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(us|ms|s|min|h|d)?$")
+_MILLISECONDS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+_LONGEST_MS = 2_147_483_647  # the timeouts are whole milliseconds in a 32-bit integer
 
 
 @app.command(rich_help_panel=_RELEASE)
@@ -702,7 +715,7 @@ def learn_clean(dry_run: DryRun = False, as_json: Json = False) -> None:
 @learn_app.command("rewrite")
 def learn_rewrite(
     limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="At most this many atoms.")
+        int | None, typer.Option("--limit", min=1, max=_MOST, help="At most this many atoms.")
     ] = None,
     dry_run: DryRun = False,
     as_json: Json = False,
@@ -725,7 +738,9 @@ def learn_rewrite(
 
 @review_app.command("list")
 def learn_review_list(
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=_MOST, help="At most this many.")
+    ] = 20,
     as_json: Json = False,
 ) -> None:
     """Items waiting for review, best first, each beside its original.
@@ -847,7 +862,9 @@ def learn_anki_pull(
 
 @learn_app.command("due")
 def learn_due(
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=_MOST, help="At most this many.")
+    ] = 50,
     as_json: Json = False,
 ) -> None:
     """Cards due for study today (v_due_atoms, as of the last anki pull).
@@ -1036,7 +1053,9 @@ def db_restore(
 
 @db_app.command("deploys")
 def db_deploys(
-    limit: Annotated[int, typer.Option("--limit", min=1, help="How many, newest first.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=_MOST, help="How many, newest first.")
+    ] = 20,
     as_json: Json = False,
 ) -> None:
     """The latest deploys and their restore points: the WAL position and time just before
@@ -1095,8 +1114,12 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, prog_name="pipeline")
     except PipelineError as exc:
         _fail(str(exc), exc.exit_code)
+    except SystemExit as exc:
+        if exc.code == _INTERRUPTED:  # Typer turns Ctrl-C in a command into this, silently
+            _fail("interrupted", _INTERRUPTED)
+        raise
     except KeyboardInterrupt:
-        _fail("interrupted", 130)
+        _fail("interrupted", _INTERRUPTED)
     except Exception as exc:
         if os.environ.get("PIPELINE_DEBUG"):
             # The traceback, with anything that may hold a password redacted.
@@ -1122,11 +1145,36 @@ def run() -> None:
     (the tests) keeps its collector as it was."""
     import gc
 
+    _escape_what_the_output_cannot_hold()
     gc.freeze()
     try:
         main()
     finally:
         gc.freeze()
+
+
+_ESCAPE = "pipeline-escape"
+
+
+def _escape_what_the_output_cannot_hold() -> None:
+    """Standard output in an encoding that lacks a character (a CI log or terminal in
+    ASCII or Latin-1) would fail the command while it prints, after its work is done: a
+    deploy committed, then "internal error". What the encoding lacks is written as a
+    JSON escape instead (\\u2713), which keeps --json output valid JSON of the same data."""
+    import codecs
+
+    codecs.register_error(_ESCAPE, _json_escaped)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors=_ESCAPE)
+
+
+def _json_escaped(error: UnicodeError) -> tuple[str, int]:
+    """The characters an encoder could not write, as JSON's \\uXXXX (UTF-16 units)."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    units = error.object[error.start : error.end].encode("utf-16-be", "surrogatepass")
+    escaped = "".join(f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2))
+    return escaped, error.end
 
 
 def _redacted(text: str) -> str:

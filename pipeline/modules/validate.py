@@ -268,12 +268,17 @@ def _cores() -> int:
     )
 
 
-def _die_with_parent(parent: int) -> None:
-    """Runs first in each worker: a worker whose parent is gone (kill -9) exits at once
-    instead of finishing its chunk and waiting for work that will never come."""
+def _worker_started(parent: int) -> None:
+    """Runs first in each worker. A worker whose parent is gone (kill -9) exits at once
+    instead of finishing its chunk and waiting for work that will never come. Ctrl-C,
+    which a terminal sends to every process of the command, is the parent's to handle:
+    it stops the work and says "interrupted"; in a worker it would only print a
+    traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         import ctypes
-        import signal
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -300,7 +305,7 @@ def workers(files: int) -> Iterator[ProcessPoolExecutor | None]:
     pool = ProcessPoolExecutor(
         max_workers=_cores(),
         mp_context=context,
-        initializer=_die_with_parent,
+        initializer=_worker_started,
         initargs=(os.getpid(),),
     )
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -410,6 +411,17 @@ def test_wrong_timeouts_and_retries_are_usage_errors_at_once(
     assert "'abc' is not a duration" in result.err
     assert "database:" not in result.err  # refused before connecting
     assert cli("deploy", "--statement-timeout", "5 parsecs").code == 2
+    for too_long in ("2147483648ms", "99999999999999999999s", "25d"):
+        result = cli("deploy", "--lock-timeout", too_long)
+        assert result.code == 2
+        assert "longer than Postgres allows" in result.err
+    result = cli("deploy", "--lock-timeout", "\u0663s")  # an Arabic-Indic 3
+    assert result.code == 2
+    assert "is not a duration" in result.err
+    assert "database:" not in result.err
+    result = cli("db", "deploys", "--limit", "99999999999999999999")
+    assert result.code == 2
+    assert "database:" not in result.err
     monkeypatch.setenv("PIPELINE_CONNECT_RETRIES", "abc")
     result = cli("status")
     assert result.code == 2
@@ -468,6 +480,39 @@ def test_kill_9_during_validation_leaves_no_worker_nor_connection(repo: Repo, db
             break
         time.sleep(0.1)
     assert held == 0, "a connection outlived the killed deploy"
+
+
+def test_ctrl_c_during_a_large_deploy_says_interrupted_and_writes_nothing(
+    repo: Repo, db: Database
+) -> None:
+    """A terminal's Ctrl-C goes to every process of the command, the workers too: only
+    the parent answers (exit 130, "interrupted"); no worker prints a traceback."""
+    for n in range(450):
+        repo.write(module(module_id=f"m{n:04d}"))
+    env = {**os.environ, "DATABASE_URL": db.url}
+    with psycopg.connect(db.url) as holder:
+        holder.execute("LOCK TABLE modules IN ACCESS EXCLUSIVE MODE")  # the deploy waits
+        process = psutil.Popen(
+            ["pipeline", "deploy"],
+            cwd=repo.root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its own process group, as a terminal's job
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(process.children()) < 2:
+            time.sleep(0.01)
+        assert len(process.children()) >= 2, "no workers seen"
+        time.sleep(0.3)  # waiting for the lock, workers checking
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "error: interrupted" in err
+    assert "Traceback" not in err + out
+    assert "KeyboardInterrupt" not in err
+    assert live(db) == {}
 
 
 def test_the_hash_a_deploy_stores_is_the_hash_of_the_rows_it_wrote(

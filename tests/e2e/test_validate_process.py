@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 
 from tests.builders import broken_tree, module
-from tests.conftest import Repo
+from tests.conftest import Database, Repo
 
 
 def _python(repo: Repo, *args: str) -> subprocess.CompletedProcess[str]:
@@ -56,3 +58,26 @@ def test_the_command_spares_the_collector_and_keeps_its_exit_code(repo: Repo) ->
     assert done.stdout.startswith("::error file=data/modules/bad.json,line=4,")
     before_main, at_exit = map(int, done.stderr.split())
     assert 0 < before_main < at_exit  # main's own objects frozen too
+
+
+def test_an_output_without_the_characters_printed_neither_fails_nor_garbles_json(
+    repo: Repo, db: Database
+) -> None:
+    """A CI log or terminal in ASCII: the table's rules and ticks, and a title in
+    another script, used to fail the command after its work (a deploy committed, then
+    "internal error"). They are escaped instead, and --json stays the same JSON."""
+    repo.write(module(module_id="lab", title="Sicherheit im Labor ✓ 😀"))
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    for args in (["validate"], ["deploy"], ["status"], ["status", "--json"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "pipeline", *args],
+            cwd=repo.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+    assert json.loads(done.stdout)[0]["title"] == "Sicherheit im Labor ✓ 😀"
+    assert db.rows("SELECT title FROM modules") == [("Sicherheit im Labor ✓ 😀",)]

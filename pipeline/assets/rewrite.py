@@ -32,6 +32,7 @@ _MEDIA = SECTION_COLUMNS.index("media_url")
 _CONFIG = SECTION_COLUMNS.index("section_config")
 _NUMBER = SECTION_COLUMNS.index("section_number")
 _URLS = MODULE_COLUMNS.index("asset_urls")
+MEDIA_URL_MAX = 500  # module_sections.media_url is VARCHAR(500), migration 0001
 
 # A line break inside a link, as CommonMark allows one: optionally continued after block
 # quote markers and indentation.
@@ -87,6 +88,7 @@ def _section(section: tuple[Any, ...], urls: Mapping[str, str], module_id: str) 
     values = list(section)
     if isinstance(media, str):
         values[_MEDIA] = _target(media, urls) or media
+        _fits(values[_MEDIA], media, f"{module_id} section {values[_NUMBER]}")
     if in_config:
         parsed = orjson.loads(config)
         if isinstance(parsed, dict) and _config(parsed, values[_TYPE], urls):
@@ -95,6 +97,20 @@ def _section(section: tuple[Any, ...], urls: Mapping[str, str], module_id: str) 
         where = f"{module_id} section {values[_NUMBER]}"
         values[_CONTENT] = markdown_with_urls(content, urls, where)
     return tuple(values)
+
+
+def _fits(url: str, written: str, where: str) -> None:
+    """The column holds MEDIA_URL_MAX characters, and validate allows that many for the
+    path as written: its URL (the store's base, a digest, then the ?query or #fragment
+    kept) can be longer. Said here, with the section named, before anything is written,
+    instead of the database refusing the whole deploy without naming it."""
+    if len(url) > MEDIA_URL_MAX:
+        raise ContentError(
+            f"{where}: media_url {written[:60]}... becomes a URL of {len(url)} characters, "
+            f"more than the {MEDIA_URL_MAX} the database holds; nothing was deployed. "
+            "Shorten what follows the file name (?query, #fragment), or the asset store's "
+            "public_base_url"
+        )
 
 
 def _may_name_assets(content: str) -> bool:

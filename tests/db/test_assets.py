@@ -197,6 +197,23 @@ def test_the_local_store_and_its_url_form(repo: Repo, db: Database, cli: CLI) ->
     assert (repo.root / ".pipeline" / "assets" / f"{digest}.png").read_bytes() == PNG
 
 
+def test_a_media_url_too_long_once_it_is_a_url_is_named_and_writes_nothing(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    """validate allows 500 characters for the path as written; its URL is longer."""
+    repo.asset("data/assets/a/plan.png", PNG)
+    path = "data/assets/a/plan.png?"
+    long = path + "q" * (500 - len(path))
+    repo.write(image_module("a", "data/assets/a/plan.png", long))
+    assert cli("validate").code == 0
+    for args in (("deploy", "--dry-run"), ("deploy",)):
+        refused = cli(*args)
+        assert refused.code == 1, refused.err
+        assert "a section 2: media_url data/assets/a/plan.png?q" in refused.err
+        assert "more than the 500 the database holds" in refused.err
+    assert db.value("SELECT count(*) FROM modules") == 0
+
+
 def test_an_asset_linked_from_outside_the_repository_is_not_published(
     repo: Repo, db: Database, cli: CLI, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -128,8 +128,28 @@ def parse_object(
         return None, [
             Problem(display, f"the top level must be a JSON object {{...}}, found {found}", "json")
         ]
-    duplicates = duplicate_key_problems(text, display) if may_have_duplicate_keys(raw, data) else []
-    return (text, data), duplicates
+    if _in_exported_form(raw, data):  # what orjson read is exactly what was written
+        return (text, data), []
+    return (text, data), _read_differently(raw, text, data, display)
+
+
+def _in_exported_form(raw: bytes, data: Any) -> bool:
+    """Whether `raw` is what the export writes of `data`, byte for byte: then the parse
+    dropped nothing, neither a repeated key nor a digit. Most files are (every exported
+    one), and for them this one comparison replaces the tests below."""
+    try:
+        return raw == orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"
+    except TypeError:  # nested deeper than orjson writes
+        return False
+
+
+def _read_differently(raw: bytes, text: str, data: Any, display: str) -> list[Problem]:
+    """What the text says that the parsed data does not hold: a key written twice (the
+    last one counts), an integer too wide to keep (read as a float)."""
+    problems = duplicate_key_problems(text, display) if may_have_duplicate_keys(raw, data) else []
+    if _may_hold_wide_integers(text):
+        problems += wide_integer_problems(text, display)
+    return problems
 
 
 def file_stem(path: str) -> str:
@@ -208,6 +228,68 @@ def _char_position(text: str, pos: int) -> tuple[int, int]:
 # A regular expression finds these three times faster than `b"\\u" in raw`: the
 # backslash it looks for first is rarer than the "u" bytes.find checks at each step.
 _UNICODE_ESCAPE = re.compile(rb"\\u")
+
+
+# The integers orjson keeps exactly: it reads any other as a float, dropping digits.
+# Only an integer of 19 digits or more can be one.
+_EXACT_INTEGERS = range(-(2**63), 2**64)
+_LONG_NUMBER = re.compile("[0-9]" * 19)  # written out: twice as fast as [0-9]{19}
+_BEFORE_A_NUMBER = frozenset(" \t\r\n-")
+
+
+def _may_hold_wide_integers(text: str) -> bool:
+    """False when no number in the JSON text has 19 digits or more. A run of 19 digits is
+    a number when what comes before it (past a minus sign and spaces) starts a value, as
+    ":", "[" or "," do; in a string (a Notion page id of digits) something else does."""
+    for match in _LONG_NUMBER.finditer(text):
+        before = match.start() - 1
+        while before >= 0 and text[before] in _BEFORE_A_NUMBER:
+            before -= 1
+        if before < 0 or text[before] in ":[,":
+            return True
+    return False
+
+
+def wide_integer_problems(text: str, display: str) -> list[Problem]:
+    """Integers too wide to be kept as written: they would reach students as a float
+    (123456789012345678901234567890 as 1.2345678901234568e+29), digits silently lost.
+    The stdlib reads them exactly; each is placed at its line and column."""
+    problems = []
+    for match in _INTEGER.finditer(text):
+        value = int(match[1])
+        if value in _EXACT_INTEGERS or _in_string(text, match.start(1)):
+            continue
+        line, column = _char_position(text, match.start(1))
+        problems.append(
+            Problem(
+                display,
+                f"the number {match[1][:40]} has more digits than the pipeline keeps exactly "
+                f"(it would be stored as {float(value)!r}); write it in quotes, as text, or "
+                "with fewer digits",
+                "json",
+                line=line,
+                column=column,
+            )
+        )
+    return problems
+
+
+# An integer literal of 19 digits or more, not followed by a fraction or an exponent.
+_INTEGER = re.compile(r"(?<![0-9.eE+-])(-?[0-9]{19,})(?![0-9.eE])")
+
+
+def _in_string(text: str, offset: int) -> bool:
+    """Whether `offset` of valid JSON text is inside a string: an odd number of the
+    unescaped quotes before it."""
+    quotes = 0
+    position = 0
+    while (found := text.find('"', position, offset)) != -1:
+        slashes = 0
+        while found - slashes - 1 >= 0 and text[found - slashes - 1] == "\\":
+            slashes += 1
+        quotes += slashes % 2 == 0
+        position = found + 1
+    return quotes % 2 == 1
 
 
 def may_have_duplicate_keys(source: str | bytes, data: Any) -> bool:

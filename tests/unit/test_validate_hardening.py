@@ -56,6 +56,29 @@ def test_whole_number_columns_take_whole_numbers(
     assert "write a whole number" in message
 
 
+def test_an_integer_too_wide_to_keep_exactly_is_an_error_at_its_place(repo: Repo) -> None:
+    """orjson reads it as a float: the digits would be lost on the way to students."""
+    config = {
+        "seed": 123456789012345678901234567890,
+        "low": -(2**63) - 1,
+        "u64": 2**64 - 1,
+        "i64": -(2**63),
+        "digits": "1234567890123456789012345",
+        "fraction": 0.12345678901234567890123,
+        "text": 'a "quote": 12345678901234567890123 \\", [12345678901234567890123',
+    }
+    path = repo.write(module(adaptive_config=config))
+    found = validate_paths([repo.modules]).problems
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [(p.check, lines[p.line - 1].strip()) for p in found] == [
+        ("json", '"seed": 123456789012345678901234567890,'),
+        ("json", f'"low": {-(2**63) - 1},'),
+    ]
+    assert "it would be stored as 1.2345678901234568e+29" in found[0].message
+    assert "write it in quotes" in found[0].message
+    assert lines[found[0].line - 1][found[0].column - 1 :].startswith("1234567890")
+
+
 def test_a_duplicate_key_deep_in_a_file_is_still_found(repo: Repo) -> None:
     deep = '{"k": ' * 900 + '{"a": 1, "a": 2}' + "}" * 900
     text = json.dumps(module(adaptive_config="DEEP"), indent=1).replace('"DEEP"', deep)

@@ -7,7 +7,6 @@ module files refer to. It inserts and updates, never deletes.
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections.abc import Sequence
 from functools import cache
@@ -16,12 +15,12 @@ from typing import Any
 
 import jsonschema_rs
 import psycopg
-import yaml
 from psycopg import sql
 
 from pipeline.errors import ContentError, UsageError
 from pipeline.layout import REFERENCE_SCHEMA, schema_file
 from pipeline.modules.problems import did_you_mean
+from pipeline.yamlfile import place, read_yaml
 
 # Order matters: faculty and teams refer to universities. The columns are the ones
 # schemas/reference.schema.json allows.
@@ -34,14 +33,7 @@ TABLES: dict[str, tuple[str, ...]] = {
 
 def load(path: Path) -> dict[str, list[dict[str, Any]]]:
     """The rows of a reference file, checked against schemas/reference.schema.json."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ContentError(f"{path}: not readable YAML ({exc})") from None
-    except RecursionError:
-        raise ContentError(f"{path}: values are nested too deeply") from None
+    data = read_yaml(path, ContentError)
     problems = problems_of(data)
     if problems:
         raise ContentError(f"{path}: " + "; ".join(problems))
@@ -62,13 +54,10 @@ def _schema() -> tuple[dict[str, Any], Any]:
 
 
 def problems_of(data: Any) -> list[str]:
-    """What is wrong with loaded reference data, each problem with its place."""
-    problems: list[str] = []
-    clean = _as_json(data, [], problems)
+    """What is wrong with loaded reference data (plain data, as read_yaml returns it),
+    each problem with its place."""
     schema, validator = _schema()
-    return problems + [
-        text for error in validator.iter_errors(clean) for text in _describe(error, schema)
-    ]
+    return [text for error in validator.iter_errors(data) for text in _describe(error, schema)]
 
 
 def _describe(error: Any, schema: dict[str, Any]) -> list[str]:
@@ -79,43 +68,14 @@ def _describe(error: Any, schema: dict[str, Any]) -> list[str]:
         what = "column" if where else "table"
         allowed = list(_at(schema, error.schema_path[:-1]).get("properties", {}))
         return [
-            f"{_place([*where, key])}: unknown {what}{_did_you_mean(key, allowed)}"
+            f"{place([*where, key])}: unknown {what}{_did_you_mean(key, allowed)}"
             for key in kind.unexpected
         ]
     if isinstance(kind, kinds.Required):
-        return [f"{_place(where)}: missing the required key {json.dumps(kind.property)}"]
+        return [f"{place(where)}: missing the required key {json.dumps(kind.property)}"]
     if isinstance(kind, kinds.Pattern):  # the schema's only pattern is the one for emails
-        return [f"{_place(where)}: {json.dumps(error.instance)} is not an email address"]
-    return [f"{_place(where)}: {error.message}"]
-
-
-def _as_json(value: Any, where: list[str | int], problems: list[str]) -> Any:
-    """`value` with what YAML reads as something JSON has not (dates, keys that are not
-    text) made text, for the schema to judge; appends a problem for each such place,
-    as the database would not take it for the columns' text either."""
-    if isinstance(value, dict):
-        clean = {}
-        for key, item in value.items():
-            if isinstance(key, str):
-                clean[key] = _as_json(item, [*where, key], problems)
-            else:
-                problems.append(f"{_place(where)}: the key {key!r} is not text; put it in quotes")
-        return clean
-    if isinstance(value, list):
-        return [_as_json(item, [*where, index], problems) for index, item in enumerate(value)]
-    if isinstance(value, str | int | float | None):
-        return value
-    kind = "a date" if isinstance(value, datetime.date) else f"a {type(value).__name__}"
-    problems.append(f"{_place(where)}: YAML reads {value} as {kind}; put it in quotes")
-    return str(value)
-
-
-def _place(where: Sequence[str | int]) -> str:
-    """faculty[2].email, as a person would name the place in the YAML."""
-    text = ""
-    for part in where:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text or "the top level"
+        return [f"{place(where)}: {json.dumps(error.instance)} is not an email address"]
+    return [f"{place(where)}: {error.message}"]
 
 
 def _at(schema: dict[str, Any], schema_path: Sequence[str | int]) -> dict[str, Any]:

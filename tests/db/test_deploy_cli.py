@@ -140,6 +140,33 @@ def test_seed_errors(repo: Repo, db: Database, cli: CLI) -> None:
     assert db.rows(REFERENCE_ROWS) == [(1, 1, 1)]
 
 
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('universities:\n  - id: "\\ud800"\n', "universities[0].id: the text holds \\ud800"),
+        ("universities: &a [*a]\n", "universities[0]: an alias here refers to a value"),
+        (
+            'universities:\n  - id: cpp\n    name: "a\\0b"\n',
+            "universities[0].name: the text holds a NUL",
+        ),
+    ],
+    ids=["surrogate", "self-alias", "nul"],
+)
+def test_seed_refuses_what_the_database_cannot_take(
+    repo: Repo, db: Database, cli: CLI, text: str, words: str
+) -> None:
+    """Exit 1 naming the file and the row, before the database is asked; never exit 3
+    (a crash)."""
+    bad = repo.root / "ref.yaml"
+    bad.write_text(text, encoding="utf-8")
+    result = cli("db", "seed", str(bad))
+    assert result.code == 1, result.err
+    assert result.err.startswith(f"error: {bad}: ")
+    assert words in result.err
+    assert len(result.err) < 1000
+    assert db.rows(REFERENCE_ROWS) == [(0, 0, 0)]
+
+
 def test_readme_main_job_on_the_embedded_database(
     repo: Repo, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.config import DEFAULT_PROPERTIES, load_config
 from pipeline.errors import UsageError
+from tests.conftest import CLI, Repo
 
 
 def test_defaults_without_a_file(tmp_path: Path) -> None:
@@ -48,3 +49,33 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, words: str) -> None
         load_config(path)
     assert str(caught.value).startswith(f"{path}: ")
     assert words in str(caught.value)
+
+
+# -- What a red-team pass wrote into pipeline.yaml: each one a usage error (exit 2) that
+# names the file and the place, never an internal error (exit 3).
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("deploy: " + "[" * 3000 + "]" * 3000 + "\n", "line 1, column "),
+        ('assets:\n  public_base_url: "http://\\ud800/"\n', "assets.public_base_url: "),
+        ('assets:\n  store: "\\ud800"\n', "assets.store: "),
+        ("a: &a [*a]\n", "a[0]: "),
+        ("deploy: !!binary aGVsbG8=\n", "deploy: "),
+    ],
+    ids=["deep", "surrogate-url", "surrogate-store", "self-alias", "binary"],
+)
+def test_hostile_config_is_a_usage_error_naming_the_place(
+    repo: Repo, cli: CLI, text: str, words: str
+) -> None:
+    path = repo.root / "pipeline.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UsageError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert words in str(caught.value)
+    result = cli("deploy")
+    assert result.code == 2, result.err
+    assert result.err.startswith("error: pipeline.yaml: ")
+    assert words in result.err

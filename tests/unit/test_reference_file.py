@@ -123,7 +123,7 @@ def test_what_yaml_reads_as_other_than_text(tmp_path: Path) -> None:
         ("", "the top level: null is not of type"),
         ("- cpp\n", "the top level: "),
         ("universities: [\n", "not readable YAML"),
-        ("[" * 5000 + "]" * 5000, "nested too deeply"),
+        ("[" * 5000 + "]" * 5000, "values are nested more than"),
     ],
 )
 def test_not_a_mapping(tmp_path: Path, text: str, words: str) -> None:
@@ -146,3 +146,22 @@ def test_schema_is_valid_and_matches_the_tables_seed_writes() -> None:
         assert tuple(rows["properties"]) == columns
         assert rows["required"] == ["id"]
         assert rows["additionalProperties"] is False
+
+
+# -- What a red-team pass wrote into a reference file: each one a content error (exit 1)
+# that names the file and the row, before anything reaches the database.
+
+
+def test_half_a_surrogate_pair_is_named(tmp_path: Path) -> None:
+    message = problems(tmp_path, 'universities:\n  - id: "\\ud800"\n')
+    assert "universities[0].id: " in message and "\\ud800" in message
+
+
+def test_a_nul_character_is_named(tmp_path: Path) -> None:
+    message = problems(tmp_path, 'universities:\n  - id: cpp\n    name: "a\\0b"\n')
+    assert "universities[0].name: " in message and "NUL" in message
+
+
+def test_a_table_that_contains_itself_is_named(tmp_path: Path) -> None:
+    message = problems(tmp_path, "universities: &a [*a]\n")
+    assert "universities[0]: " in message and "alias" in message

@@ -29,6 +29,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "faculty": ("id", "name", "email", "university_id", "department"),
     "teams": ("id", "name", "university_id", "subsystem"),
 }
+_SHOWN = 40  # characters of a value too long for its column that a message shows
 
 
 def load(path: Path) -> dict[str, list[dict[str, Any]]]:
@@ -74,8 +75,21 @@ def _describe(error: Any, schema: dict[str, Any]) -> list[str]:
     if isinstance(kind, kinds.Required):
         return [f"{place(where)}: missing the required key {json.dumps(kind.property)}"]
     if isinstance(kind, kinds.Pattern):  # the schema's only pattern is the one for emails
-        return [f"{place(where)}: {json.dumps(error.instance)} is not an email address"]
+        return [f"{place(where)}: {_start(error.instance)} is not an email address"]
+    if isinstance(kind, kinds.MaxLength):
+        return [
+            f"{place(where)}: {_start(error.instance)} ({len(error.instance)} characters) "
+            f"is longer than {kind.limit} characters"
+        ]
     return [f"{place(where)}: {error.message}"]
+
+
+def _start(text: str) -> str:
+    """`text` quoted, or its start when it is long: a message that names a value too long
+    for its column need not repeat all of it."""
+    if len(text) <= _SHOWN:
+        return json.dumps(text)
+    return json.dumps(text[:_SHOWN])[:-1] + '..."'
 
 
 def _at(schema: dict[str, Any], schema_path: Sequence[str | int]) -> dict[str, Any]:

@@ -145,18 +145,19 @@ def test_seed_errors(repo: Repo, db: Database, cli: CLI) -> None:
     [
         ('universities:\n  - id: "\\ud800"\n', "universities[0].id: the text holds \\ud800"),
         ("universities: &a [*a]\n", "universities[0]: an alias here refers to a value"),
+        (f"universities:\n  - id: {'x' * 300_000}\n", "longer than 255 characters"),
         (
             'universities:\n  - id: cpp\n    name: "a\\0b"\n',
             "universities[0].name: the text holds a NUL",
         ),
     ],
-    ids=["surrogate", "self-alias", "nul"],
+    ids=["surrogate", "self-alias", "long-id", "nul"],
 )
 def test_seed_refuses_what_the_database_cannot_take(
     repo: Repo, db: Database, cli: CLI, text: str, words: str
 ) -> None:
     """Exit 1 naming the file and the row, before the database is asked; never exit 3
-    (a crash)."""
+    (a crash) or 4 (a "broken connection" for an index entry that is too long)."""
     bad = repo.root / "ref.yaml"
     bad.write_text(text, encoding="utf-8")
     result = cli("db", "seed", str(bad))
@@ -165,6 +166,23 @@ def test_seed_refuses_what_the_database_cannot_take(
     assert words in result.err
     assert len(result.err) < 1000
     assert db.rows(REFERENCE_ROWS) == [(0, 0, 0)]
+
+
+def test_the_longest_ids_the_schema_allows_fit_the_databases_index(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    """255 characters of 4 bytes each: 1,020 bytes, well within a btree entry."""
+    longest = "\N{GRINNING FACE}" * 255
+    good = repo.root / "ref.yaml"
+    good.write_text(
+        f"universities:\n  - id: {longest}\n"
+        f"faculty:\n  - {{id: {longest}, university_id: {longest}}}\n",
+        encoding="utf-8",
+    )
+    result = cli("db", "seed", str(good))
+    assert result.code == 0, result.err
+    assert db.rows("SELECT length(id), octet_length(id) FROM universities") == [(255, 1020)]
+    assert db.value("SELECT university_id FROM faculty") == longest
 
 
 def test_readme_main_job_on_the_embedded_database(

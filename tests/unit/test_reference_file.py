@@ -165,3 +165,29 @@ def test_a_nul_character_is_named(tmp_path: Path) -> None:
 def test_a_table_that_contains_itself_is_named(tmp_path: Path) -> None:
     message = problems(tmp_path, "universities: &a [*a]\n")
     assert "universities[0]: " in message and "alias" in message
+
+
+@pytest.mark.parametrize(
+    ("column", "row"),
+    [
+        ("id", "universities:\n  - id: {long}\n"),
+        ("id", "faculty:\n  - id: {long}\n"),
+        ("university_id", "faculty:\n  - id: f\n    university_id: {long}\n"),
+        ("university_id", "teams:\n  - id: 1\n    university_id: {long}\n"),
+    ],
+)
+def test_keys_are_short_enough_for_the_databases_index(
+    tmp_path: Path, column: str, row: str
+) -> None:
+    """A btree index entry holds at most about 2,700 bytes: the schema says so first."""
+    message = problems(tmp_path, row.format(long="x" * 300_000))
+    table = row.split(":", 1)[0]
+    assert f"{table}[0].{column}: " in message
+    assert "300000 characters" in message and "longer than 255 characters" in message
+    assert len(message) < 1000, "the message does not repeat the whole value"
+
+
+def test_ids_of_255_characters_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "reference.yaml"
+    path.write_text(f"universities:\n  - id: {'é' * 255}\n", encoding="utf-8")
+    assert load(path)["universities"] == [{"id": "é" * 255}]

@@ -19,6 +19,10 @@ from pipeline.learn.settings import LearnSettings, learn_settings
 if TYPE_CHECKING:
     import jsonschema_rs
 
+# The words a schema gives for a value that does not fit a pattern (VS Code's JSON and YAML
+# extensions show them too).
+PATTERN_MESSAGE = "patternErrorMessage"
+
 DEFAULT_PROPERTIES = {
     "title": "Module Name",
     "status": "Status",
@@ -179,17 +183,21 @@ def _problems(data: Any) -> list[str]:
 
 
 def _describe(error: jsonschema_rs.ValidationError, schema: dict[str, Any]) -> str:
-    """One problem in words; an unknown key with the known one it was probably meant as."""
+    """One problem in words; an unknown key with the known one it was probably meant as,
+    a value that does not fit a pattern with what the schema says it may be, when it does:
+    a regular expression is no answer to a person."""
     from pipeline.yamlfile import place
 
     where = place(list(error.instance_path))
-    unexpected = getattr(error.kind, "unexpected", None)
-    if not unexpected:
-        return f"{where}: {error.message}"
-    # The schema at the failing keyword's parent lists the keys that are allowed.
+    # The schema at the failing keyword's parent: the keys allowed, a pattern's words.
     node: Any = schema
     for step in list(error.schema_path)[:-1]:
         node = node[step]
+    if error.schema_path[-1] == "pattern" and PATTERN_MESSAGE in node:
+        return f"{where}: {json.dumps(error.instance)} is not allowed: {node[PATTERN_MESSAGE]}"
+    unexpected = getattr(error.kind, "unexpected", None)
+    if not unexpected:
+        return f"{where}: {error.message}"
     allowed = sorted(node.get("properties", {}))
     from difflib import get_close_matches
 

@@ -79,3 +79,23 @@ def test_hostile_config_is_a_usage_error_naming_the_place(
     assert result.code == 2, result.err
     assert result.err.startswith("error: pipeline.yaml: ")
     assert words in result.err
+
+
+@pytest.mark.parametrize(
+    "prefix", ["../../../../tmp/escape/", "./", "modules/../", "modules/./x/", "../"]
+)
+def test_an_asset_prefix_stays_inside_the_store(tmp_path: Path, prefix: str) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(f'assets: {{store: local, prefix: "{prefix}"}}\n', encoding="utf-8")
+    with pytest.raises(UsageError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: assets.prefix: ")
+    assert "'.' or '..'" in message, "the message says what a prefix may be"
+
+
+@pytest.mark.parametrize("prefix", ["", "modules/", "lms/v2.1/", "a.b/_c-d/", ".well-known/"])
+def test_asset_prefixes_of_folder_names_are_kept(tmp_path: Path, prefix: str) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(f'assets: {{store: local, prefix: "{prefix}"}}\n', encoding="utf-8")
+    assert load_config(path).assets.prefix == prefix

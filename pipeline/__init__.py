@@ -7,7 +7,8 @@ Layout, by outside system and by stage:
     config.py   pipeline.yaml
     layout.py   every path: data/modules, data/assets, .pipeline/, the schemas
     render.py   everything a command prints (text, GitHub annotations, JSON)
-    files.py    atomic writes and tolerant JSON reads
+    files.py    atomic writes, reads that neither hang nor overflow, tolerant JSON reads
+    yamlfile.py YAML people write (pipeline.yaml, data/reference.yaml), read into plain data
     git.py      git (blob ids, HEAD, branches), the one place it runs
     modules/    the module file: schema, parse, checks, records, validate, urlcheck
     notion/     Notion: api (the client), markdown, page, export, mark_live, review_feedback

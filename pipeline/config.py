@@ -156,7 +156,7 @@ def load_config(path: Path = CONFIG_FILE) -> Config:
     from pipeline.yamlfile import read_yaml
 
     data = read_yaml(path, UsageError) or {}
-    problems = _problems(data)
+    problems = settings_problems(data)
     if problems:
         raise UsageError(f"{path}: " + "; ".join(problems))
     notion: dict[str, Any] = dict(data.get("notion") or {})
@@ -174,7 +174,9 @@ def load_config(path: Path = CONFIG_FILE) -> Config:
     )
 
 
-def _problems(data: Any) -> list[str]:
+def settings_problems(data: Any) -> list[str]:
+    """What is wrong with settings as pipeline.yaml holds them (or part of them), each
+    problem in words with its place."""
     import jsonschema_rs
 
     schema = json.loads(schema_file(CONFIG_SCHEMA).read_text(encoding="utf-8"))

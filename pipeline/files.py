@@ -1,10 +1,12 @@
-"""Writing files so that a crash never leaves half of one."""
+"""Writing files so that a crash never leaves half of one, and reading files that anyone
+could have put there without hanging or running out of memory."""
 
 from __future__ import annotations
 
 import errno
 import os
 import shutil
+import stat
 import tempfile
 import threading
 from pathlib import Path
@@ -94,3 +96,39 @@ def read_json_object(path: Path) -> dict[str, Any] | None:
         return json_object(path.read_bytes())
     except OSError:
         return None
+
+
+# Never block opening a FIFO, nor take a terminal as ours; a regular file reads the same.
+READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+class NotAFile(Exception):
+    """What was opened is not a regular file (a pipe, a device, a folder): reading it
+    could wait forever or never end."""
+
+
+class TooBig(Exception):
+    """The file holds more than the reader's limit."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size  # what stat said, or what was read: at least the limit and one
+
+
+def read_regular(handle: int, limit: int) -> bytes:
+    """The bytes of a file opened with READ_FLAGS: NotAFile unread when it is not a
+    regular file, TooBig when it holds more than `limit` bytes (it is read one byte past
+    what stat said, so a file that grew meanwhile shows it). OSError as the OS raises it."""
+    info = os.fstat(handle)
+    if not stat.S_ISREG(info.st_mode):
+        raise NotAFile
+    if info.st_size > limit:
+        raise TooBig(info.st_size)
+    parts, left = [], min(info.st_size, limit) + 1
+    while left > 0 and (part := os.read(handle, left)):
+        parts.append(part)
+        left -= len(part)
+    data = b"".join(parts)
+    if len(data) > limit:
+        raise TooBig(len(data))
+    return data

@@ -26,7 +26,6 @@ import json
 import math
 import os
 import re
-import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import Node
 
 from pipeline.errors import PipelineError, UsageError
+from pipeline.files import READ_FLAGS, NotAFile, TooBig, read_regular
 
 MAX_BYTES = 4 * 1024 * 1024  # thousands of reference rows; PyYAML reads about 0.5 MB/s
 # Deeper than any setting or row (learn.properties.flashcards.front: 4), shallow enough that
@@ -48,8 +48,6 @@ MAX_VALUES = 1_000_000
 MAX_PROBLEMS = 20  # listed in one message; the rest counted
 _TOO_DEEP = f"values are nested more than {MAX_DEPTH} deep; no setting or row needs that"
 
-# Never block opening a FIFO, nor take a terminal as ours; a regular file reads the same.
-_READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 # What no text column takes and no UTF-8 encoder writes: NUL and the surrogate halves.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _CORE_TAG = "tag:yaml.org,2002:"
@@ -91,7 +89,7 @@ def place(where: Sequence[str | int]) -> str:
 def _text(path: Path, error: type[PipelineError]) -> str:
     """The file's text: a regular file's, at most MAX_BYTES of UTF-8."""
     try:
-        handle = os.open(path, _READ_FLAGS)
+        handle = os.open(path, READ_FLAGS)
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file; check the path") from None
     except OSError as exc:
@@ -112,25 +110,17 @@ def _text(path: Path, error: type[PipelineError]) -> str:
 
 def _read_regular(handle: int, path: Path, error: type[PipelineError]) -> bytes:
     """The bytes of an open file, refused unread when it is not a regular file or is
-    larger than MAX_BYTES (and reading one byte more shows a file that grew since)."""
+    larger than MAX_BYTES."""
     try:
-        info = os.fstat(handle)
-        if not stat.S_ISREG(info.st_mode):
-            raise error(
-                f"{path}: not a regular file (a pipe, device or folder); it must be a plain "
-                "YAML file"
-            )
-        if info.st_size > MAX_BYTES:
-            raise error(f"{path}: {_too_big(info.st_size)}")
-        parts, left = [], MAX_BYTES + 1
-        while left > 0 and (part := os.read(handle, left)):
-            parts.append(part)
-            left -= len(part)
+        return read_regular(handle, MAX_BYTES)
+    except NotAFile:
+        raise error(
+            f"{path}: not a regular file (a pipe, device or folder); it must be a plain YAML file"
+        ) from None
+    except TooBig as exc:
+        raise error(f"{path}: {_too_big(exc.size)}") from None
     except OSError as exc:
         raise error(f"{path}: {_unreadable(exc)}") from None
-    if left <= 0:
-        raise error(f"{path}: {_too_big(MAX_BYTES + 1)}")
-    return b"".join(parts)
 
 
 def _unreadable(exc: OSError) -> str:

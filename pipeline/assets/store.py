@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
-from pipeline.config import AssetSettings
+from pipeline.config import AssetSettings, settings_problems
 from pipeline.errors import ServiceError, UsageError, redact
 
 if TYPE_CHECKING:
@@ -83,6 +83,12 @@ def with_environment(settings: AssetSettings, environ: Mapping[str, str]) -> Ass
         for name, variable in ENVIRONMENT.items()
         if environ.get(variable, "").strip()
     }
+    problems = settings_problems({"assets": found}) if found else []
+    if problems:  # the rules pipeline.yaml's are held to: a prefix of "../" leads out
+        raise UsageError(
+            "the asset store's settings in the environment (PIPELINE_ASSETS_*): "
+            + "; ".join(problems)
+        )
     return replace(settings, **found)
 
 

@@ -12,7 +12,6 @@ import errno
 import json
 import os
 import re
-import stat
 from dataclasses import dataclass
 from json.decoder import scanstring  # type: ignore[attr-defined]  # not in typeshed
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 import json_source_map
 import orjson
 
+from pipeline.files import READ_FLAGS, NotAFile, TooBig, read_regular
 from pipeline.modules.problems import Problem, pointer
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -50,10 +50,8 @@ def read_module_file(path: Path, display: str) -> tuple[ParsedFile | None, list[
     return parse_module_bytes(raw, path, display)
 
 
-# Never follow a symbolic link unasked, never block on a FIFO.
-_READ_FLAGS = (
-    os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-)
+# Never follow a symbolic link unasked (read_bytes decides), never block on a FIFO.
+_READ_FLAGS = READ_FLAGS | getattr(os, "O_NOFOLLOW", 0)
 
 
 def read_bytes(
@@ -81,18 +79,16 @@ def read_bytes(
                 )
             handle = os.open(target, _READ_FLAGS)
         try:
-            info = os.fstat(handle)
-            if not stat.S_ISREG(info.st_mode):
-                return b"", Problem(
-                    display,
-                    "not a regular file (a pipe, device or folder); a module file is a "
-                    "plain .json file",
-                    "read",
-                )
-            if info.st_size > MAX_FILE_BYTES:
-                return b"", Problem(display, _too_big(info.st_size), "size")
-            # One more byte than stat said: a file that grew meanwhile still shows it.
-            return _read_at_most(handle, min(info.st_size, MAX_FILE_BYTES) + 1), None
+            return read_regular(handle, MAX_FILE_BYTES), None
+        except NotAFile:
+            return b"", Problem(
+                display,
+                "not a regular file (a pipe, device or folder); a module file is a "
+                "plain .json file",
+                "read",
+            )
+        except TooBig as exc:
+            return b"", Problem(display, _too_big(exc.size), "size")
         finally:
             os.close(handle)
     except OSError as exc:
@@ -182,19 +178,6 @@ def _decode(raw: bytes, display: str) -> tuple[str, Problem | None]:
         line, column = _byte_position(raw, exc.start)
         message = f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; save the file as UTF-8"
         return "", Problem(display, message, "encoding", line=line, column=column)
-
-
-def _read_at_most(handle: int, limit: int) -> bytes:
-    """Up to `limit` bytes of an open file, at most the size limit and one byte."""
-    limit = min(limit, MAX_FILE_BYTES + 1)
-    parts = []
-    while limit > 0:
-        part = os.read(handle, limit)
-        if not part:
-            break
-        parts.append(part)
-        limit -= len(part)
-    return b"".join(parts)
 
 
 def _too_big(size: int) -> str:

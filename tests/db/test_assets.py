@@ -214,6 +214,21 @@ def test_a_media_url_too_long_once_it_is_a_url_is_named_and_writes_nothing(
     assert db.value("SELECT count(*) FROM modules") == 0
 
 
+def test_a_prefix_from_the_environment_cannot_lead_out_of_the_store(
+    repo: Repo, db: Database, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The environment overrides pipeline.yaml, and is held to the same rules."""
+    monkeypatch.setenv("PIPELINE_ASSETS_STORE", "local")
+    monkeypatch.setenv("PIPELINE_ASSETS_PREFIX", "../escape/")
+    repo.asset("data/assets/a/plan.png", PNG)
+    repo.write(image_module("a", "data/assets/a/plan.png"))
+    refused = cli("deploy")
+    assert refused.code == 2, refused.err
+    assert '(PIPELINE_ASSETS_*): assets.prefix: "../escape/" is not allowed' in refused.err
+    assert not (repo.root / ".pipeline" / "escape").exists()
+    assert db.value("SELECT count(*) FROM modules") == 0
+
+
 def test_an_asset_linked_from_outside_the_repository_is_not_published(
     repo: Repo, db: Database, cli: CLI, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -61,6 +61,7 @@ from pipeline.notion.report import (
     describe,
     guide_base,
     guide_link,
+    left_out_message,
     row_message,
 )
 from pipeline.notion.row import Memory, Rows
@@ -622,12 +623,12 @@ class Exporter:
         rows = Rows(self.api, self.settings, schema, self.memory)
         for result in report.results:
             page = pages.get(result.page_id) or {"id": result.page_id, "properties": {}}
-            message = ""
+            guide = guide_link(self.guide, result.guide)
             if result.outcome == "failed":
                 lines = result.problems or [result.message]
-                message = row_message(
-                    lines, check=result.check, guide=guide_link(self.guide, result.guide)
-                )
+                message = row_message(lines, check=result.check, guide=guide)
+            else:  # exported: the row still hears of anything of the page left out
+                message = left_out_message(result.skipped, check=result.check, guide=guide)
             try:
                 page = rows.tell(page, message, check=result.check)
             except PipelineError as exc:  # the page still failed for its own reason

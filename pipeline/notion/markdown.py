@@ -74,6 +74,9 @@ class Skipped:
     block_type: str
     reason: str
     where: str = ""
+    # Left out on purpose (Export Notes, page navigation, a synced copy written once):
+    # nothing the team lead must change, so their row is not told of it.
+    intended: bool = False
 
 
 @dataclass
@@ -412,7 +415,9 @@ class _Writer:
             result: str | None = handler(block, payload, children, number)
             return result
         if kind in _NOT_CONTENT:
-            self.skipped.append(Skipped(str(block.get("id", "?")), kind, _NOT_CONTENT[kind]))
+            self.skipped.append(
+                Skipped(str(block.get("id", "?")), kind, _NOT_CONTENT[kind], intended=True)
+            )
             return None
         reason = payload.get("block_type", kind) if kind == "unsupported" else kind
         self.skipped.append(

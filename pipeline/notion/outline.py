@@ -176,6 +176,7 @@ def linear(blocks: Sequence[Block], notes: list[Skipped]) -> Iterator[Block]:
                         str(block["id"]),
                         kind,
                         "a copy of a synced block already exported above; written once",
+                        intended=True,
                     )
                 )
                 continue
@@ -208,7 +209,12 @@ def outline(blocks: Sequence[Block], page_title: str = "") -> Outline:
             _metadata_line(block, result)
         elif mode == "notes":
             result.notes.append(
-                _skip(block, "Export Notes", "Export Notes are notes for people; not exported")
+                _skip(
+                    block,
+                    "Export Notes",
+                    "Export Notes are notes for people; not exported",
+                    intended=True,
+                )
             )
         elif (
             mode == "preamble"
@@ -235,8 +241,8 @@ def _empty(block: Block) -> bool:
     return kind == "paragraph" and not text_of(block).strip() and not block.get("children")
 
 
-def _skip(block: Block, where: str, reason: str) -> Skipped:
-    return Skipped(str(block.get("id", "?")), str(block.get("type", "")), reason, where)
+def _skip(block: Block, where: str, reason: str, *, intended: bool = False) -> Skipped:
+    return Skipped(str(block.get("id", "?")), str(block.get("type", "")), reason, where, intended)
 
 
 def _note_children(block: Block, notes: list[Skipped], what: str, where: str) -> None:

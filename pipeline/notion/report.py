@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pipeline.config import NotionSettings
 from pipeline.errors import ContentError
 from pipeline.modules.problems import Problem
+from pipeline.notion.markdown import Skipped
 
 # Why a page failed decides when it is read again (see notion/row.py):
 #   content    the page must change: not read again until it is edited
@@ -347,15 +348,40 @@ EXPORT_FAILED = "Export failed: "
 CHECK_FAILED = "Check before Ready: "
 EXPORTED = "Exported: "
 CHECKED = "Checked: "
+# A page that exports, but without some of what its team lead wrote: not an OK marker,
+# so once the page is whole again a short "Exported" message follows.
+EXPORTED_LEAVING_OUT = "Exported, but part of the page was left out: "
+CHECKED_LEAVING_OUT = "Checked, but exporting would leave part of the page out: "
 # The pipeline's messages on a page start with one of these: how it knows its own.
-OUR_MARKERS = (EXPORT_FAILED, CHECK_FAILED, EXPORTED, CHECKED)
+OUR_MARKERS = (
+    EXPORT_FAILED,
+    CHECK_FAILED,
+    EXPORTED,
+    CHECKED,
+    EXPORTED_LEAVING_OUT,
+    CHECKED_LEAVING_OUT,
+)
 OK_MARKERS = (EXPORTED, CHECKED)
 
 
 def row_message(problems: Sequence[str], *, check: bool, guide: str) -> str:
     """What the row shows for a page that failed: each problem on its line (the first few),
     then where the guide explains it. At most 2,000 characters, Notion's limit."""
-    lead = CHECK_FAILED if check else EXPORT_FAILED
+    return _row_text(CHECK_FAILED if check else EXPORT_FAILED, problems, guide)
+
+
+def left_out_message(skipped: Sequence[Skipped], *, check: bool, guide: str) -> str:
+    """What the row shows for a page that exported without some of what was written on
+    it (a block the export cannot read, a link it removed, text outside any section):
+    each on its line, where it is and what to write instead. Empty when nothing was
+    left out but what is meant to be (Export Notes)."""
+    lines = [f"{s.where}: {s.reason}" if s.where else s.reason for s in skipped if not s.intended]
+    if not lines:
+        return ""
+    return _row_text(CHECKED_LEAVING_OUT if check else EXPORTED_LEAVING_OUT, lines, guide)
+
+
+def _row_text(lead: str, problems: Sequence[str], guide: str) -> str:
     shown = list(dict.fromkeys(problems))
     listed = shown[:_MAX_LISTED]
     more = len(shown) - len(listed)

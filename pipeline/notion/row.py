@@ -5,8 +5,10 @@
   it differs from the last message the pipeline left there (the page's open comments
   are read; a comment the team lead resolved is remembered below). One message per
   problem, never the same comment twice.
-- A page that exports (or passes its check) again: the property is emptied; after an
-  error comment, a short "Exported" comment follows.
+- A page that exports without part of what is written on it: what was left out, the
+  same way (notion/report.py's left_out_message).
+- A page that exports (or passes its check) whole again: the property is emptied; after
+  an error comment, a short "Exported" comment follows.
 - The export's memory, `.pipeline/notion-export.json` (the workflow keeps it between
   runs): the cursor (pages edited since are asked for), the pages that failed because
   of their content and at which edit time (not read again until edited), the pages to

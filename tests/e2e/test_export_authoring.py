@@ -93,6 +93,55 @@ def test_seed_001s_template_written_literally_exports_and_validates(
     assert state.comments == []  # nothing to tell
 
 
+def test_what_the_export_leaves_out_is_told_on_the_row_until_it_is_rewritten(
+    repo: Repo, seed: NotionServer, cli: CLI
+) -> None:
+    """The page exports, but a block it cannot read is not in the file: the team lead hears
+    of it on the page (not only in the operator's summary), not of Export Notes, which
+    are meant to stay out; once rewritten, a short "Exported" follows."""
+    state = seed.state
+    blocks = seed_template()
+    blocks.insert(12, block("unsupported", block_type="ai_block"))  # in Section 1
+    row = state.add_page(
+        seed_001_row("Lab Safety 101", module_id="lab-safety-101"), blocks, HOUR_AGO
+    )
+    assert cli("export").code == 0
+    [told] = comments(state, row)
+    assert told.startswith(
+        "Exported, but part of the page was left out: Section 1 (Welcome to Lab Safety): "
+        "Notion block type 'ai_block' cannot be exported"
+    )
+    assert "Export Notes" not in told
+    assert "docs/authoring.md" in told
+    assert cli("export").code == 0  # not edited: not read again, nothing said twice
+    assert len(comments(state, row)) == 1
+    state.set_blocks(row["id"], seed_template())
+    person_edits(row)
+    assert cli("export").code == 0
+    assert comments(state, row)[1:] == ["Exported: the page exports without problems now."]
+
+
+def test_what_the_export_leaves_out_fills_the_export_error_property(
+    repo: Repo, notion: NotionServer, cli: CLI
+) -> None:
+    state = notion.state
+    blocks = [
+        heading("Section 1: Welcome"),
+        para(rt("Hello.")),
+        block("unsupported", block_type="ai_block"),
+    ]
+    row = state.add_page(properties("drops", "Drops"), blocks, HOUR_AGO)
+    assert cli("export").code == 0
+    assert row_error(state, row).startswith(
+        "Exported, but part of the page was left out: Section 1 (Welcome): Notion block type"
+    )
+    assert state.comments == []
+    state.set_blocks(row["id"], blocks[:2])
+    person_edits(row)
+    assert cli("export").code == 0
+    assert row_error(state, row) == ""
+
+
 def test_seed_001s_example_config_pasted_in_a_code_block(
     repo: Repo, seed: NotionServer, cli: CLI
 ) -> None:

@@ -12,6 +12,12 @@ Seed 001's content-page template, as team leads write it in Notion:
     ...                            (... and what follows it, to the next one)
     Export Notes                   (notes for people, to the next section heading)
 
+Metadata, Learning Objectives and Sections are the module's own parts only before the
+first section, where the template has them: once the sections have begun, a heading or
+line "Objectives" or "Metadata" is the section's text like any other (a section may well
+talk about its objectives). Export Notes, which the template puts after the sections, end
+a section wherever they are.
+
 A section heading may be written wherever Notion lets an author put a heading: as a
 toggle heading (the blocks folded inside it are the section's, before those after it),
 inside a toggle, a callout, a quote, a column or a synced block. Such a container is
@@ -39,6 +45,8 @@ _MARKERS = {
     "metadata": "metadata",
     "export notes": "notes",
 }
+# The parts that are the module's own only before the first section (see above).
+_BEFORE_SECTIONS = ("objectives", "sections", "metadata")
 _LIST_ITEMS = ("numbered_list_item", "bulleted_list_item", "to_do")
 # Blocks whose content is a page of its own: never opened, their blocks are not ours.
 _OTHER_PAGES = ("child_page", "child_database", "link_to_page")
@@ -96,15 +104,18 @@ def section_heading(block: Block) -> tuple[int, str] | None:
     return (int(match[1]), match[2]) if match else None
 
 
-def _marker(block: Block) -> str | None:
+def _marker(block: Block, in_sections: bool = False) -> str | None:
+    """The part a heading or line such as "Learning Objectives" starts; None when it is
+    none, or when it names a part of the module's own and the sections have begun."""
     if block.get("type") not in ("paragraph", *_HEADINGS):
         return None
     text = text_of(block).strip().rstrip(":").strip().lower()
-    return _MARKERS.get(text)
+    marker = _MARKERS.get(text)
+    return None if in_sections and marker in _BEFORE_SECTIONS else marker
 
 
-def _is_structure(block: Block) -> bool:
-    return section_heading(block) is not None or _marker(block) is not None
+def _is_structure(block: Block, in_sections: bool = False) -> bool:
+    return section_heading(block) is not None or _marker(block, in_sections) is not None
 
 
 def holds_sections(blocks: Sequence[Block]) -> bool:
@@ -119,11 +130,11 @@ def holds_sections(blocks: Sequence[Block]) -> bool:
     return False
 
 
-def _holds_structure(blocks: Sequence[Block]) -> bool:
+def _holds_structure(blocks: Sequence[Block], in_sections: bool) -> bool:
     stack = list(blocks)
     while stack:
         block = stack.pop()
-        if _is_structure(block):
+        if _is_structure(block, in_sections):
             return True
         if block.get("type") not in _OTHER_PAGES:
             stack.extend(block.get("children") or [])
@@ -153,19 +164,21 @@ def linear(blocks: Sequence[Block], notes: list[Skipped]) -> Iterator[Block]:
     """The blocks in reading order, with every container that holds a section heading or a
     marker opened (see the module's docstring). A synced block's content comes once."""
     seen_synced: set[str] = set()
+    in_sections = False  # once a section has begun, "Objectives" and the like are text
     stack: list[Block] = list(reversed(blocks))
     while stack:
         block = stack.pop()
         kind = str(block.get("type", ""))
         children = list(block.get("children") or [])
-        if _is_structure(block):
+        if _is_structure(block, in_sections):
+            in_sections = in_sections or section_heading(block) is not None
             yield _alone(block) if children else block
             stack.extend(reversed(children))  # a toggle heading's folded blocks
             continue
         if not children or kind in _OTHER_PAGES or kind == "table":
             yield block
             continue
-        if not _holds_structure(children):
+        if not _holds_structure(children, in_sections):
             yield block
             continue
         if kind == "synced_block":
@@ -192,7 +205,7 @@ def outline(blocks: Sequence[Block], page_title: str = "") -> Outline:
     mode = "preamble"
     for block in linear(blocks, result.notes):
         heading = section_heading(block)
-        marker = _marker(block)
+        marker = _marker(block, in_sections=bool(result.sections))
         if heading is not None:
             result.sections.append(Section(heading[0], heading[1], block))
             mode = "section"

@@ -9,7 +9,8 @@ Choices, where Markdown has no equivalent: colours are dropped (text stays);
 underline becomes <u>; toggles become <details>; callouts become quotes led by
 their icon; columns are laid out one after another; a table without a header
 row gets an empty one (GFM requires it); a synced block's content is written
-once per page, the first time it appears.
+once per page, the first time it appears; a picture's caption is its alt text
+and, as Notion shows it, a line of text under it.
 
 Safety, for whoever renders the Markdown: the only HTML written is <details>,
 <summary>, <u> and <br>, without attributes; text in an HTML context (a toggle's
@@ -124,6 +125,34 @@ def rich_text(
 
 def plain_text(items: list[Mapping[str, Any]]) -> str:
     return "".join(str(item.get("plain_text", "")) for item in items)
+
+
+_MARKS = ("bold", "italic", "strikethrough", "underline", "code")
+
+
+def lost_in_plain_text(items: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What `plain_text` leaves out of rich text, in words: each link ("the link to
+    'https://…'") and each kind of formatting ("bold"). Colours are not counted (the
+    Markdown drops them too); the words themselves are always kept."""
+    links: list[str] = []
+    marks: list[str] = []
+    for item in items:
+        if not str(item.get("plain_text", "")).strip():
+            continue
+        href = item.get("href")
+        if href and str(href) not in links:
+            links.append(str(href))
+        annotations = item.get("annotations") or {}
+        marks += [m for m in _MARKS if annotations.get(m) and m not in marks]
+    shown = [f"the link to {u if len(u) <= 80 else u[:77] + '...'!r}" for u in links]
+    return shown + [f"the {m} formatting" if m == "code" else m for m in marks]
+
+
+def left_out(parts: Sequence[str]) -> str:
+    """"a was left out", "a and b were left out", "a, b and c were left out"."""
+    if len(parts) == 1:
+        return f"{parts[0]} was left out"
+    return ", ".join(parts[:-1]) + f" and {parts[-1]} were left out"
 
 
 def safe_url(url: str) -> str | None:
@@ -569,7 +598,12 @@ class _Writer:
         url = self.resolve_file(block)
         caption = self.rich(payload.get("caption"), block)
         if block["type"] == "image":
-            return self.link(caption, url, block, image=True)
+            picture = self.link(caption, url, block, image=True)
+            start, end = _core(caption)
+            shown = caption[start:end]
+            if shown and picture != caption:  # the caption under it, as Notion shows it
+                return f"{picture}\n\n_{shown}_"
+            return picture
         shown = _url(url)
         label = caption or escape(payload.get("name") or shown.rsplit("/", 1)[-1] or shown)
         return self.link(label, url, block)

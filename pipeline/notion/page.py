@@ -13,7 +13,8 @@ where headings may be, `sections.py` for a section's lines, settings and forms):
     ```yaml                        (optional code block, any language that reads as name:
     instruction: ...                value lines: section_config)
     ```
-    <image or video block>         (the first one is the section's media_url)
+    <image or video block>         (a video, image or interactive section's media_url;
+                                    elsewhere, part of the text: see sections.py)
     <anything else>                (the section's Markdown content)
 
 Links and mentions of other Module Library pages become `module:<module_id>` links;

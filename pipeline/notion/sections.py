@@ -10,8 +10,15 @@ Among the section's first paragraphs, wherever they are in that run, lines such 
 
 are read and left out of the text. Then: the settings code block (YAML 1.2 or JSON, in
 any language Notion offers, Plain text included, when it reads as name: value lines),
-the first picture or video (the section's media), the forms of typed sections
+the section's media (the first video of a video section, the first picture of an image
+section, the first picture or video of an interactive one), the forms of typed sections
 (`forms.py`), and everything else becomes the section's Markdown.
+
+Captions go with their media: an image section's is its alt_text (its caption, when
+the settings block gives the alt_text); a video's or an interactive section's picture's
+stays in the text, where the media was. In every other section (text, quiz, ...)
+pictures and videos are part of the text: they stay where they are, and a picture's
+caption is written under it.
 
 Where each value came from is kept (`report.Origins`), so a problem found later in the
 module file names the line of the settings block, the to-do or the table row.
@@ -30,6 +37,8 @@ from pipeline.notion.markdown import (
     FileResolver,
     PageLinks,
     Skipped,
+    left_out,
+    lost_in_plain_text,
     plain_text,
     to_markdown,
 )
@@ -112,7 +121,8 @@ _KEYS = {
     "done when": "complete",
 }
 _SETTINGS_LANGUAGES = ("yaml", "json")
-_MEDIA = ("image", "video")
+# The sections whose media is the section's own (media_url), and the blocks it may be.
+_MEDIA = {"video": ("video",), "image": ("image",), "interactive": ("image", "video")}
 
 
 def _words(text: str) -> str:
@@ -368,9 +378,8 @@ def _convert(
     state.places["/content"] = f"{place}, its text"
     if media_block is not None:
         state.places["/media_url"] = f"{place}, the {media_block['type']} block {media_block['id']}"
-    if kind == "image" and media_block is not None and "alt_text" not in config:
-        caption = plain_text(media_block["image"].get("caption", [])).strip()
-        config["alt_text"] = caption or section.title
+    if kind == "image" and media_block is not None:
+        _image_caption(media_block, config, state)
     if config or kind not in ("text", "video"):
         result["section_config"] = config
     if section_criteria is not None:
@@ -475,11 +484,73 @@ def _settings_and_media(
                         settings = candidate
                         continue
             rest.append(block)
-        elif kind_of_block in _MEDIA and media is None:
+        elif kind_of_block in _MEDIA.get(kind, ()) and media is None:
             media, media_block = resolve_file(block), block
+            caption = _caption(block)
+            if caption is not None and kind != "image":
+                rest.append(caption)
         else:
             rest.append(block)
     return settings, rest, media, media_block, unread
+
+
+def _caption(block: Block) -> Block | None:
+    """A media block's caption as a paragraph of its own, in italics (None: it has none)."""
+    items = (block.get(str(block.get("type"))) or {}).get("caption") or []
+    if not plain_text(items).strip():
+        return None
+    italic = [{**i, "annotations": {**(i.get("annotations") or {}), "italic": True}} for i in items]
+    return {
+        "object": "block",
+        "id": block.get("id"),
+        "type": "paragraph",
+        "paragraph": {"rich_text": italic, "color": "default"},
+        "has_children": False,
+        "children": [],
+    }
+
+
+def _image_caption(block: Block, config: dict[str, Any], state: _State) -> None:
+    """An image section's caption: its alt_text, or its caption when the settings block
+    gives the alt_text; listed when the settings give both, or when a link or formatting
+    cannot be kept (both are plain text)."""
+    items = block["image"].get("caption") or []
+    caption = plain_text(items).strip()
+    if not caption:
+        config.setdefault("alt_text", state.section.title)
+        return
+    where = f"{state.place}, the picture's caption"
+    if "alt_text" not in config:
+        key = "alt_text"
+    elif "caption" not in config:
+        key = "caption"
+    else:
+        if caption not in (config["alt_text"], config["caption"]):
+            state.notes.append(
+                Skipped(
+                    str(block.get("id", "?")),
+                    "image",
+                    f"the picture's caption {quoted(caption)} is not used: the settings block "
+                    "gives both alt_text and caption. Remove one of them from the settings "
+                    "block, or the caption from the picture",
+                    state.place,
+                )
+            )
+        return
+    config[key] = caption
+    state.places[f"/section_config/{key}"] = where
+    lost = lost_in_plain_text(items)
+    if lost:
+        state.notes.append(
+            Skipped(
+                str(block.get("id", "?")),
+                "image",
+                f"the picture's caption {quoted(caption)} is its {key.replace('_', ' ')}, "
+                f"which is plain text: {left_out(lost)} (its words are kept). "
+                "Put a link in the section's text instead",
+                state.place,
+            )
+        )
 
 
 def _read(source: str, language: str, state: _State) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -298,7 +299,10 @@ def test_a_recorded_notion_page_exports(repo: Repo, notion: NotionServer, cli: C
     data = json.loads((repo.modules / "recorded.json").read_text())
     content = data["sections"][0]["content"]
     assert "# Headline 1" in content and "| Cell 1, 1 | Cell 1, 2 |" in content
-    assert data["sections"][0]["media_url"].startswith("data/assets/recorded/")
+    # A text section: its pictures stay in the text, downloaded, where they were.
+    assert data["sections"][0]["media_url"] is None
+    pictures = re.findall(r"!\[[^\]]*\]\((data/assets/recorded/[^)]+)\)", content)
+    assert pictures and all((repo.root / p).is_file() for p in pictures), content
     assert "X-Amz" not in json.dumps(data)
     assert validate_paths([repo.modules]).valid
 
@@ -335,7 +339,11 @@ def test_a_file_the_module_no_longer_uses_is_removed_by_the_export(
 
     page = state.add_page(
         properties("a", "A"),
-        [heading("Section 1: Plan"), image("old.png", b"old", "2025-01-01T00:00:00.000Z")],
+        [
+            heading("Section 1: Plan"),
+            para(rt("Type: Image")),
+            image("old.png", b"old", "2025-01-01T00:00:00.000Z"),
+        ],
         HOUR_AGO,
     )
     assert cli("export").code == 0
@@ -346,7 +354,11 @@ def test_a_file_the_module_no_longer_uses_is_removed_by_the_export(
 
     state.set_blocks(
         page["id"],
-        [heading("Section 1: Plan"), image("new.png", b"new", "2030-01-01T00:00:00.000Z")],
+        [
+            heading("Section 1: Plan"),
+            para(rt("Type: Image")),
+            image("new.png", b"new", "2030-01-01T00:00:00.000Z"),
+        ],
     )
     page["last_edited_time"] = "2030-01-01T00:00:00.000Z"
     preview = cli("export", "--full", "--dry-run")

@@ -161,7 +161,9 @@ def test_a_toggle_heading_section_keeps_everything_folded_in_it() -> None:
     ]
     first, second = convert(blocks).module["sections"]
     assert first["section_type"] == "interactive"
-    assert first["content"] == "Look closely at the plan.\n\nBelow the toggle, still section 1."
+    assert first["content"] == (  # the picture's caption stays where the picture was
+        "Look closely at the plan.\n\n_Plan_\n\nBelow the toggle, still section 1."
+    )
     assert first["media_url"] == "https://e.org/p.png"
     assert first["section_config"]["hotspots"] == [
         {"id": "eye-wash", "label": "Eye wash", "x": 3, "y": 4}

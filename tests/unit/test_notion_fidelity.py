@@ -15,11 +15,13 @@ from tests.builders import (
     block,
     bullet,
     callout,
+    code,
     heading,
     item,
     para,
     prop,
     rt,
+    table,
 )
 
 PAGE_ID = "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d"
@@ -58,6 +60,133 @@ def media(kind: str, url: str, caption: str = "") -> dict[str, Any]:
 
 def to_do(*texts: dict[str, Any], checked: bool = False) -> dict[str, Any]:
     return block("to_do", rich_text=list(texts), checked=checked, color="default")
+
+
+# -- captions and where pictures go ----------------------------------------------------------
+
+
+def test_a_video_sections_caption_stays_in_the_text_where_the_video_was() -> None:
+    only, skipped = one_section(
+        [
+            para(rt("Type: Video")),
+            media(
+                "video",
+                "https://www.youtube.com/watch?v=abc",
+                "Watch until 2:30, then stop and answer the question below.",
+            ),
+            para(rt("After the video...")),
+        ]
+    )
+    assert only["media_url"] == "https://www.youtube.com/watch?v=abc"
+    assert only["content"] == (
+        "_Watch until 2:30, then stop and answer the question below._\n\nAfter the video..."
+    )
+    assert skipped == []
+
+
+def test_a_picture_in_a_text_section_stays_in_its_place_with_its_caption_under_it() -> None:
+    only, skipped = one_section(
+        [
+            para(rt("Intro text.")),
+            media("image", "https://example.com/a.png", "Figure 1: the exits, marked in red"),
+            para(rt("More text.")),
+            media("video", "https://example.com/tour.mp4", "The tour"),
+        ]
+    )
+    assert only["media_url"] is None
+    assert only["content"] == (
+        "Intro text.\n\n"
+        "![Figure 1: the exits, marked in red](https://example.com/a.png)\n\n"
+        "_Figure 1: the exits, marked in red_\n\n"
+        "More text.\n\n"
+        "[The tour](https://example.com/tour.mp4)"
+    )
+    assert skipped == []
+
+
+def test_a_picture_without_a_caption_is_just_the_picture() -> None:
+    only, _ = one_section([para(rt("Look:")), media("image", "https://example.com/a.png")])
+    assert only["content"] == "Look:\n\n![](https://example.com/a.png)"
+
+
+def test_an_image_section_keeps_its_caption_when_the_settings_give_the_alt_text() -> None:
+    only, skipped = one_section(
+        [
+            para(rt("Type: Image")),
+            code("alt_text: The lab's floor plan"),
+            media("image", "https://example.com/plan.png", "The exits are marked in red"),
+        ]
+    )
+    assert only["media_url"] == "https://example.com/plan.png"
+    assert only["section_config"] == {
+        "alt_text": "The lab's floor plan",
+        "caption": "The exits are marked in red",
+    }
+    assert skipped == []
+    # Without settings the caption is what is read out (docs/authoring.md), as before.
+    plain, _ = one_section(
+        [para(rt("Type: Image")), media("image", "https://example.com/plan.png", "The plan")]
+    )
+    assert plain["section_config"] == {"alt_text": "The plan"}
+
+
+def test_what_an_image_sections_caption_cannot_carry_is_listed() -> None:
+    linked = block(
+        "image",
+        type="external",
+        external={"url": "https://example.com/plan.png"},
+        caption=[rt("The plan, from "), rt("the facilities site", href="https://fac.example.org")],
+    )
+    only, skipped = one_section([para(rt("Type: Image")), linked])
+    assert only["section_config"] == {"alt_text": "The plan, from the facilities site"}
+    [note] = skipped
+    assert note.block_id == linked["id"] and "https://fac.example.org" in note.reason
+    both = code("alt_text: A plan\ncaption: Exits in red")
+    picture = media("image", "https://example.com/plan.png", "Something else")
+    only, skipped = one_section([para(rt("Type: Image")), both, picture])
+    assert only["section_config"] == {"alt_text": "A plan", "caption": "Exits in red"}
+    [note] = skipped
+    assert note.block_id == picture["id"] and "“Something else” is not used" in note.reason
+
+
+def test_an_image_section_takes_its_picture_and_a_video_section_its_video() -> None:
+    """A picture before a section's video is not the video (nor a video the picture)."""
+    video, _ = one_section(
+        [
+            para(rt("Type: Video")),
+            media("image", "https://example.com/still.png", "Before you watch"),
+            media("video", "https://example.com/tour.mp4"),
+        ]
+    )
+    assert video["media_url"] == "https://example.com/tour.mp4"
+    assert video["content"] == (
+        "![Before you watch](https://example.com/still.png)\n\n_Before you watch_"
+    )
+    image, _ = one_section(
+        [
+            para(rt("Type: Image")),
+            media("video", "https://example.com/tour.mp4", "The tour"),
+            media("image", "https://example.com/plan.png", "The plan"),
+        ]
+    )
+    assert image["media_url"] == "https://example.com/plan.png"
+    assert image["section_config"] == {"alt_text": "The plan"}
+    assert image["content"] == "[The tour](https://example.com/tour.mp4)"
+
+
+def test_an_interactive_sections_picture_caption_stays_in_its_text() -> None:
+    only, skipped = one_section(
+        [
+            para(rt("Type: Interactive")),
+            code("instruction: Click the eye wash"),
+            media("image", "https://example.com/plan.png", "The lab's floor plan"),
+            table(("label", "x", "y"), ("Eye wash", "300", "150")),
+            para(rt("Take your time.")),
+        ]
+    )
+    assert only["media_url"] == "https://example.com/plan.png"
+    assert only["content"] == "_The lab's floor plan_\n\nTake your time."
+    assert skipped == []
 
 
 # -- module-level parts are only where the template puts them --------------------------------

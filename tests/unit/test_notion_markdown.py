@@ -211,7 +211,7 @@ def test_links_to_pages_and_media() -> None:
         ),
     )
     assert rendered.markdown == (
-        "![Plan](data/assets/m/plan.png)\n\n[v.mp4](https://videos.example.org/v.mp4)\n"
+        "![Plan](data/assets/m/plan.png)\n\n_Plan_\n\n[v.mp4](https://videos.example.org/v.mp4)\n"
     )
 
 

@@ -108,7 +108,7 @@ def test_template_becomes_a_valid_module() -> None:
     assert second["media_url"] == "https://example.org/plan.png"
     assert second["section_config"]["hotspots"][0]["id"] == "eye-wash"
     assert second["completion_criteria"] == {"type": "hotspots", "hotspots_clicked": 1}
-    assert second["content"] == "Find the eye wash station."
+    assert second["content"] == "_Floor plan_\n\nFind the eye wash station."
     assert "Last exported" not in str(module)
     assert schema_problems({**module, "metadata": {"revision": 1}}, "x.json") == []
 

@@ -10,6 +10,11 @@
 
 Ids made here are stable: the same text always gives the same id (see `item_id`).
 Pure functions; problems raise FormError with the place on the page.
+
+Labels, prompts, options, explanations and hotspot cells are plain text in the module
+file. What plain text cannot hold (a link, bold; a picture in an explanation; a table
+column without a name) is listed in `Form.notes`, with what to write instead; the words
+are always kept, an explanation's nested blocks included.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.notion.markdown import Block, Skipped, plain_text
+from pipeline.notion.markdown import Block, Skipped, plain_text, plain_text_loss
+from pipeline.notion.report import quoted
 
 _ID_LENGTH = 40
 _OPTIONAL = re.compile(r"\s*\((?:optional|not required)\)\s*$", re.IGNORECASE)
@@ -80,6 +86,20 @@ def _skip(block: Block, reason: str) -> Skipped:
     return Skipped(str(block.get("id", "?")), str(block.get("type", "")), reason)
 
 
+def _rich_text(block: Block) -> list[Any]:
+    payload = block.get(str(block.get("type", "")), {}) or {}
+    return list(payload.get("rich_text", []) or [])
+
+
+def _note_lost(
+    block: Block, items: Sequence[Any], what: str, instead: str, notes: list[Skipped]
+) -> None:
+    """A note when plain text leaves a link or formatting of `items` out."""
+    reason = plain_text_loss(items, what, instead)
+    if reason is not None:
+        notes.append(_skip(block, reason))
+
+
 @dataclass
 class Form:
     """What a form made of the section's blocks: the settings, the blocks it used, where
@@ -108,6 +128,13 @@ def checklist(blocks: Sequence[Block]) -> Form:
         required = not _OPTIONAL.search(text)
         label = _OPTIONAL.sub("", text).strip() or text
         form.places[f"/items/{len(items)}"] = f"the to-do “{label}”"
+        _note_lost(
+            block,
+            _rich_text(block),
+            f"the checklist item {quoted(label)}",
+            "the section's text, above or below the checklist",
+            form.notes,
+        )
         items.append({"id": item_id(label, taken), "label": label, "required": required})
         form.used.add(str(block["id"]))
         for child in block.get("children") or []:
@@ -174,6 +201,13 @@ def quiz(blocks: Sequence[Block], where: Callable[[int, str], str]) -> Form:
             next_index += 1
         number = len(questions) + 1
         text = _QUESTION_NUMBER.sub("", prompt).strip() or prompt
+        _note_lost(
+            block,
+            _rich_text(block),
+            f"the prompt of question {number} ({quoted(text, 40)})",
+            _QUIZ_INSTEAD,
+            form.notes,
+        )
         questions.append(_question(number, text, options, explanation, where, form))
         form.used.update(str(b["id"]) for b in used)
         for child in children:
@@ -210,6 +244,13 @@ def _question(
             continue
         option_id = item_id(text, taken)
         made.append({"id": option_id, "text": text})
+        _note_lost(
+            option,
+            _rich_text(option),
+            f"the option {quoted(text, 40)} of question {number}",
+            _QUIZ_INSTEAD,
+            form.notes,
+        )
         form.places[f"{at}/options/{position}"] = f"{where(number, prompt)}, option “{text}”"
         if (option.get("to_do") or {}).get("checked"):
             answer.append(option_id)
@@ -233,13 +274,49 @@ def _question(
         "answer": answer,
     }
     if explanation is not None:
-        kind = str(explanation["type"])
-        parts = [plain_text((explanation.get(kind) or {}).get("rich_text", []) or []).strip()]
-        parts += [_text(child) for child in explanation.get("children") or []]
-        text = "\n\n".join(p for p in parts if p)
+        parts: list[str] = []
+        _explanation(explanation, number, parts, form.notes)
+        text = "\n\n".join(parts)
         if text:
             question["explanation"] = text
     return question
+
+
+_QUIZ_INSTEAD = "the section's text, before the questions"
+# Blocks that only hold others: their children are read, they add nothing themselves.
+_HOLDERS = ("column_list", "column", "synced_block", "tab")
+_NO_CONTENT = ("divider", "breadcrumb", "table_of_contents")
+_MEDIA_NAMES = {"image": "picture", "video": "video"}
+
+
+def _explanation(block: Block, number: int, parts: list[str], notes: list[Skipped]) -> None:
+    """The text of an explanation block and of every block under it, each a paragraph of
+    `parts`; what is not text (a picture, a table, ...) is listed, with what it holds."""
+    kind = str(block.get("type", ""))
+    payload = block.get(kind, {}) or {}
+    what = f"the explanation of question {number}"
+    if isinstance(payload.get("rich_text"), list):
+        text = plain_text(payload["rich_text"]).strip()
+        if text:
+            parts.append(text)
+        _note_lost(block, payload["rich_text"], what, _QUIZ_INSTEAD, notes)
+    elif kind == "equation":
+        parts.append(str(payload.get("expression", "")).strip())
+    elif kind not in (*_HOLDERS, *_NO_CONTENT):
+        name = _MEDIA_NAMES.get(kind, "file" if "caption" in payload else f"{kind} block")
+        caption = plain_text(payload.get("caption") or []).strip()
+        shown = f"the {name}" + (f" captioned {quoted(caption)}" if caption else "")
+        notes.append(
+            _skip(
+                block,
+                f"{shown} in {what} is left out: an explanation is text only. Put the "
+                f"{name} in the section's text, before the questions, or describe it in "
+                "words",
+            )
+        )
+        return  # what is under it is listed with it
+    for child in block.get("children") or []:
+        _explanation(child, number, parts, notes)
 
 
 def quiz_setting(questions: Any, where: Callable[[int, str], str]) -> Any:
@@ -340,40 +417,20 @@ def hotspot_table(blocks: Sequence[Block]) -> Form:
     """Hotspots from the first table whose first row names at least label, x and y."""
     form = Form()
     for block in blocks:
-        if block.get("type") != "table":
-            continue
         rows = [r for r in block.get("children") or [] if r.get("type") == "table_row"]
-        if not rows:
+        columns = _hotspot_columns(rows) if block.get("type") == "table" else None
+        if columns is None:
             continue
-        header = [plain_text(cell).strip().lower() for cell in rows[0]["table_row"]["cells"]]
-        columns = [_COLUMNS.get(name) for name in header]
-        if not {"label", "x", "y"} <= set(columns):
-            continue
-        unknown = [header[i] for i, c in enumerate(columns) if c is None and header[i]]
-        if unknown:
-            raise FormError(
-                "the hotspot table",
-                f"the column “{unknown[0]}” is not one a hotspot has; use id, label, x, y, "
-                "radius and description",
-            )
         hotspots: list[dict[str, Any]] = []
         taken: set[str] = set()
+        unnamed: dict[int, list[str]] = {}  # column number -> what it holds
         for number, row in enumerate(rows[1:], 1):
-            cells = [plain_text(cell).strip() for cell in row["table_row"]["cells"]]
-            if not any(cells):
+            spot = _hotspot(row, f"the hotspot table, row {number}", columns, unnamed, form)
+            if spot is None:
                 continue
-            place = f"the hotspot table, row {number}"
-            spot: dict[str, Any] = {}
-            for column, value in zip(columns, cells, strict=False):
-                if column is None or not value:
-                    continue
-                spot[column] = _number(value, column, place) if column in _NUMBERS else value
-            for needed in ("label", "x", "y"):
-                if needed not in spot:
-                    raise FormError(place, f"the {needed} is empty; every hotspot needs one")
             spot = {"id": spot.get("id") or item_id(str(spot["label"]), taken), **spot}
             taken.add(str(spot["id"]))
-            form.places[f"/hotspots/{len(hotspots)}"] = place
+            form.places[f"/hotspots/{len(hotspots)}"] = f"the hotspot table, row {number}"
             hotspots.append(
                 {
                     k: spot[k]
@@ -384,8 +441,68 @@ def hotspot_table(blocks: Sequence[Block]) -> Form:
         if hotspots:
             form.config["hotspots"] = hotspots
             form.used.add(str(block["id"]))
+            for column, values in unnamed.items():
+                held = ", ".join(quoted(v, 40) for v in values[:3])
+                more = f" and {len(values) - 3} more" if len(values) > 3 else ""
+                form.notes.append(
+                    _skip(
+                        block,
+                        f"column {column} of the hotspot table has no name in its first row, "
+                        f"so what it holds is left out ({held}{more}). Name it description, "
+                        "radius or id to keep it, or remove the column",
+                    )
+                )
             return form
     return form
+
+
+def _hotspot_columns(rows: Sequence[Block]) -> list[str | None] | None:
+    """What each column of a table is (None: a column without a name), when its first row
+    names at least label, x and y; None when the table is not a hotspot table."""
+    if not rows:
+        return None
+    header = [plain_text(cell).strip().lower() for cell in rows[0]["table_row"]["cells"]]
+    columns = [_COLUMNS.get(name) for name in header]
+    if not {"label", "x", "y"} <= set(columns):
+        return None
+    unknown = [header[i] for i, c in enumerate(columns) if c is None and header[i]]
+    if unknown:
+        raise FormError(
+            "the hotspot table",
+            f"the column “{unknown[0]}” is not one a hotspot has; use id, label, x, y, "
+            "radius and description",
+        )
+    return columns
+
+
+def _hotspot(
+    row: Block,
+    place: str,
+    columns: Sequence[str | None],
+    unnamed: dict[int, list[str]],
+    form: Form,
+) -> dict[str, Any] | None:
+    """One row of a hotspot table (None: an empty row); what a column without a name
+    holds goes to `unnamed`, what plain text leaves out of a cell to `form.notes`."""
+    raw = list(row["table_row"]["cells"])
+    cells = [plain_text(cell).strip() for cell in raw]
+    if not any(cells):
+        return None
+    spot: dict[str, Any] = {}
+    for index, (column, value) in enumerate(zip(columns, cells, strict=False)):
+        if column is None and value:
+            unnamed.setdefault(index + 1, []).append(value)
+        if column is None or not value:
+            continue
+        if column in _NUMBERS:
+            spot[column] = _number(value, column, place)
+            continue
+        spot[column] = value
+        _note_lost(row, raw[index], f"the {column} in {place}", "the section's text", form.notes)
+    for needed in ("label", "x", "y"):
+        if needed not in spot:
+            raise FormError(place, f"the {needed} is empty; every hotspot needs one")
+    return spot
 
 
 def hotspots_setting(hotspots: Any) -> Any:

@@ -127,12 +127,18 @@ def plain_text(items: list[Mapping[str, Any]]) -> str:
     return "".join(str(item.get("plain_text", "")) for item in items)
 
 
-_MARKS = ("bold", "italic", "strikethrough", "underline", "code")
+_MARKS = {
+    "bold": "the bold",
+    "italic": "the italics",
+    "strikethrough": "the strikethrough",
+    "underline": "the underline",
+    "code": "the code formatting",
+}
 
 
 def lost_in_plain_text(items: Sequence[Mapping[str, Any]]) -> list[str]:
     """What `plain_text` leaves out of rich text, in words: each link ("the link to
-    'https://…'") and each kind of formatting ("bold"). Colours are not counted (the
+    'https://…'") and each kind of formatting ("the bold"). Colours are not counted (the
     Markdown drops them too); the words themselves are always kept."""
     links: list[str] = []
     marks: list[str] = []
@@ -145,11 +151,24 @@ def lost_in_plain_text(items: Sequence[Mapping[str, Any]]) -> list[str]:
         annotations = item.get("annotations") or {}
         marks += [m for m in _MARKS if annotations.get(m) and m not in marks]
     shown = [f"the link to {u if len(u) <= 80 else u[:77] + '...'!r}" for u in links]
-    return shown + [f"the {m} formatting" if m == "code" else m for m in marks]
+    return shown + [_MARKS[m] for m in marks]
+
+
+def plain_text_loss(items: Sequence[Mapping[str, Any]], what: str, instead: str) -> str | None:
+    """Why `what`, plain text made of `items`, is listed: what it left out and where to
+    write it instead ("the section's text"); None when it left nothing out."""
+    lost = lost_in_plain_text(items)
+    if not lost:
+        return None
+    if any(item.get("href") for item in items):
+        advice = f"to keep a link, put it in {instead}"
+    else:
+        advice = f"to keep the formatting, put those words in {instead}"
+    return f"{what} is plain text, so {left_out(lost)} (its words are kept); {advice}"
 
 
 def left_out(parts: Sequence[str]) -> str:
-    """"a was left out", "a and b were left out", "a, b and c were left out"."""
+    """ "a was left out", "a and b were left out", "a, b and c were left out"."""
     if len(parts) == 1:
         return f"{parts[0]} was left out"
     return ", ".join(parts[:-1]) + f" and {parts[-1]} were left out"

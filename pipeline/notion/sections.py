@@ -37,9 +37,8 @@ from pipeline.notion.markdown import (
     FileResolver,
     PageLinks,
     Skipped,
-    left_out,
-    lost_in_plain_text,
     plain_text,
+    plain_text_loss,
     to_markdown,
 )
 from pipeline.notion.outline import Section
@@ -539,18 +538,11 @@ def _image_caption(block: Block, config: dict[str, Any], state: _State) -> None:
         return
     config[key] = caption
     state.places[f"/section_config/{key}"] = where
-    lost = lost_in_plain_text(items)
-    if lost:
-        state.notes.append(
-            Skipped(
-                str(block.get("id", "?")),
-                "image",
-                f"the picture's caption {quoted(caption)} is its {key.replace('_', ' ')}, "
-                f"which is plain text: {left_out(lost)} (its words are kept). "
-                "Put a link in the section's text instead",
-                state.place,
-            )
-        )
+    reason = plain_text_loss(
+        items, f"the picture's caption, as its {key.replace('_', ' ')},", "the section's text"
+    )
+    if reason is not None:
+        state.notes.append(Skipped(str(block.get("id", "?")), "image", reason, state.place))
 
 
 def _read(source: str, language: str, state: _State) -> Settings:

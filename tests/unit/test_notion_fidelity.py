@@ -22,6 +22,7 @@ from tests.builders import (
     prop,
     rt,
     table,
+    todo,
 )
 
 PAGE_ID = "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d"
@@ -186,6 +187,134 @@ def test_an_interactive_sections_picture_caption_stays_in_its_text() -> None:
     )
     assert only["media_url"] == "https://example.com/plan.png"
     assert only["content"] == "_The lab's floor plan_\n\nTake your time."
+    assert skipped == []
+
+
+# -- checklists, quizzes and hotspot tables --------------------------------------------------
+
+
+def test_a_checklist_items_link_and_bold_are_listed_and_its_words_kept() -> None:
+    linked = to_do(
+        rt("Read "),
+        rt("the safety manual", href="https://example.com/manual.pdf"),
+        rt(" "),
+        rt("carefully", bold=True),
+    )
+    only, skipped = one_section([para(rt("Type: Checklist")), linked, todo("Closed-toe shoes")])
+    assert only["section_config"]["items"][0] == {
+        "id": "read-the-safety-manual-carefully",
+        "label": "Read the safety manual carefully",
+        "required": True,
+    }
+    [note] = skipped
+    assert (note.block_id, note.where) == (linked["id"], "Section 1 (Try it)")
+    assert "https://example.com/manual.pdf" in note.reason
+    assert "bold" in note.reason
+    assert "section's text" in note.reason  # what to write instead
+
+
+def test_a_quiz_prompts_link_is_listed() -> None:
+    prompt = para(rt("Where is the "), rt("eye wash", href="https://example.com/eyewash"), rt("?"))
+    only, skipped = one_section(
+        [
+            para(rt("Type: Quiz")),
+            prompt,
+            todo("By the door", checked=True),
+            todo("Under the "),
+            # an option's own formatting and link are listed too
+            to_do(rt("sink", href="https://example.com/sink")),
+        ]
+    )
+    question = only["section_config"]["questions"][0]
+    assert question["prompt"] == "Where is the eye wash?"
+    notes = {n.block_id: n.reason for n in skipped}
+    assert "https://example.com/eyewash" in notes[prompt["id"]]
+    assert len(skipped) == 2 and any("https://example.com/sink" in r for r in notes.values())
+
+
+def test_a_quiz_explanation_keeps_all_its_text_and_lists_its_picture() -> None:
+    picture = media("image", "https://example.com/eyewash.png", "eye wash photo")
+    explanation = block(
+        "callout",
+        [
+            para(rt("Second paragraph of explanation.")),
+            picture,
+            bullet("a bullet", [para(rt("nested grandchild detail"))]),
+        ],
+        rich_text=[rt("It is by the door.")],
+        icon={"type": "emoji", "emoji": "💡"},
+        color="default",
+    )
+    only, skipped = one_section(
+        [
+            para(rt("Type: Quiz")),
+            item("Where is the eye wash?"),
+            todo("By the door", checked=True),
+            todo("Under the sink"),
+            explanation,
+        ]
+    )
+    question = only["section_config"]["questions"][0]
+    assert question["explanation"] == (
+        "It is by the door.\n\nSecond paragraph of explanation.\n\na bullet\n\n"
+        "nested grandchild detail"
+    )
+    [note] = skipped
+    assert note.block_id == picture["id"]
+    assert "eye wash photo" in note.reason and "explanation" in note.reason
+    assert note.where == "Section 1 (Try it)"
+
+
+def test_a_hotspot_column_without_a_name_is_listed_with_what_it_holds() -> None:
+    spots = table(
+        ("label", "x", "y", ""),
+        ("Extinguisher", "100", "200", "behind the door, red"),
+        ("Eye wash", "300", "150", ""),
+    )
+    only, skipped = one_section([para(rt("Type: Interactive")), code("instruction: Click"), spots])
+    assert [h["label"] for h in only["section_config"]["hotspots"]] == ["Extinguisher", "Eye wash"]
+    [note] = skipped
+    assert note.block_id == spots["id"]
+    assert "behind the door, red" in note.reason and "description" in note.reason
+
+
+def test_what_a_hotspot_cell_or_an_explanation_cannot_hold_is_listed() -> None:
+    linked = block(
+        "table_row",
+        cells=[[rt("Exit", href="https://example.com/exits")], [rt("5")], [rt("6")]],
+    )
+    spots = block(
+        "table",
+        [block("table_row", cells=[[rt("label")], [rt("x")], [rt("y")]]), linked],
+        table_width=3,
+        has_column_header=True,
+        has_row_header=False,
+    )
+    only, skipped = one_section([para(rt("Type: Interactive")), code("instruction: Click"), spots])
+    assert only["section_config"]["hotspots"] == [{"id": "exit", "x": 5, "y": 6, "label": "Exit"}]
+    [note] = skipped
+    assert note.block_id == linked["id"] and "https://example.com/exits" in note.reason
+    # a table in an explanation is listed once, with what is under it; the rest is kept
+    inner = table(("Where", "Why"), ("By the door", "Reach it blind"))
+    only, skipped = one_section(
+        [
+            para(rt("Type: Quiz")),
+            para(rt("Where is the eye wash?")),
+            todo("By the door", checked=True),
+            to_do(rt("Under the "), rt("sink", italic=True)),
+            block("quote", [inner, para(rt("See above."))], rich_text=[rt("Because:")]),
+        ]
+    )
+    assert only["section_config"]["questions"][0]["explanation"] == "Because:\n\nSee above."
+    assert [n.block_id for n in skipped] == [skipped[0].block_id, inner["id"]]
+    assert "the italics was left out" in skipped[0].reason
+    assert "to keep the formatting, put those words in the section's text" in skipped[0].reason
+    assert "the table block in the explanation of question 1 is left out" in skipped[1].reason
+
+
+def test_an_empty_column_without_a_name_is_nothing_to_list() -> None:
+    spots = table(("label", "x", "y", ""), ("Extinguisher", "100", "200", ""))
+    _, skipped = one_section([para(rt("Type: Interactive")), code("instruction: Click"), spots])
     assert skipped == []
 
 

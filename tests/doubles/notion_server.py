@@ -947,6 +947,63 @@ def trash(page: dict[str, Any]) -> None:
     page["last_edited_time"] = edit_time()
 
 
+def _pages_of(state: NotionState, source_id: str) -> list[dict[str, Any]]:
+    return [p for p in state.pages.values() if p["parent"].get("data_source_id") == source_id]
+
+
+def rename_property(state: NotionState, source_id: str, old: str, new: str) -> None:
+    """A person renames a database property: the schema and every page's property, as
+    Notion does (the property keeps its id; no page counts as edited)."""
+    schema = state.sources[source_id]["properties"]
+    schema[new] = {**schema.pop(old), "name": new}
+    for page in _pages_of(state, source_id):
+        page["properties"][new] = page["properties"].pop(old)
+
+
+def delete_property(state: NotionState, source_id: str, name: str) -> None:
+    """A person deletes a database property: from the schema and from every page."""
+    del state.sources[source_id]["properties"][name]
+    for page in _pages_of(state, source_id):
+        del page["properties"][name]
+
+
+def retype_property(
+    state: NotionState,
+    source_id: str,
+    name: str,
+    kind: str,
+    convert: Callable[[Any], Any],
+) -> None:
+    """A person changes a property's type in Notion; `convert` is what Notion makes of
+    each page's value."""
+    schema = state.sources[source_id]["properties"]
+    old = schema[name]["type"]
+    schema[name] = {"id": schema[name]["id"], "name": name, "type": kind, kind: {}}
+    for page in _pages_of(state, source_id):
+        prop = page["properties"][name]
+        page["properties"][name] = {"id": prop["id"], "type": kind, kind: convert(prop[old])}
+
+
+def new_row(state: NotionState, source_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """A row a person adds to a database in Notion: every property of the schema, empty
+    unless given ({name: value as Notion stores it})."""
+    schema = state.sources[source_id]["properties"]
+    page = state.add_page(
+        {
+            name: {"id": spec["id"], "type": spec["type"], spec["type"]: value}
+            for name, spec in schema.items()
+            for value in [properties.get(name, EMPTY_VALUES.get(spec["type"]))]
+        },
+        [],
+    )
+    page["parent"] = {
+        "type": "data_source_id",
+        "data_source_id": source_id,
+        "database_id": state.sources[source_id]["database_id"],
+    }
+    return page
+
+
 def duplicate(state: NotionState, page_id: str) -> dict[str, Any]:
     """A person's "Duplicate" of a database page: a new page with a copy of every property
     (postgres_id included), in the same data source, created and edited now."""

@@ -584,6 +584,9 @@ def render_sync_setup(databases: list[Database], out: TextIO) -> None:
 
 def render_sync(results: list[SyncResult], out: TextIO) -> None:
     for r in results:
+        if r.held:
+            out.write(f"{r.entity}: not synced, its Notion database must be corrected (below)\n")
+            continue
         out.write(
             f"{r.entity}: {r.added} added, {r.updated} updated, {len(r.conflicts)} "
             f"conflicts, {len(r.failed)} failed\n"
@@ -591,6 +594,8 @@ def render_sync(results: list[SyncResult], out: TextIO) -> None:
     for r in results:
         for line in r.conflicts + r.failed:
             out.write(f"  needs a person: {line}\n")
+        for line in r.held:
+            out.write(f"  needs a person: {r.entity}: {line}\n")
 
 
 # -- notion-learning-sync (`pipeline learn`, seed 003) ------------------------------------

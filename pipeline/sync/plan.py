@@ -10,6 +10,10 @@ when configured, and then only the fields listed.
 
 Two Notion pages with one postgres_id (Notion's "Duplicate" copies it) are a
 conflict too: neither page is written or pulled until a person removes one.
+
+A row edited in Notion that Postgres does not have (no postgres_id, or one that
+names no row) is never created in Postgres, which stays authoritative: the pull
+tells the row, in words, what to do.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ Direction = Literal["push", "pull"]
 SyncAction = Literal[
     "create_in_notion",
     "update_notion",
-    "create_in_postgres",
+    "not_in_postgres",
     "update_postgres",
     "mark_synced",
     "mark_pending",
@@ -40,13 +44,15 @@ OLD_CUT = 2000
 class NotionRow:
     """A Notion row; values None: not edited since the last sync (not fetched).
 
-    sync_status is the mark the page shows (synced, pending, conflict), when fetched.
+    sync_status is the mark the page shows (synced, pending, conflict), and sync_notes
+    what it says, when fetched.
     """
 
     page_id: str
     postgres_id: str | None
     values: Values | None
     sync_status: str | None = "synced"
+    sync_notes: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,8 @@ class SyncStep:
     values: Values  # what to write (or, for a conflict, the Postgres side)
     reason: str = ""
     also: tuple[str, ...] = ()  # a conflict's further pages of the row (duplicates)
+    # For the row's sync_notes, in a team lead's words ("" empties them; None: as they are).
+    note: str | None = None
 
 
 def plan(
@@ -89,14 +97,45 @@ def plan(
         row = pages[0] if pages else (by_page.get(state.notion_page_id) if state else None)
         steps += _pair(entity, pg_id, postgres[pg_id], row, state, direction=direction)
     if direction == "pull" and entity.pull:
+        linked = {state.notion_page_id for state in states.values()}
         steps += [
-            SyncStep("create_in_postgres", None, row.page_id, row.values, "added in Notion")
+            _not_in_postgres(entity, row, row.postgres_id in states)
             for row in notion
-            if not row.postgres_id
-            and row.values is not None
-            and not any(s.notion_page_id == row.page_id for s in states.values())
+            if row.values is not None
+            and (row.postgres_id not in postgres if row.postgres_id else row.page_id not in linked)
         ]
     return steps
+
+
+def _not_in_postgres(entity: Entity, row: NotionRow, was_synced: bool) -> SyncStep:
+    """A row edited in Notion that Postgres does not have: what to do, for the operator
+    (reason) and for the team lead on the row (note)."""
+    table, key = entity.table, row.postgres_id
+    title = next((row.values or {}).get(f.column) for f in entity.fields if f.kind == "title")
+    row_name = f'the row "{title}"' if title else "a row without a name"
+    if key is None:
+        reason = (
+            f"{row_name} was added in Notion and has no postgres_id; add the row in "
+            "Postgres, write its id in the page's postgres_id and push (or delete the page)"
+        )
+        note = (
+            "Not synced: this row is not in Postgres, and rows are added there, not here. "
+            f"Ask whoever keeps the {table} table to add it in Postgres and write its id in "
+            "postgres_id (the next sync then fills this row from Postgres), or delete this row."
+        )
+    elif was_synced:
+        reason = f"{row_name} is no longer in Postgres; its page was edited in Notion"
+        note = (
+            f'Not synced: this row (postgres_id "{key}") is no longer in Postgres. Ask whoever '
+            f"keeps the {table} table whether it should come back, or delete this row."
+        )
+    else:
+        reason = f"{row_name} has postgres_id {key}, which names no row in Postgres"
+        note = (
+            f'Not synced: postgres_id "{key}" names no row in Postgres\'s {table} table. '
+            "Correct the id, or ask whoever keeps the table to add the row."
+        )
+    return SyncStep("not_in_postgres", key, row.page_id, row.values or {}, reason, note=note)
 
 
 def _duplicated(
@@ -139,7 +178,8 @@ def _pair(
             reason = "Notion holds text an older push cut at 2,000 characters"
             return [SyncStep("update_notion", pg_id, row.page_id, pg_values, reason)]
         fresh = state is None or (state.synced_hash, state.notion_page_id) != (pg_hash, row.page_id)
-        marked = row.values is None or row.sync_status == "synced"  # e.g. a conflict resolved
+        # Not marked: e.g. a conflict resolved (its mark and notes are cleared).
+        marked = row.values is None or (row.sync_status == "synced" and not row.sync_notes)
         return (
             [SyncStep("mark_synced", pg_id, row.page_id, pg_values)] if fresh or not marked else []
         )

@@ -11,11 +11,19 @@ row that cannot be written (Postgres refuses it, Notion cannot hold it whole,
 its page is in the trash) is that row's failure, listed with what to do; the
 rest goes on. A Notion or connection failure ends the run (nothing of a pull
 written).
+
+Each database's properties are checked first: one that lacks a property the
+sync maps, or holds it as another type (a team lead renamed, deleted or
+retyped it), is held: nothing of its entity is read or written, the rows
+edited since its last sync are told what to change (sync_notes), and its
+entity does not count as synced, so those edits are read again once it is
+fixed. The other entities go on.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +40,7 @@ from pipeline.errors import ContentError, PipelineError, UsageError
 from pipeline.files import atomic_write
 from pipeline.layout import SYNC_CONFIG
 from pipeline.notion.api import NotionAPI
+from pipeline.notion.page import property_value
 from pipeline.sync.entities import (
     Column,
     Entity,
@@ -43,12 +52,18 @@ from pipeline.sync.entities import (
 )
 from pipeline.sync.plan import Direction, NotionRow, SyncState, SyncStep, plan
 from pipeline.sync.properties import (
+    KEY,
+    SYNC_NOTES,
+    SYNC_STATUS,
+    SchemaProblem,
     SyncStatus,
     TooLarge,
+    Unreadable,
     database_properties,
     in_trash,
     page_properties,
     row_from_page,
+    schema_problems,
     status_properties,
 )
 
@@ -103,6 +118,7 @@ def setup(
         if b.get("type") == "child_database"
     }
     found: list[Database] = []
+    renamed: list[str] = []
     for key, entity in chosen.items():
         known = saved.get(key, {})
         if known.get("database_id") in under_page.values():
@@ -116,7 +132,7 @@ def setup(
             )
             database = Database(key, database_id, source_id, created=True)
         if not database.created:
-            _add_missing_properties(api, database.data_source_id, entity)
+            renamed += _add_missing_properties(api, database.data_source_id, entity)
         found.append(database)
     config = {
         "parent_page_id": parent_page_id,
@@ -126,15 +142,25 @@ def setup(
         },
     }
     atomic_write(path, (json.dumps(config, indent=2, sort_keys=True) + "\n").encode())
+    if renamed:
+        raise ContentError(f"{'; '.join(renamed)} (the database ids are saved)")
     return found
 
 
-def _add_missing_properties(api: NotionAPI, source_id: str, entity: Entity) -> None:
-    """A database made by an older version lacks properties added since: add them."""
+def _add_missing_properties(api: NotionAPI, source_id: str, entity: Entity) -> list[str]:
+    """A database made by an older version lacks properties added since: add them.
+
+    Not one that looks renamed ("Code" for "code"): an empty "code" beside it would
+    pass a sync's check and be pulled as every row's value cleared. What to do about
+    those is returned."""
     have = api.data_source(source_id).get("properties", {})
-    missing = {k: v for k, v in database_properties(entity).items() if k not in have}
+    renamed = {p.name: p for p in schema_problems(entity, have, push=True) if p.renamed}
+    missing = {
+        k: v for k, v in database_properties(entity).items() if k not in have and k not in renamed
+    }
     if missing:
         api.add_properties(source_id, missing)
+    return [f"{p.for_operator()}; it was not added again" for p in renamed.values()]
 
 
 # -- push and pull ---------------------------------------------------------------------------
@@ -147,15 +173,16 @@ class SyncResult:
     updated: int = 0
     conflicts: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # Problems of its Notion database's properties: the entity was not synced at all.
+    held: list[str] = field(default_factory=list)
 
 
 def require_no_conflicts(results: list[SyncResult]) -> None:
-    """Exit 1 when some rows need a person (the renderer lists them)."""
-    problems = sum(len(r.conflicts) + len(r.failed) for r in results)
+    """Exit 1 when some rows or databases need a person (the renderer lists them)."""
+    problems = sum(len(r.conflicts) + len(r.failed) + len(r.held) for r in results)
     if problems:
-        raise ContentError(
-            f"{problems} rows need a person (listed above); nothing of theirs was overwritten"
-        )
+        counted = "1 problem needs" if problems == 1 else f"{problems} problems need"
+        raise ContentError(f"{counted} a person (listed above); nothing of theirs was overwritten")
 
 
 def _postgres_rows(conn: psycopg.Connection, entity: Entity) -> dict[str, Values]:
@@ -244,23 +271,33 @@ def _last_sync(conn: psycopg.Connection, key: str) -> str | None:
     return since.strftime("%Y-%m-%dT%H:%M:00.000Z")
 
 
-def _notion_rows(
-    api: NotionAPI, source_id: str, entity: Entity, since: str | None, states: dict[str, SyncState]
-) -> list[NotionRow]:
-    """Rows edited since the last sync, and the others as 'unchanged' (values None).
-
-    A known page that was not fetched while another page claims its row (a copy made
-    with Duplicate) is looked at: in the trash, the copy takes its place; else both
-    pages are there, and the planner makes that a conflict.
-    """
+def _edited_pages(
+    api: NotionAPI, source_id: str, entity: Entity, since: str | None
+) -> list[dict[str, Any]]:
+    """The database's pages edited since `since` (all of them without)."""
     body: dict[str, Any] = {}
     if since:
         body["filter"] = {
             "timestamp": "last_edited_time",
             "last_edited_time": {"on_or_after": since},
         }
-    pages = api.query(source_id, what=f"the {entity.name} database", **body)
-    fetched = [row_from_page(entity, page) for page in pages]
+    return list(api.query(source_id, what=f"the {entity.name} database", **body))
+
+
+def _notion_rows(
+    api: NotionAPI,
+    pages: list[dict[str, Any]],
+    states: dict[str, SyncState],
+    read: Callable[[dict[str, Any]], NotionRow | None],
+) -> list[NotionRow]:
+    """Rows of the edited `pages` (as `read` makes them; None: left out, so the row
+    counts as unchanged), and the others as 'unchanged' (values None).
+
+    A known page that was not fetched while another page claims its row (a copy made
+    with Duplicate) is looked at: in the trash, the copy takes its place; else both
+    pages are there, and the planner makes that a conflict.
+    """
+    fetched = [row for row in map(read, pages) if row is not None]
     seen = {row.page_id for row in fetched}
     claimed = {row.postgres_id for row in fetched}
     rest: list[NotionRow] = []
@@ -274,8 +311,8 @@ def _notion_rows(
             page = api.page(state.notion_page_id)
         except UsageError:  # the query worked, so this page alone is gone (deleted for good)
             continue
-        if not in_trash(page):
-            rest.append(row_from_page(entity, page))
+        if not in_trash(page) and (row := read(page)) is not None:
+            rest.append(row)
     return fetched + rest
 
 
@@ -345,19 +382,28 @@ def run_sync(
             for step in steps:
                 part.tell_notion(step, now, direction)
     except PipelineError as exc:
-        _finish(conn, log[0], results, error=str(exc))
+        _finish(conn, log[0], results, details, error=str(exc))
         raise
-    _finish(conn, log[0], results, error=None)
+    # A held entity did not sync: its next run reads what was edited since the last one.
+    held = {r.entity: r.held for r in results if r.held}
+    details["entities"] = [key for key in details["entities"] if key not in held]
+    if held:
+        details["held"] = held
+    _finish(conn, log[0], results, details, error=None)
     return results
 
 
 def _finish(
-    conn: psycopg.Connection, log_id: Any, results: list[SyncResult], error: str | None
+    conn: psycopg.Connection,
+    log_id: Any,
+    results: list[SyncResult],
+    details: dict[str, Any],
+    error: str | None,
 ) -> None:
     conn.execute(
         "UPDATE sync_log SET completed_at = now(), status = %s, items_processed = %s, "
         "items_added = %s, items_updated = %s, items_conflicted = %s, items_failed = %s, "
-        "error_message = %s WHERE id = %s",
+        "error_message = %s, details = %s WHERE id = %s",
         (
             "failed" if error else "completed",
             sum(r.added + r.updated + len(r.conflicts) + len(r.failed) for r in results),
@@ -366,6 +412,7 @@ def _finish(
             sum(len(r.conflicts) for r in results),
             sum(len(r.failed) for r in results),
             error,
+            Jsonb(details),
             log_id,
         ),
     )
@@ -389,20 +436,39 @@ class _EntitySync:
     postgres: dict[str, Values] = field(default_factory=dict)
     shown: dict[str, Values] = field(default_factory=dict)
     synced: dict[str, Values] = field(default_factory=dict)
+    # What each fetched page shows: its sync_status and sync_notes (a mark it already
+    # shows is not written again).
+    marks: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     result: SyncResult = field(init=False)
 
     def __post_init__(self) -> None:
         self.result = SyncResult(self.key)
 
     def plan(self, direction: Direction) -> list[SyncStep]:
-        """Read Postgres and Notion (nothing written) and decide."""
+        """Read Postgres and Notion (nothing written but a missing sync_notes property)
+        and decide; a database whose properties do not fit is held."""
         states = _states(self.conn, self.key)
         self.postgres = _postgres_rows(self.conn, self.entity)
         self.shown = _shown_rows(self.conn, self.entity)
         self.synced = _synced_values(self.conn, self.key)
-        notion = _notion_rows(
-            self.api, self.source_id, self.entity, _last_sync(self.conn, self.key), states
+        schema = self._schema()
+        problems = schema_problems(
+            self.entity,
+            schema,
+            push=direction == "push",
+            synced_columns={column for values in self.synced.values() for column in values},
         )
+        pages = _edited_pages(
+            self.api, self.source_id, self.entity, _last_sync(self.conn, self.key)
+        )
+        if problems:
+            return self._hold(problems, pages)
+        notion = _notion_rows(self.api, pages, states, self._read)
+        self.marks = {
+            row.page_id: (row.sync_status, row.sync_notes)
+            for row in notion
+            if row.values is not None
+        }
         if self.university is not None:
             self.postgres = {k: v for k, v in self.postgres.items() if self._of_university(k, v)}
             notion = [
@@ -417,6 +483,55 @@ class _EntitySync:
             ]
             states = {k: v for k, v in states.items() if k in self.postgres}
         return plan(self.entity, self.postgres, notion, states, direction)
+
+    def _read(self, page: dict[str, Any]) -> NotionRow | None:
+        """The page's row; a page that cannot be read is that row's failure, and nothing
+        is taken from it."""
+        try:
+            return row_from_page(self.entity, page)
+        except Unreadable as exc:
+            key = property_value(page, KEY)
+            self.result.failed.append(f"{self.key} {key or ''}".rstrip() + f": {exc}")
+            return None
+
+    def _schema(self) -> dict[str, Any]:
+        """The database's properties; sync_notes, added by versions since, is added when
+        missing (the sync's own, empty: nothing of anyone's changes)."""
+        schema: dict[str, Any] = self.api.data_source(self.source_id).get("properties", {})
+        if SYNC_NOTES not in schema:
+            notes = {SYNC_NOTES: database_properties(self.entity)[SYNC_NOTES]}
+            self.api.add_properties(self.source_id, notes)
+            schema = {**schema, SYNC_NOTES: {"name": SYNC_NOTES, "type": "rich_text"}}
+        return schema
+
+    def _hold(self, problems: list[SchemaProblem], pages: list[dict[str, Any]]) -> list[SyncStep]:
+        """Nothing of the entity is synced; the steps that tell the edited rows why (when
+        the database's sync_status and sync_notes can be written)."""
+        waits = self.entity.pull  # else Git owns the rows: Notion edits are never pulled
+        self.result.held = [
+            f"{problem.for_operator()}; nothing of {self.key} was synced"
+            + (", and what team leads edit there waits in Notion until then" if waits else "")
+            for problem in problems
+        ]
+        if any(p.name in (KEY, SYNC_STATUS, SYNC_NOTES) for p in problems):
+            return []
+        note = (
+            f"Not synced: {'; '.join(p.for_row() for p in problems)}. Nothing of this "
+            "database is synced until then"
+            + ("; edits made here wait in Notion." if waits else ".")
+        )
+        steps: list[SyncStep] = []
+        for page in pages:
+            key = property_value(page, KEY)
+            if self.university is not None and not (
+                key in self.postgres and self._of_university(key, self.postgres[key])
+            ):
+                continue
+            page_id = str(page["id"])
+            status, notes = property_value(page, SYNC_STATUS), property_value(page, SYNC_NOTES)
+            self.marks[page_id] = (status, notes)
+            steps.append(SyncStep("mark_pending", key, page_id, {}, note=note))
+        return steps
 
     def _of_university(self, postgres_id: str | None, values: Values) -> bool:
         wanted = None if self.university == "none" else self.university
@@ -490,7 +605,11 @@ class _EntitySync:
             f"{self.key} {pg_id}: {problem} (Notion page {page_id}); correct it in Notion "
             "and pull again"
         )
-        return replace(step, action="mark_pending")
+        note = (
+            f"Not synced: Postgres cannot take this row as it is ({problem}). Correct it "
+            "here; the next sync takes it."
+        )
+        return replace(step, action="mark_pending", note=note)
 
     # -- Notion's side ---------------------------------------------------------------------
 
@@ -534,16 +653,27 @@ class _EntitySync:
         elif step.action == "conflict":
             # Listed first: a page in the trash among a duplicate's pages is listed as well.
             result.conflicts.append(f"{self.key} {pg_id}: {step.reason}")
-            self._mark(step, "conflict")
-        elif step.action == "create_in_postgres":
-            result.failed.append(
-                f"{self.key}: a row added in Notion ({page_id}) has no "
-                "postgres_id; add the row in Postgres and push"
-            )
+            self._mark(replace(step, note=f"Not synced (conflict): {step.reason}."), "conflict")
+        elif step.action == "not_in_postgres":
+            where = self.key if step.postgres_id is None else f"{self.key} {pg_id}"
+            result.failed.append(f"{where}: {step.reason} (Notion page {page_id})")
+            self._mark(step, "pending")
 
     def _mark(self, step: SyncStep, status: SyncStatus, now: str | None = None) -> None:
+        """Mark the step's pages (a synced one with its notes emptied); a page that shows
+        the mark already is left alone, so a row is told once, not at every run."""
+        note = "" if status == "synced" else step.note
         for page_id in (str(step.notion_page_id), *step.also):
-            self._update(step, page_id, status_properties(status, now))
+            if now is None and self._shows(page_id, status, note):
+                continue
+            self._update(step, page_id, status_properties(status, now, note))
+
+    def _shows(self, page_id: str, status: SyncStatus, note: str | None) -> bool:
+        """Whether the page, as read, shows this mark (and these notes, when given)."""
+        shows = self.marks.get(page_id)
+        if shows is None or shows[0] != status:
+            return False
+        return note is None or (shows[1] or "") == note.strip()
 
     def _update(self, step: SyncStep, page_id: str, properties: dict[str, Any]) -> None:
         """Update a page; refused because it is in the trash, that row's failure."""

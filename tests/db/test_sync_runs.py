@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -18,9 +19,13 @@ from tests.doubles.notion_server import (
     TOKEN,
     NotionServer,
     NotionState,
+    delete_property,
     duplicate,
     edit_time,
+    new_row,
     point_cli_at,
+    rename_property,
+    retype_property,
     serve,
     trash,
 )
@@ -120,6 +125,7 @@ def test_both_edited_is_a_conflict_and_nothing_is_lost(
         assert db.value("SELECT status FROM teams") == "completed"
         assert page["properties"]["status"]["select"]["name"] == "on_hold"
         assert page["properties"]["sync_status"]["select"]["name"] == "conflict"
+        assert "changed in both Postgres and Notion" in text_of(page, "sync_notes")
     assert db.value("SELECT items_conflicted FROM sync_log ORDER BY started_at DESC LIMIT 1") == 1
 
 
@@ -348,6 +354,8 @@ def test_a_row_postgres_cannot_take_is_that_rows_failure(
     ]
     assert last_log(db) == ("completed", 2, 0, 1)
     assert page["properties"]["sync_status"]["select"]["name"] == "pending"
+    notes = text_of(page, "sync_notes")
+    assert notes.startswith("Not synced: Postgres cannot take this row") and words in notes
 
 
 def test_a_page_in_the_trash_is_that_rows_failure(
@@ -404,3 +412,206 @@ def test_a_row_changed_in_postgres_while_the_pull_reads_is_not_overwritten(
     ]
     assert page["properties"]["sync_status"]["select"]["name"] == "conflict"
     assert states(db) == before
+
+
+# -- a team lead changes a database's properties; rows Postgres does not have ----------------
+
+
+def status_of(page: dict[str, Any]) -> tuple[str | None, str]:
+    """The row's sync_status and sync_notes, as the team lead sees them."""
+    select = page["properties"]["sync_status"]["select"]
+    return (select or {}).get("name"), text_of(page, "sync_notes")
+
+
+def time_passes(db: Database, notion: NotionServer, hours: float) -> None:
+    """Move every sync run and every page edit `hours` into the past (later runs of the
+    schedule see them as old)."""
+    db.conn.execute(
+        "UPDATE sync_log SET started_at = started_at - make_interval(secs => %s), "
+        "completed_at = completed_at - make_interval(secs => %s)",
+        (hours * 3600, hours * 3600),
+    )
+    for page in notion.state.pages.values():
+        at = datetime.fromisoformat(page["last_edited_time"].replace("Z", "+00:00"))
+        page["last_edited_time"] = edit_time(at.timestamp() - hours * 3600)
+
+
+def test_a_renamed_property_holds_its_table_and_postgres_keeps_every_value(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
+    """Red team: `code` renamed `Code` read as None and wiped the column of every row."""
+    assert cli("sync", "push").code == 0
+    source = source_of(repo, "universities")
+    rename_property(notion.state, source, "code", "Code")
+    cpp = rows_of(notion, repo, "universities")["cpp"]
+    edit(cpp, "Code", "rich_text", [rt("CPP-POMONA")])
+    edit(cpp, "Name", "title", [rt("Cal Poly Pomona (CPP)")])
+    edit(rows_of(notion, repo, "teams")["1"], "status", "select", "on_hold")  # another table
+    before = db.rows("SELECT id, name, code FROM universities ORDER BY id")
+    states_before = [s for s in states(db) if s[0] == "universities"]
+    updates = 0
+
+    for direction in ("pull", "push", "pull"):  # and on the next runs of the schedule
+        result = cli("sync", direction)
+        assert result.code == 1, result.out + result.err
+        assert "Traceback" not in result.err
+        assert "universities: not synced" in result.out
+        [line] = [line for line in result.out.splitlines() if "needs a person" in line]
+        assert 'Universities database in Notion has no property "code" (text)' in line
+        assert '"Code" may be it, renamed' in line and 'rename it back to "code"' in line
+        assert db.rows("SELECT id, name, code FROM universities ORDER BY id") == before
+        assert [s for s in states(db) if s[0] == "universities"] == states_before
+        status, notes = status_of(cpp)
+        assert status == "pending"
+        assert 'property "code" is missing' in notes and 'rename it back to "code"' in notes
+        if direction == "push":  # the row shows it already: not written again
+            assert notion.state.hits["PATCH /v1/pages/{id}"] == updates
+        updates = notion.state.hits["PATCH /v1/pages/{id}"]
+        time_passes(db, notion, hours=1)
+    assert db.value("SELECT status FROM teams") == "on_hold"  # the other tables went on
+
+    rename_property(notion.state, source, "Code", "code")
+    result = cli("sync", "pull")
+    assert result.code == 0, result.out + result.err
+    assert db.rows("SELECT id, name, code FROM universities ORDER BY id") == [
+        ("cpp", "Cal Poly Pomona (CPP)", "CPP-POMONA"),
+        ("uci", "UC Irvine", "UCI"),
+    ]
+    assert status_of(cpp) == ("synced", "")
+
+
+@pytest.mark.parametrize("gone", ["sync_status", "postgres_id"])
+def test_a_renamed_bookkeeping_property_holds_its_table(
+    gone: str, repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
+    assert cli("sync", "push").code == 0
+    rename_property(notion.state, source_of(repo, "universities"), gone, gone.upper())
+    before = db.rows("SELECT * FROM universities ORDER BY id")
+    result = cli("sync", "pull", "universities")
+    assert result.code == 1, result.out + result.err
+    assert f'has no property "{gone}"' in result.out
+    assert f'"{gone.upper()}" may be it, renamed' in result.out
+    assert db.rows("SELECT * FROM universities ORDER BY id") == before
+
+
+def test_a_select_made_multi_select_is_refused_never_cut_to_one(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
+    """Red team: a multi-select's first choice was pulled and the others dropped."""
+    assert cli("sync", "push").code == 0
+    retype_property(
+        notion.state,
+        source_of(repo, "teams"),
+        "team_type",
+        "multi_select",
+        lambda value: [value] if value else [],
+    )
+    team = rows_of(notion, repo, "teams")["1"]
+    edit(team, "team_type", "multi_select", [{"name": "design"}, {"name": "testing"}])
+    result = cli("sync", "pull")
+    assert result.code == 1, result.out + result.err
+    [line] = [line for line in result.out.splitlines() if "needs a person" in line]
+    assert '"team_type" is a multi-select' in line and "change its type back to select" in line
+    assert db.value("SELECT team_type FROM teams") is None
+    status, notes = status_of(team)
+    assert status == "pending" and '"team_type" is a multi-select' in notes
+    assert "universities: 0 added" in result.out  # the other tables went on
+
+
+def test_a_row_added_in_notion_is_told_on_the_row(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
+    """Red team: only the command's output said so; the row showed nothing."""
+    assert cli("sync", "push").code == 0
+    source = source_of(repo, "universities")
+    page = new_row(notion.state, source, {"Name": [rt("UC San Diego")], "code": [rt("UCSD")]})
+    before = db.rows("SELECT * FROM universities ORDER BY id")
+    result = cli("sync", "pull")
+    assert result.code == 1, result.out + result.err
+    [line] = [line for line in result.out.splitlines() if "needs a person" in line]
+    assert '"UC San Diego"' in line and page["id"] in line and "no postgres_id" in line
+    assert db.rows("SELECT * FROM universities ORDER BY id") == before
+    status, notes = status_of(page)
+    assert status == "pending"
+    assert notes.startswith("Not synced: this row is not in Postgres")
+    assert "write its id in postgres_id" in notes
+
+    updates = notion.state.hits["PATCH /v1/pages/{id}"]
+    assert cli("sync", "pull").code == 1
+    assert notion.state.hits["PATCH /v1/pages/{id}"] == updates  # told once, not every run
+
+    # What the note says to do: the row is added in Postgres, its id written in the page.
+    db.conn.execute("INSERT INTO universities (id, name, code) VALUES ('ucsd', 'UCSD', 'UCSD')")
+    edit(page, "postgres_id", "rich_text", [rt("ucsd")])
+    result = cli("sync", "push")
+    assert result.code == 0, result.out + result.err
+    assert text_of(page, "Name") == "UCSD"  # Postgres's values (it is authoritative)
+    assert status_of(page) == ("synced", "")
+    assert len(rows_of(notion, repo, "universities")) == 3  # no second page for ucsd
+
+
+def test_a_row_whose_postgres_id_names_no_row_is_told_on_the_row(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
+    assert cli("sync", "push").code == 0
+    page = new_row(
+        notion.state,
+        source_of(repo, "universities"),
+        {"Name": [rt("UC San Diego")], "postgres_id": [rt("ucsd")]},
+    )
+    result = cli("sync", "pull")
+    assert result.code == 1, result.out + result.err
+    [line] = [line for line in result.out.splitlines() if "needs a person" in line]
+    assert "universities ucsd:" in line and page["id"] in line
+    assert 'postgres_id "ucsd" names no row' in status_of(page)[1]
+    assert status_of(page)[0] == "pending"
+
+
+def test_a_database_made_before_sync_notes_gets_it_at_the_next_run(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
+    assert cli("sync", "push").code == 0
+    source = source_of(repo, "teams")
+    delete_property(notion.state, source, "sync_notes")
+    team = rows_of(notion, repo, "teams")["1"]
+    edit(team, "university_id", "rich_text", [rt("nowhere")])  # refused: the row is told
+    result = cli("sync", "pull")
+    assert result.code == 1, result.out + result.err
+    assert notion.state.sources[source]["properties"]["sync_notes"]["type"] == "rich_text"
+    assert status_of(team)[0] == "pending"
+    assert "(university_id)=(nowhere)" in status_of(team)[1]
+
+
+def test_a_held_run_of_one_university_tells_only_its_rows(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
+    assert cli("sync", "push").code == 0
+    rename_property(notion.state, source_of(repo, "universities"), "code", "Code")
+    universities = rows_of(notion, repo, "universities")
+    for page in universities.values():
+        edit(page, "Name", "title", [rt("Renamed")])
+    result = cli("sync", "pull", "--university", "uci")
+    assert result.code == 1, result.out + result.err
+    assert status_of(universities["uci"])[0] == "pending"
+    assert status_of(universities["cpp"]) == ("synced", "")
+
+
+def test_a_page_that_cannot_be_read_is_that_rows_failure_and_nothing_is_taken_from_it(
+    repo: Repo, db: Database, notion: NotionServer, cli: CLI
+) -> None:
+    """A page without a property its database has (its database changed while the sync
+    read it): the row is not taken as emptied; the others go on."""
+    assert cli("sync", "push").code == 0
+    pages = rows_of(notion, repo, "universities")
+    edit(pages["cpp"], "Name", "title", [rt("Cal Poly")])
+    del pages["cpp"]["properties"]["code"]
+    edit(pages["uci"], "location", "rich_text", [rt("Irvine, CA")])
+    result = cli("sync", "pull")
+    assert result.code == 1, result.out + result.err
+    [line] = [line for line in result.out.splitlines() if "needs a person" in line]
+    assert "universities cpp:" in line and pages["cpp"]["id"] in line
+    assert 'has no text property "code"' in line
+    assert db.rows("SELECT id, name, code, location FROM universities ORDER BY id") == [
+        ("cpp", "Cal Poly Pomona", "CPP", None),
+        ("uci", "UC Irvine", "UCI", "Irvine, CA"),
+    ]

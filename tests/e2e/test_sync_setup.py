@@ -8,7 +8,13 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import CLI, Repo
-from tests.doubles.notion_server import NotionServer, NotionState, point_cli_at, serve
+from tests.doubles.notion_server import (
+    NotionServer,
+    NotionState,
+    point_cli_at,
+    rename_property,
+    serve,
+)
 
 
 @pytest.fixture
@@ -71,6 +77,7 @@ def test_students_only_when_configured(repo: Repo, notion: NotionServer, cli: CL
         "postgres_id",
         "last_synced",
         "sync_status",
+        "sync_notes",
     }
 
 
@@ -79,3 +86,26 @@ def test_setup_under_a_page_that_is_not_shared(repo: Repo, notion: NotionServer,
     assert result.code == 2  # the operator shares the page; waiting will not help
     assert "Could not find block" in result.err
     assert "Share it with the integration" in result.err
+
+
+def test_setup_does_not_add_an_empty_property_beside_one_renamed(
+    repo: Repo, notion: NotionServer, cli: CLI
+) -> None:
+    """An empty "code" beside the team lead's "Code" would pass a sync's check, and a pull
+    would take it as every edited row's code cleared."""
+    parent = notion.state.add_page({}, [])["id"]
+    assert cli("sync", "setup", "--parent-page", parent).code == 0
+    saved = json.loads((repo.root / "notion-sync.json").read_text())
+    source = saved["databases"]["universities"]["data_source_id"]
+    rename_property(notion.state, source, "code", "Code")
+    del notion.state.sources[source]["properties"]["location"]  # never had it: added
+
+    result = cli("sync", "setup", "--parent-page", parent)
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    assert '"Code" may be it, renamed; rename it back to "code"' in result.err
+    assert "it was not added again" in result.err
+    properties = notion.state.sources[source]["properties"]
+    assert "code" not in properties and properties["Code"]["type"] == "rich_text"
+    assert properties["location"]["type"] == "rich_text"
+    assert json.loads((repo.root / "notion-sync.json").read_text()) == saved

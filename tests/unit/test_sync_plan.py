@@ -87,10 +87,31 @@ def test_first_link_of_different_rows() -> None:
     assert actions(plan(TEAMS, pg, rows, {}, "pull")) == [("conflict", "1")]
 
 
-def test_row_added_in_notion_is_created_in_postgres_on_pull() -> None:
-    rows = [NotionRow("page-9", None, team("New team"))]
-    assert actions(plan(TEAMS, {}, rows, {}, "pull")) == [("create_in_postgres", "page-9")]
-    assert plan(TEAMS, {}, rows, {}, "push") == []
+def test_a_row_postgres_does_not_have_is_told_on_pull_never_created() -> None:
+    rows = [
+        NotionRow("page-9", None, team("New team")),  # added in Notion
+        NotionRow("page-8", "8", team("Typo")),  # an id that names no row
+        NotionRow("page-7", "7", team("Gone")),  # synced once, deleted in Postgres since
+        NotionRow("page-6", "6", None),  # not edited since the last sync: nothing to tell
+        NotionRow("page-1", None, team("Structures")),  # its postgres_id cleared: still row 1
+    ]
+    values = team("Structures")
+    states = {
+        "1": SyncState("1", "page-1", values_hash(values)),
+        "7": SyncState("7", "page-7", values_hash(team("Gone"))),
+    }
+    steps = plan(TEAMS, {"1": values}, rows, states, "pull")
+    assert actions(steps) == [
+        ("not_in_postgres", "page-9"),
+        ("not_in_postgres", "8"),
+        ("not_in_postgres", "7"),
+    ]
+    added, typo, gone = steps
+    assert 'the row "New team" was added in Notion and has no postgres_id' in added.reason
+    assert added.note and added.note.startswith("Not synced: this row is not in Postgres")
+    assert typo.note and 'postgres_id "8" names no row in Postgres\'s teams table' in typo.note
+    assert gone.note and "is no longer in Postgres" in gone.note
+    assert plan(TEAMS, {"1": values}, rows, states, "push") == []
 
 
 def test_modules_are_never_pulled() -> None:

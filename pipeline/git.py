@@ -146,7 +146,10 @@ class Git:
                 [self.git, *args],
                 cwd=self.root,
                 capture_output=True,
-                text=True,
+                # Bytes that are not UTF-8 (a file's content, a path) come back as the
+                # file system's names do: surrogate escapes, unchanged as arguments.
+                encoding="utf-8",
+                errors="surrogateescape",
                 env={**os.environ, **extra, **(env or {})},
                 check=False,
                 timeout=300,

@@ -45,6 +45,8 @@ _MENTION = re.compile(r"(?<![A-Za-z0-9])@(?=[A-Za-z0-9])")
 _ACTIVE = re.compile(r"([\\`*_\[\]<>&|~!])")
 # GitHub links bare URLs (GFM autolinks): an @ inside one is part of the link, not a mention.
 _URL = re.compile(r"(?:(?<=^)|(?<=[\s*_~(]))(?:https?://|www\.)[\w-]+(?:\.[\w-]+)+[^\s<]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SENTINEL = "pipeline-end-of-content"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp")
 
@@ -53,8 +55,11 @@ AssetURL = Callable[[str, bool], str]
 
 
 def plain(value: Any) -> str:
-    """One line of text for a title: whitespace runs as one space, mentions defused."""
-    return _MENTION.sub("@" + ZERO_WIDTH_SPACE, " ".join(str(value).split()))
+    """One line of text for a title, which is also a commit message that git takes on its
+    command line: whitespace runs and control characters (a NUL no command line can
+    carry) as one space, a lone surrogate (no UTF-8) as U+FFFD, mentions defused."""
+    words = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", str(value)))
+    return _MENTION.sub("@" + ZERO_WIDTH_SPACE, " ".join(words.split()))
 
 
 def inline(value: Any) -> str:

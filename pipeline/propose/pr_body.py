@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import partial
@@ -54,15 +54,18 @@ __all__ = [
     "ZERO_WIDTH_SPACE",
     "Changes",
     "FileChange",
+    "Proposed",
     "Where",
     "body",
     "changes",
     "code",
     "markdown",
     "plain",
+    "revision",
     "text",
     "text_block",
     "title",
+    "unreadable",
 ]
 
 MAX_BODY = 60_000  # GitHub refuses bodies over 65,536 characters
@@ -72,6 +75,9 @@ _MAX_PROBLEMS = 30  # validation problems listed in the body; the check run has 
 
 Section = Mapping[str, Any]
 FileKind = Literal["added", "changed", "removed"]
+# What a PR proposes for a module: a revision (a new one too), its removal, or a file that
+# is there but cannot be read as a module.
+Proposed = Literal["revision", "removal", "unreadable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,15 +126,23 @@ class Changes:
     was: dict[Any, Section] = field(default_factory=dict)
 
 
-def _revision(module: Mapping[str, Any] | None) -> int | None:
-    if module is None:
-        return None
-    value = (module.get("metadata") or {}).get("revision")
-    return value if isinstance(value, int) else None
+def revision(module: Mapping[str, Any] | None) -> int | None:
+    """The module's metadata.revision; None when it has none, or none a number (a file
+    validate rejects is proposed all the same)."""
+    metadata = (module or {}).get("metadata")
+    value = metadata.get("revision") if isinstance(metadata, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _sections(module: Mapping[str, Any] | None) -> list[Section]:
-    return [s for s in (module or {}).get("sections") or [] if isinstance(s, Mapping)]
+    return sections.objects((module or {}).get("sections"))
+
+
+def _number(section: Section) -> Any:
+    """The section's number, to match sections by: as written, or, when it is a list or
+    an object (which validate rejects), its JSON, which can be looked up."""
+    number = section.get("section_number")
+    return number if isinstance(number, Hashable) else json.dumps(number, ensure_ascii=False)
 
 
 def _key(section: Section) -> tuple[str, str]:
@@ -163,35 +177,38 @@ def _pairs(before: list[Section], after: list[Section]) -> dict[int, int]:
 
 
 def changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> Changes:
-    result = Changes(_revision(old), _revision(new))
+    result = Changes(revision(old), revision(new))
     before, after = _sections(old), _sections(new)
     pairs = _pairs(before, after)
     for j, section in enumerate(after):
-        number = section.get("section_number")
+        number = _number(section)
         if j not in pairs:
             result.added.append(number)
             continue
         was = before[pairs[j]]
         result.was[number] = was
-        if was.get("section_number") != number:
-            result.moved.append((was.get("section_number"), number))
+        if _number(was) != number:
+            result.moved.append((_number(was), number))
         if _without_number(was) != _without_number(section):
             result.changed.append(number)
     paired = set(pairs.values())
-    result.removed = [s.get("section_number") for i, s in enumerate(before) if i not in paired]
+    result.removed = [_number(s) for i, s in enumerate(before) if i not in paired]
     if old is not None and new is not None:
         keys = (old.keys() | new.keys()) - set(_NOT_FIELDS)
         result.fields = sorted(k for k in keys if old.get(k) != new.get(k))
     return result
 
 
-def title(module: Mapping[str, Any], *, removed: bool = False) -> str:
-    """The PR title (and commit message): one line, notifying nobody. GitHub shows titles
-    as text, so only mentions need defusing."""
-    name = module.get("title") or module.get("module_id")
-    if removed:
-        return f"Module: {plain(name)} (remove)"
-    return f"Module: {plain(name)} (rev {_revision(module) or 1})"
+def title(module: Mapping[str, Any], proposed: Proposed = "revision") -> str:
+    """The PR title (and commit message): one line, notifying nobody, and what the PR
+    proposes: a revision of the module, its removal, or a file that cannot be read. GitHub
+    shows titles as text, so only mentions need defusing."""
+    name = plain(module.get("title") or module.get("module_id"))
+    if proposed == "removal":
+        return f"Module: {name} (remove)"
+    if proposed == "unreadable":
+        return f"Module: {name} (file cannot be read)"
+    return f"Module: {name} (rev {revision(module) or 1})"
 
 
 def _numbers(numbers: Sequence[Any], by_number: Mapping[Any, Section]) -> str:
@@ -230,9 +247,21 @@ def body(
     out, ...); `where` places links and images at the PR's commits; `files` are the
     module's other files (assets) that the PR adds, changes or removes."""
     shown = new if new is not None else old or {}
-    found = changes(old, new)
-    head = _head(old, new, found, validation, notes, where, files)
-    blocks = _section_blocks(old, new, found, where)
+    try:
+        found = changes(old, new)
+        head = _head(old, new, found, validation, notes, where, files)
+        blocks = _section_blocks(old, new, found, where)
+    except RecursionError:  # orjson reads 1,024 levels; Python compares and writes fewer
+        why = "its values are nested too deeply to show here"
+        return unreadable(
+            str(shown.get("module_id")),
+            shown,
+            why,
+            validation=validation,
+            notes=notes,
+            where=where,
+            files=files,
+        )
     # The file left out of a long body is read where it is: at the head, or (a removed
     # module) at the base.
     place = where
@@ -256,13 +285,13 @@ def _head(
     """(the head in full, a shorter one for when the full one leaves too little room)."""
     shown = new if new is not None else old or {}
     module_id = str(shown.get("module_id"))
-    lines = [_marker(module_id), f"## {text(shown.get('title'))} ({code(module_id)})", ""]
+    lines = _top(module_id, shown)
     if shown.get("notion_page_id"):
         lines += _notion_link(shown["notion_page_id"])
     if new is None:
         lines += ["**This pull request removes the module.** Its sections are listed below.", ""]
-    by_new = {s.get("section_number"): s for s in _sections(new)}
-    by_old = {s.get("section_number"): s for s in _sections(old)}
+    by_new = {_number(s): s for s in _sections(new)}
+    by_old = {_number(s): s for s in _sections(old)}
     before = "new module" if found.revision_before is None else str(found.revision_before)
     after = "removed" if new is None else str(found.revision_after)
     fields = ", ".join(code(f, table=True) for f in found.fields) or "none"
@@ -289,6 +318,40 @@ def _head(
     full = lines + table + details + checks
     short = lines + table + checks
     return full, short
+
+
+def _top(module_id: str, module: Mapping[str, Any]) -> list[str]:
+    """Our marker and the heading: the module's title and id."""
+    return [_marker(module_id), f"## {text(module.get('title'))} ({code(module_id)})", ""]
+
+
+def unreadable(
+    module_id: str,
+    module: Mapping[str, Any],
+    why: str,
+    *,
+    validation: Sequence[str],
+    notes: Sequence[str] = (),
+    where: Where | None = None,
+    files: Sequence[FileChange] = (),
+) -> str:
+    """Markdown for a PR whose module file is on the branch but cannot be shown as a
+    module (`why`): nothing is compared, so nothing is said to be added or removed; its
+    other files and what `pipeline validate` says are. `module` gives the title of the
+    heading (the module on the default branch, when there is one)."""
+    path = module_file(module_id)
+    lines = _top(module_id, module)
+    lines += [
+        f"**{code(path)} is on this branch, but {why}**, so this pull request cannot show "
+        "what it changes. Fix what `pipeline validate` reports below (in Notion, then "
+        "export again), and the next `pipeline propose` shows the module.",
+        "",
+    ]
+    if files:
+        listed = ", ".join(f"{code(f.path)} ({f.kind})" for f in files)
+        lines += [f"**Other files:** {listed}", ""]
+    lines += _file_lines(files, where) + _validation(validation, notes, module_id)
+    return _join(lines)
 
 
 def _list_change(old: list[Any], new: list[Any]) -> str:
@@ -382,12 +445,12 @@ def _facts(module: Mapping[str, Any]) -> list[str]:
         f"**Status:** {text(module.get('status'))}",
     ]
     lines = ["### The module as students will see it", "", " · ".join(facts), ""]
-    if module.get("prerequisites"):
+    if sections.listed(module.get("prerequisites")):
         prerequisites = ", ".join(code(p) for p in module["prerequisites"])
         lines += [f"**Prerequisites:** {prerequisites}", ""]
     if module.get("description"):
         lines += [text_block(module["description"]), ""]
-    if module.get("learning_objectives"):
+    if sections.listed(module.get("learning_objectives")):
         lines += ["**Learning objectives**", ""]
         lines += [f"{i}. {text(o)}" for i, o in enumerate(module["learning_objectives"], 1)]
         lines += [""]
@@ -405,10 +468,10 @@ def _section_blocks(
     shown = new if new is not None else old or {}
     blocks.append(Block("facts", _facts(shown)))
     for section in _sections(new):
-        number = section.get("section_number")
+        number = _number(section)
         heading, state = sections.heading, ""
         was = found.was.get(number)
-        moved = was is not None and was.get("section_number") != number
+        moved = was is not None and _number(was) != number
         if old is None:
             body_lines = sections.render(section, assets=assets)
             blocks.append(Block(number, ["---", "", heading(section), "", *body_lines]))
@@ -438,7 +501,7 @@ def _section_blocks(
             )
         )
     for number in found.removed:
-        section = next(s for s in _sections(old) if s.get("section_number") == number)
+        section = next(s for s in _sections(old) if _number(s) == number)
         before = sections.Assets(now=assets.before)
         said = sections.render(section, assets=before)
         top = ["---", "", sections.removed_heading(section), ""]

@@ -81,7 +81,7 @@ class Rollbacker:
         restored = self._file(commit, module_id)
         assert restored is not None  # _commit found the file there
         current = self._file(base, module_id)
-        result = RollbackResult(module_id, commit, _revision(restored), "unchanged", branch)
+        result = RollbackResult(module_id, commit, pr_body.revision(restored), "unchanged", branch)
         tree, new = self._build(base, commit, module_id, restored, result)
         if tree == tree_of(self.git, base):
             result.action = "nothing-to-restore"
@@ -125,7 +125,7 @@ class Rollbacker:
         if _REVISION.match(to):
             wanted, seen = int(to), []
             for sha in self.git.run("log", "--format=%H", base, "--", path).split():
-                revision = _revision(self._file(sha, module_id))
+                revision = pr_body.revision(self._file(sha, module_id))
                 if revision == wanted:
                     return sha
                 seen.append(revision)
@@ -144,16 +144,20 @@ class Rollbacker:
                 "check the SHA (git log -- " + path + ") or fetch it first"
             )
         sha = sha.strip()
-        if self._file(sha, module_id) is None:
+        shown = self._shown(sha, module_id)
+        if json_object(shown) is None:
+            what = "cannot be read as a module (a JSON object)" if shown else "does not exist"
             raise UsageError(
-                f"{path} does not exist at commit {sha[:12]}; pick a commit that has it "
-                f"(git log -- {path})"
+                f"{path} {what} at commit {sha[:12]}; pick a commit that has it (git log -- {path})"
             )
         return sha
 
+    def _shown(self, ref: str, module_id: str) -> str:
+        """The module file's text at `ref`; empty when it is not there."""
+        return self.git.run("show", f"{ref}:{module_file(module_id)}", check=False)
+
     def _file(self, ref: str, module_id: str) -> dict[str, object] | None:
-        shown = self.git.run("show", f"{ref}:{module_file(module_id)}", check=False)
-        return json_object(shown)
+        return json_object(self._shown(ref, module_id))
 
     def _remote_sha(self, branch: str) -> str | None:
         ref = f"refs/remotes/{self.git.remote}/{branch}"
@@ -194,21 +198,8 @@ class Rollbacker:
                 cacheinfo = [arg for e in chunk for arg in ("--cacheinfo", e)]
                 self.git.run("update-index", "--add", *cacheinfo, env=env)
             tree = self.git.run("write-tree", env=env).strip()
-        identity = {
-            "GIT_AUTHOR_NAME": self.author.name,
-            "GIT_AUTHOR_EMAIL": self.author.email,
-            "GIT_COMMITTER_NAME": self.author.name,
-            "GIT_COMMITTER_EMAIL": self.author.email,
-        }
         message = _title(module_id, restored, result)
-        new = self.git.run("commit-tree", tree, "-p", base, "-m", message, env=identity).strip()
-        return tree, new
-
-
-def _revision(module: dict[str, object] | None) -> int | None:
-    metadata = (module or {}).get("metadata")
-    value = metadata.get("revision") if isinstance(metadata, dict) else None
-    return value if isinstance(value, int) else None
+        return tree, self.author.commit(self.git, tree, base, message)
 
 
 def _title(module_id: str, restored: dict[str, object] | None, result: RollbackResult) -> str:

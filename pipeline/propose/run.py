@@ -254,12 +254,9 @@ class Proposer:
         branch = f"{BRANCH_PREFIX}{module_id}"
         path = self.git.root / module_file(module_id)
         old = json_object(self.git.run("show", f"{base}:{module_file(module_id)}", check=False))
-        # A module file that is a link stays on the branch as the base has it.
-        linked = path.is_symlink()
-        new = old if linked else read_json_object(path)
-        shown = new or old or {"module_id": module_id, "title": module_id}
-        removed = not new and not linked
-        title = pr_body.title(shown, removed=removed)
+        new, proposed = _proposed(path, old, module_id)
+        shown = new or old or {"module_id": module_id, "title": module_id}  # names the PR
+        title = pr_body.title(shown, proposed)
         tree, commit = build_commit(self.git, base, module_id, title, self.author)
         pushed = remote_sha is None or tree_of(self.git, remote_sha) != tree
         if pushed and not self.dry_run and self.options.verified_commits:
@@ -268,14 +265,16 @@ class Proposer:
             push_branch(self.git, module_id, commit, remote_sha)
         head = commit if pushed or remote_sha is None else remote_sha
         where = pr_body.Where(self.repo.html_url, head, self.git.run("rev-parse", base).strip())
-        text = pr_body.body(
-            old,
-            None if removed else shown,
-            validation=problems,
-            notes=notes,
-            where=where,
-            files=files,
-        )
+        if proposed == "unreadable":
+            why = "propose cannot read it as a module (a JSON object, in UTF-8)"
+            text = pr_body.unreadable(
+                module_id, shown, why, validation=problems, notes=notes, where=where, files=files
+            )
+        else:
+            shows = new if proposed == "revision" else None
+            text = pr_body.body(
+                old, shows, validation=problems, notes=notes, where=where, files=files
+            )
         pull = self.repo.find_open(branch)
         if self.dry_run:  # what a real run would do, with what it would send
             action: ProposalAction = (
@@ -360,6 +359,20 @@ class Proposer:
         return Proposal(
             module_id, "closed", pull.url if pull else "", pull.number if pull else None
         )
+
+
+def _proposed(
+    path: Path, old: dict[str, Any] | None, module_id: str
+) -> tuple[dict[str, Any] | None, pr_body.Proposed]:
+    """(the module in the working tree's file, what its PR proposes). A module file that
+    is a link stays on the branch as the base has it (`old`); a file that is there but
+    holds no JSON object is proposed as it is, said to be unreadable, never a removal."""
+    if path.is_symlink():
+        return old or {"module_id": module_id, "title": module_id}, "revision"
+    if not path.is_file():
+        return None, "removal"
+    new = read_json_object(path)
+    return new, "revision" if new is not None else "unreadable"
 
 
 def _link_notes(module_id: str, links: list[str], *, prefix: bool = True) -> list[str]:

@@ -27,6 +27,18 @@ NEW, CHANGED, REMOVED = "🆕", "✏️", "🗑️"
 CONTENT_SHIFT = 4
 
 
+def listed(value: Any) -> list[Any]:
+    """The items of a value a module should hold as a list; anything else (in a file
+    validate rejects, which propose still shows) as none."""
+    return value if isinstance(value, list) else []
+
+
+def objects(value: Any) -> list[Mapping[str, Any]]:
+    """The objects in a value a module should hold as a list of objects; anything else
+    left out."""
+    return [item for item in listed(value) if isinstance(item, Mapping)]
+
+
 @dataclass(frozen=True)
 class Assets:
     """Absolute URLs of repository paths: at the PR's head (`now`) and at its base
@@ -101,11 +113,11 @@ def _percent(share: Any) -> str:
 
 def _named(ids: Sequence[Any], section: Section) -> str:
     """Task ids as people know them: the label of the checklist item, task or hotspot."""
-    config = section.get("section_config") or {}
+    config = _config(section)
     names: dict[str, str] = {}
     for key, label in (("items", "label"), ("tasks", "description"), ("hotspots", "label")):
-        for item in config.get(key) or []:
-            if isinstance(item, Mapping) and "id" in item:
+        for item in objects(config.get(key)):
+            if "id" in item:
                 names[str(item["id"])] = str(item.get(label, item["id"]))
     return ", ".join(
         f"{text(names[str(i)])} ({code(i)})" if str(i) in names else code(i) for i in ids
@@ -124,11 +136,11 @@ def criteria_words(criteria: Any, section: Section) -> str:
             f"complete after clicking {text(count)} hotspot{'s' if count != 1 else ''}"
         ),
         "tasks": lambda: (
-            f"complete after checking off: {_named(criteria.get('tasks') or [], section)}"
+            f"complete after checking off: {_named(listed(criteria.get('tasks')), section)}"
         ),
         "score": lambda: f"complete with a score of at least {_percent(criteria.get('min_score'))}",
     }
-    said = words.get(criteria.get("type"))
+    said = words.get(str(criteria.get("type")))
     if said is None:
         return f"complete when: {code(json.dumps(criteria, ensure_ascii=False))}"
     return said()
@@ -138,9 +150,7 @@ def criteria_words(criteria: Any, section: Section) -> str:
 
 
 def _by_id(items: Any) -> dict[str, Mapping[str, Any]]:
-    return {
-        str(item["id"]): item for item in items or [] if isinstance(item, Mapping) and "id" in item
-    }
+    return {str(item["id"]): item for item in objects(items) if "id" in item}
 
 
 def _removed_ids(old: Any, new: Any) -> list[str]:
@@ -163,7 +173,7 @@ def _quiz(old: Mapping[str, Any] | None, new: Mapping[str, Any], diff: bool) -> 
             score = f"{_percent(old.get('pass_score'))} → **{score}** {CHANGED}"
         lines += [f"**Pass score:** {score}", ""]
     before = _by_id((old or {}).get("questions")) if diff else {}
-    for number, question in enumerate(new.get("questions") or [], 1):
+    for number, question in enumerate(listed(new.get("questions")), 1):
         if isinstance(question, Mapping):
             was = before.get(str(question.get("id"))) if diff else None
             lines += _question(number, was, question, diff)
@@ -189,8 +199,8 @@ def _question(
         f"{_answers(question.get('kind'))}){mark}",
         "",
     ]
-    answer = {str(a) for a in question.get("answer") or []}
-    old_answer = {str(a) for a in (was or {}).get("answer") or []}
+    answer = {str(a) for a in listed(question.get("answer"))}
+    old_answer = {str(a) for a in listed((was or {}).get("answer"))}
     old_options = _by_id((was or {}).get("options"))
     if was is not None and answer != old_answer:
         lines += [
@@ -198,9 +208,7 @@ def _question(
             f"now {_options(question, answer)}",
             "",
         ]
-    for option in question.get("options") or []:
-        if not isinstance(option, Mapping):
-            continue
+    for option in objects(question.get("options")):
         key = str(option.get("id"))
         tick = "✅" if key in answer else "⬜"
         old_option = old_options.get(key) if was is not None else None
@@ -218,7 +226,7 @@ def _question(
 
 
 def _options(question: Mapping[str, Any], ids: set[str]) -> str:
-    texts = {str(o.get("id")): o.get("text", "") for o in question.get("options") or []}
+    texts = {str(o.get("id")): o.get("text", "") for o in objects(question.get("options"))}
     chosen = [f"{code(i)} {text(texts.get(i, ''))}".strip() for i in sorted(ids)]
     return " and ".join(chosen) or "*none*"
 
@@ -226,9 +234,7 @@ def _options(question: Mapping[str, Any], ids: set[str]) -> str:
 def _checklist(old: Mapping[str, Any] | None, new: Mapping[str, Any], diff: bool) -> list[str]:
     before = _by_id((old or {}).get("items")) if diff else {}
     lines: list[str] = []
-    for item in new.get("items") or []:
-        if not isinstance(item, Mapping):
-            continue
+    for item in objects(new.get("items")):
         was = before.get(str(item.get("id"))) if diff else None
         need = "required" if item.get("required", True) else "optional"
         note = ""
@@ -256,7 +262,7 @@ def _interactive(old: Mapping[str, Any] | None, new: Mapping[str, Any], diff: bo
     if new.get("environment_type"):
         lines += [f"**Kind:** {text(str(new['environment_type']).replace('_', ' '))}", ""]
     lines += _hotspots(was, new, diff)
-    tasks = [t for t in new.get("tasks") or [] if isinstance(t, Mapping)]
+    tasks = objects(new.get("tasks"))
     removed = _removed_ids((was or {}).get("tasks"), new.get("tasks")) if diff else []
     if tasks or removed:
         before = _by_id((was or {}).get("tasks"))
@@ -276,7 +282,7 @@ def _interactive(old: Mapping[str, Any] | None, new: Mapping[str, Any], diff: bo
 def _hotspots(was: Mapping[str, Any] | None, new: Mapping[str, Any], diff: bool) -> list[str]:
     """Hotspots as a table: id, label, x, y (radius, description where any has one); a
     moved one marked, its old place beside the new."""
-    hotspots = [h for h in new.get("hotspots") or [] if isinstance(h, Mapping)]
+    hotspots = objects(new.get("hotspots"))
     removed = _removed_ids((was or {}).get("hotspots"), new.get("hotspots")) if diff else []
     if not hotspots and not removed:
         return []
@@ -330,18 +336,17 @@ def _spot_change(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> str:
 
 def _sandbox(_old: Mapping[str, Any] | None, new: Mapping[str, Any], _diff: bool) -> list[str]:
     lines = [f"**Language:** {text(new.get('language', ''))}", ""]
-    for file in new.get("files") or []:
-        if isinstance(file, Mapping):
-            note = " (read-only)" if file.get("readonly") else ""
-            lines += [f"{code(file.get('path', ''))}{note}", ""]
-            lines += [*code_block(str(file.get("content", "")), str(new.get("language", ""))), ""]
+    for file in objects(new.get("files")):
+        note = " (read-only)" if file.get("readonly") else ""
+        lines += [f"{code(file.get('path', ''))}{note}", ""]
+        lines += [*code_block(str(file.get("content", "")), str(new.get("language", ""))), ""]
     if new.get("expected_output"):
         lines += ["**Expected output:**", "", *code_block(str(new["expected_output"])), ""]
     return lines + _hints(new)
 
 
 def _hints(config: Mapping[str, Any]) -> list[str]:
-    hints = [h for h in config.get("hints") or [] if isinstance(h, str)]
+    hints = [h for h in listed(config.get("hints")) if isinstance(h, str)]
     if not hints:
         return []
     return ["**Hints:**", "", *(f"{i}. {text(h)}" for i, h in enumerate(hints, 1)), ""]
@@ -351,10 +356,10 @@ def _game(_old: Mapping[str, Any] | None, new: Mapping[str, Any], _diff: bool) -
     facts = [f"**Game:** {text(new.get('game_type', ''))}"]
     if new.get("time_limit"):
         facts.append(f"**Time limit:** {_minutes(new['time_limit'])}")
-    if new.get("difficulty_levels"):
+    if listed(new.get("difficulty_levels")):
         levels = ", ".join(text(level) for level in new["difficulty_levels"])
         facts.append(f"**Difficulty levels:** {levels}")
-    challenges = new.get("challenges") or []
+    challenges = listed(new.get("challenges"))
     lines = [" · ".join(facts), ""]
     if challenges:
         lines.append(f"**Challenges:** {len(challenges)} (in the settings below)")
@@ -518,7 +523,7 @@ def render(
         lines += _caption(old_config, config, was is not None)
     elif renderer is not None and config:
         lines += renderer(old_config, config, was is not None)
-    if config.get("assets") and isinstance(config["assets"], list):
+    if listed(config.get("assets")):
         lines += [
             "**Files:** " + ", ".join(_media(a, "", assets.now) for a in config["assets"]),
             "",

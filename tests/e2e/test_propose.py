@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -267,3 +268,59 @@ def test_symbolic_links_are_neither_followed_nor_committed(
     assert "data/assets/lab/real.png" in files
     assert not [f for f in files if "logo" in f or "same" in f or "folder" in f or "alias" in f]
     assert "not for the repository" not in git(world.bare, "log", "-p", "notion/lab")
+
+
+# -- a module file propose cannot read, or whose values are odd: still proposed, as it is -----
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{not json",
+        b"[1, 2, 3]",
+        b"",
+        "\ufeff{}".encode(),  # a byte order mark
+        b'{"module_id": "lab", "title": "\\ud800"}',  # a lone surrogate
+        b'{"module_id": "lab", "title": "caf\xe9"}',  # Latin-1, not UTF-8
+        b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}",  # deeper than any JSON reader goes
+    ],
+    ids=["not-json", "array", "empty", "bom", "surrogate", "latin-1", "deep"],
+)
+def test_a_file_propose_cannot_read_is_proposed_as_unreadable(
+    world: World, cli: CLI, content: bytes
+) -> None:
+    on_main(world, revised(1))
+    (world.work / "data" / "modules" / "lab.json").write_bytes(content)
+    result = cli("propose")
+    assert result.code == 0, result.err
+    [pull] = world.github.state.pulls
+    assert pull["title"] == "Module: Lab (file cannot be read)"
+    assert "`data/modules/lab.json` is on this branch, but propose cannot read it" in pull["body"]
+    assert "removes" not in pull["body"]
+    assert "❌ `pipeline validate` reports:" in pull["body"]
+    on_branch = ["git", "show", "notion/lab:data/modules/lab.json"]
+    shown = subprocess.run(on_branch, cwd=world.bare, capture_output=True, check=True)
+    assert shown.stdout == content
+
+
+def test_odd_values_and_control_characters_are_proposed(world: World, cli: CLI) -> None:
+    world.write(revised(1, title="Lab\u0000 one\u0007", metadata="x"))
+    result = cli("propose")
+    assert result.code == 0, result.err
+    [pull] = world.github.state.pulls
+    assert pull["title"] == "Module: Lab one (rev 1)"
+    assert git(world.bare, "log", "-1", "--format=%s", "notion/lab") == pull["title"]
+    assert "❌ `pipeline validate` reports:" in pull["body"]
+
+
+def test_a_file_on_the_default_branch_that_is_not_utf8(world: World, cli: CLI) -> None:
+    """git's output is bytes: a Latin-1 file on main is a file propose cannot read, and the
+    module proposed over it is compared with nothing."""
+    (world.work / "data" / "modules" / "lab.json").write_bytes(b'{"title": "caf\xe9"}')
+    on_main(world)
+    world.write(revised(2))
+    result = cli("propose")
+    assert result.code == 0, result.err
+    [pull] = world.github.state.pulls
+    assert pull["title"] == "Module: Lab (rev 2)"
+    assert "| Revision | new module → 2 |" in pull["body"]

@@ -125,3 +125,35 @@ def test_rollback_says_what_it_cannot_find(history: History, cli: CLI) -> None:
     assert dry.code == 0 and "dry run: nothing pushed or opened" in dry.out
     assert history.github.state.pulls == []
     assert history.github.state.branch_sha("rollback/lab") is None
+
+
+def test_a_title_with_control_characters_makes_a_commit_and_a_title(
+    history: History, cli: CLI
+) -> None:
+    """No command line carries a NUL: the commit message (git's argv) and the title leave
+    control characters out, whatever the restored file's title holds."""
+    modules = history.work / "data" / "modules"
+    odd = lab(4, "odd")
+    odd["title"] = "Lab\u0000 odd\u0007\u001b[31m"
+    (modules / "lab.json").write_text(json.dumps(odd) + "\n")
+    sha = commit(history.work, "an odd title")
+    (modules / "lab.json").write_text(json.dumps(lab(5, "fixed")) + "\n")
+    commit(history.work, "fixed")
+    git(history.work, "push", "-q", "origin", "main")
+
+    result = cli("rollback", "lab", "--to", "4")
+    assert result.code == 0, result.err
+    [pull] = history.github.state.pulls
+    assert pull["title"] == f"Rollback: Lab odd [31m to rev 4 ({sha[:7]})"
+    assert git(history.bare, "log", "-1", "--format=%s", "rollback/lab") == pull["title"]
+
+
+def test_a_commit_whose_file_cannot_be_read_is_refused(history: History, cli: CLI) -> None:
+    (history.work / "data" / "modules" / "lab.json").write_bytes(b'{"title": "caf\xe9"}')
+    sha = commit(history.work, "Latin-1")
+    result = cli("rollback", "lab", "--to", sha)
+    assert result.code == 2, result.err
+    assert (
+        f"data/modules/lab.json cannot be read as a module (a JSON object) at commit {sha[:12]}"
+        in result.err
+    )

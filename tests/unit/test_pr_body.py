@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -558,3 +559,93 @@ def _html(markdown_text: str) -> str:
 
     html: str = MarkdownIt("commonmark").enable("strikethrough").render(markdown_text)
     return html
+
+
+# -- a module file holding anything: the body is written all the same -------------------------
+
+_SAMPLES = ("lab-safety-101", "equipment-tour", "first-pull-request")
+_KEYS = ["id", "text", "label", "type", "value", "answer", "options", "kind", "x", "y", "tasks"]
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(_KEYS) | st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def sample(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((ROOT / "data" / "modules" / f"{name}.json").read_text())
+    return data
+
+
+def places(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in a JSON value: each key of an object, each item of a list."""
+    if isinstance(value, dict):
+        children = list(value.items())
+    elif isinstance(value, list):
+        children = list(enumerate(value))
+    else:
+        return []
+    found = []
+    for key, child in children:
+        found += [(*at, key), *places(child, (*at, key))]
+    return found
+
+
+@st.composite
+def odd_modules(draw: st.DrawFn) -> dict[str, Any]:
+    """A sample module with a few values anywhere in it replaced by any JSON."""
+    module = sample(draw(st.sampled_from(_SAMPLES)))
+    for _ in range(draw(st.integers(1, 4))):
+        path = draw(st.sampled_from(places(module)))
+        parent = module
+        for step in path[:-1]:
+            parent = parent[step]
+        parent[path[-1]] = draw(_JSON)
+    return module
+
+
+@settings(max_examples=200, deadline=None)
+@given(odd_modules(), odd_modules())
+def test_any_module_file_gets_a_title_and_a_body(old: dict[str, Any], new: dict[str, Any]) -> None:
+    """A file that validate rejects (metadata a string, a section number a list, options a
+    number) is still proposed: its body and title are written, never a crash."""
+    for before, after in ((old, new), (None, new), (old, None)):
+        text = pr_body.body(before, after, validation=["x"], where=WHERE)
+        assert len(text) <= pr_body.MAX_BODY
+        balanced(text)
+    assert pr_body.title(new).startswith("Module: ")
+
+
+def test_values_nested_too_deeply_to_compare_are_said_so() -> None:
+    """orjson reads 1,024 levels; Python compares and writes JSON to fewer."""
+    new = revised(lambda module: module.update(extra=orjson.loads("[" * 1020 + "]" * 1020)))
+    text = pr_body.body(lab(), new, validation=["x"], where=WHERE)
+    assert "`data/modules/lab-safety-101.json` is on this branch, but its values are nested" in text
+    balanced(text)
+
+
+def test_a_file_that_cannot_be_read_is_no_removal() -> None:
+    why = "propose cannot read it as a module"
+    files = [pr_body.FileChange("data/assets/lab-safety-101/a.png", "added")]
+    text = pr_body.unreadable(
+        "lab-safety-101", lab(), why, validation=["not JSON"], where=WHERE, files=files
+    )
+    assert text.startswith("<!-- module-pipeline:lab-safety-101 -->\n## Lab Safety 101")
+    assert f"`data/modules/lab-safety-101.json` is on this branch, but {why}" in text
+    assert "`data/assets/lab-safety-101/a.png` (added)" in text
+    assert "- not JSON" in text and "removes" not in text
+    balanced(text)
+    assert pr_body.title(lab(), "unreadable") == "Module: Lab Safety 101 (file cannot be read)"
+    assert pr_body.title(lab(), "removal") == "Module: Lab Safety 101 (remove)"
+
+
+@given(st.text(st.characters(codec=None, exclude_categories=())))
+def test_any_title_is_one_line_git_can_take(name: str) -> None:
+    """A title is also the commit message, in git's argv: no NUL, no control character, no
+    lone surrogate (none can be encoded), on one line."""
+    title = pr_body.title({"title": name})
+    assert not re.search(r"[\x00-\x1f\x7f-\x9f]", title)
+    title.encode("utf-8")

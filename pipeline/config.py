@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, urlsplit
 
-from pipeline.errors import UsageError
+from pipeline.errors import UsageError, redact
 from pipeline.layout import CONFIG_FILE, CONFIG_SCHEMA, schema_file
 from pipeline.learn.settings import LearnSettings, learn_settings
 
@@ -146,6 +148,52 @@ def env_int(name: str, default: int, *, minimum: int = 1) -> int:
     if value < minimum:
         raise UsageError(f"{name}={raw!r} must be at least {minimum}")
     return value
+
+
+# A URL's host after any user info: a name or an IPv4 address, or an IPv6 address in
+# brackets; then, optionally, a port.
+_HOST_AND_PORT = re.compile(r"(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d*)?")
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+
+
+def _url_problem(url: str) -> str | None:
+    """What keeps `url` from being an http(s) URL a client can send requests to, in words;
+    None when nothing does."""
+    if _SPACE_OR_CONTROL.search(url):
+        return "it holds a space or a control character"
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed or invalid [IPv6 address]
+        return "its host cannot be read (an IPv6 address is written in brackets: [::1])"
+    if parts.scheme not in ("http", "https"):
+        return "it does not start with http:// or https://"
+    return _address_problem(parts)
+
+
+def _address_problem(parts: SplitResult) -> str | None:
+    """What is wrong with an http(s) URL's host and port, in words."""
+    if not parts.hostname:
+        return "it names no host"
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        return "its port is not a number from 1 to 65535"
+    if not _HOST_AND_PORT.fullmatch(parts.netloc.rpartition("@")[2]):
+        return "its host is not a name (letters, digits, '.', '-') or an IP address"
+    return None
+
+
+def http_url(url: str, setting: str, advice: str) -> str:
+    """`url` when it is an http(s) URL a client can use; else a UsageError naming `setting`,
+    what is wrong and `advice` (what a valid value looks like). Checked when a setting is
+    read, because urllib, httpx, requests and PyGithub each fail their own way on such a
+    value (a ValueError, an assert, an error taken for an outage), at the first request."""
+    problem = _url_problem(url)
+    if problem is not None:
+        raise UsageError(f"{setting} {redact(url)!r} is not a usable URL: {problem}; {advice}")
+    return url
 
 
 def load_config(path: Path = CONFIG_FILE) -> Config:

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pipeline.config import http_url
 from pipeline.errors import ServiceError, UsageError, redact
 
 _REMOTE_COMMANDS = frozenset({"fetch", "push", "pull", "ls-remote", "clone"})
@@ -113,12 +114,13 @@ class Git:
     def for_github(cls, root: Path, remote: str = "origin") -> Git:
         """A checkout whose fetch and push use GITHUB_TOKEN on GITHUB_SERVER_URL, as in
         Actions."""
-        return cls(
-            root,
-            remote,
-            token=os.environ.get("GITHUB_TOKEN"),
-            server_url=os.environ.get("GITHUB_SERVER_URL") or DEFAULT_SERVER_URL,
+        server_url = http_url(
+            os.environ.get("GITHUB_SERVER_URL", "").strip() or DEFAULT_SERVER_URL,
+            "GITHUB_SERVER_URL",
+            f"set it to the GitHub server's address, {DEFAULT_SERVER_URL} or your GitHub "
+            "Enterprise Server's (Actions sets it), or unset it",
         )
+        return cls(root, remote, token=os.environ.get("GITHUB_TOKEN"), server_url=server_url)
 
     def _remote_env(self, command: str) -> dict[str, str]:
         """For a remote command: no prompt for a password, and the token if it may go."""

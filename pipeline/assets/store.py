@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
-from pipeline.config import AssetSettings, settings_problems
+from pipeline.config import AssetSettings, http_url, settings_problems
 from pipeline.errors import ServiceError, UsageError, redact
 
 if TYPE_CHECKING:
@@ -116,12 +116,14 @@ def open_store(
     return Unconfigured()
 
 
-def _base(url: str, what: str) -> str:
+def _base(url: str, key: str, example: str) -> str:
+    """The setting assets.<key> (or PIPELINE_ASSETS_<KEY>): an http(s) URL clients can
+    use, without credentials, ending in a slash."""
+    setting = f"assets.{key} ({ENVIRONMENT[key]})"
+    http_url(url, setting, f"set it to an http(s) URL, e.g. {example}")
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UsageError(f"{what} {redact(url)!r} is not an http(s) URL")
     if parts.username or parts.password:
-        raise UsageError(f"{what} must not hold credentials; students' browsers load it")
+        raise UsageError(f"{setting} must not hold credentials; students' browsers load it")
     return url if url.endswith("/") else url + "/"
 
 
@@ -132,7 +134,7 @@ class LocalStore:
         self, directory: Path, public_base_url: str = DEFAULT_LOCAL_URL, *, prefix: str = ""
     ) -> None:
         self.directory, self.prefix = directory, prefix
-        self.base = _base(public_base_url, "assets.public_base_url")
+        self.base = _base(public_base_url, "public_base_url", DEFAULT_LOCAL_URL)
 
     @classmethod
     def from_settings(cls, settings: AssetSettings, root: Path = Path()) -> LocalStore:
@@ -233,8 +235,12 @@ class S3Store:
         from botocore.config import Config
 
         self.bucket, self.prefix = bucket, prefix
-        self.base = _base(public_base_url, "assets.public_base_url")
-        self.endpoint_url = _base(endpoint_url, "assets.endpoint_url") if endpoint_url else None
+        self.base = _base(public_base_url, "public_base_url", "https://cdn.example.org/modules/")
+        self.endpoint_url = (
+            _base(endpoint_url, "endpoint_url", "https://ACCOUNT.r2.cloudflarestorage.com")
+            if endpoint_url
+            else None
+        )
         self._client: S3Client = boto3.client(
             "s3",
             endpoint_url=self.endpoint_url,

@@ -31,7 +31,7 @@ from notion_client.errors import HTTPResponseError, RequestTimeoutError
 from notion_client.helpers import iterate_paginated_api
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from pipeline.config import env_int
+from pipeline.config import env_int, http_url
 from pipeline.errors import ServiceError, UsageError
 
 NOTION_VERSION = "2025-09-03"
@@ -104,10 +104,15 @@ class NotionAPI:
         self.stats = Stats()
         self._attempts, self._sleep = attempts, sleep
         self._lock = threading.Lock()
+        base_url = http_url(
+            (base_url or "").strip() or DEFAULT_BASE_URL,
+            BASE_URL_VARIABLE,
+            f"set it to Notion's API, {DEFAULT_BASE_URL}, or unset it",
+        )
         http = httpx.Client(event_hooks={"request": [self._before_request]})
         self.client = Client(
             auth=token,
-            base_url=(base_url or DEFAULT_BASE_URL).rstrip("/"),
+            base_url=base_url.rstrip("/"),
             notion_version=NOTION_VERSION,
             retry=False,
             logger=_CLIENT_LOG,

@@ -29,6 +29,7 @@ from github import (
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
+from pipeline.config import http_url
 from pipeline.errors import ServiceError, UsageError
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -155,10 +156,16 @@ class GitHubRepo:
             )
         if "/" not in name:
             raise UsageError("GITHUB_REPOSITORY is not set to owner/name")
+        base_url = http_url(
+            os.environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL,
+            "GITHUB_API_URL",
+            f"set it to GitHub's API, {DEFAULT_API_URL} (GitHub Enterprise Server: "
+            "https://HOST/api/v3), or unset it",
+        )
         client = Github(
             auth=Auth.Token(token),
             timeout=timeout,
-            base_url=os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL,
+            base_url=base_url,
             seconds_between_requests=None,
             seconds_between_writes=None,
         )

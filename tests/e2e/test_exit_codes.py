@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from pipeline.db.deploy import DEPLOY_LOCK
+from pipeline.errors import redact
 from tests.builders import module, remote_checkout
 from tests.conftest import CLI, Database, Repo
 from tests.doubles.github_server import GITHUB_TOKEN, GitHubState
@@ -143,3 +144,50 @@ def test_content_and_usage_problems(repo: Repo, cli: CLI) -> None:
     assert cli("validate").code == 1
     assert cli("validate", "--format", "yaml").code == 2
     assert cli("validate", "no/such/file.json").code == 2
+
+
+# Settings that are not URLs a client can use: each a usage error naming the setting and
+# what a valid value looks like, before any request (urllib, httpx, requests and PyGithub
+# each failed their own way: a ValueError, an assert, an error taken for an outage).
+NOT_URLS = [
+    ("GITHUB_API_URL", "notaurl", ["propose"]),
+    ("GITHUB_API_URL", "http://[::1", ["propose"]),
+    ("GITHUB_API_URL", "ftp://x", ["propose"]),
+    ("GITHUB_API_URL", "http://127.0.0.1:99999", ["propose"]),
+    ("GITHUB_SERVER_URL", "http://[::1", ["propose"]),
+    ("GITHUB_SERVER_URL", "https://user:pw@host:0", ["rollback", "base", "--to", "1"]),
+    ("NOTION_API_BASE_URL", "http://[::1", ["export"]),
+    ("NOTION_API_BASE_URL", "notaurl", ["export"]),
+    ("PIPELINE_ASSETS_PUBLIC_BASE_URL", "http://127.0.0.1:99999/", ["assets", "serve"]),
+    ("PIPELINE_ASSETS_PUBLIC_BASE_URL", "http://127.0.0.1:abc/", ["assets", "serve"]),
+    ("PIPELINE_ASSETS_PUBLIC_BASE_URL", "http://[::1/", ["assets", "serve"]),
+]
+
+
+@pytest.mark.parametrize(("variable", "value", "args"), NOT_URLS)
+def test_a_setting_that_is_no_url_is_a_usage_error(
+    checkout: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cli: CLI,
+    variable: str,
+    value: str,
+    args: list[str],
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
+    monkeypatch.setenv("GITHUB_REPOSITORY", "frames/modules")
+    monkeypatch.setenv("NOTION_TOKEN", "secret_x")
+    (checkout / "pipeline.yaml").write_text("notion:\n  database_id: " + "a" * 32 + "\n")
+    monkeypatch.setenv(variable, value)
+    result = cli(*args)
+    assert result.code == 2, result.err
+    [error] = [line for line in result.err.splitlines() if line.startswith("error: ")]
+    assert variable in error and repr(redact(value)) in error
+    assert "is not a usable URL" in result.err and "set it to" in result.err
+    assert ":pw@" not in result.err
+
+
+def test_pipeline_yaml_asset_url_that_is_no_url(checkout: Path, cli: CLI) -> None:
+    (checkout / "pipeline.yaml").write_text("assets:\n  public_base_url: http://[::1/\n")
+    result = cli("assets", "serve")
+    assert result.code == 2, result.err
+    assert "assets.public_base_url (PIPELINE_ASSETS_PUBLIC_BASE_URL) 'http://[::1/'" in result.err

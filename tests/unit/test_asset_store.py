@@ -53,7 +53,15 @@ def test_the_environment_wins_over_pipeline_yaml(tmp_path: Path) -> None:
             AssetSettings(store="s3", bucket="b", public_base_url="https://u:p@cdn.example.org/"),
             "must not hold credentials",
         ),
-        (AssetSettings(store="local", public_base_url="ftp://x/"), "is not an http(s) URL"),
+        (
+            AssetSettings(store="local", public_base_url="ftp://x/"),
+            "is not a usable URL: it does not start with http:// or https://",
+        ),
+        (
+            AssetSettings(store="local", public_base_url="http://127.0.0.1:99999/"),
+            "assets.public_base_url (PIPELINE_ASSETS_PUBLIC_BASE_URL) 'http://127.0.0.1:99999/' "
+            "is not a usable URL: its port is not a number from 1 to 65535",
+        ),
     ],
 )
 def test_wrong_settings_are_named(settings: AssetSettings, words: str) -> None:

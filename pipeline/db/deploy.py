@@ -19,7 +19,6 @@ uploads nothing.
 
 from __future__ import annotations
 
-import getpass
 import io
 import os
 import time
@@ -67,7 +66,7 @@ from pipeline.db.trust import (
     validate_for_deploy,
     validator_fingerprint,
 )
-from pipeline.db.unpublish import IN_FORCE, Hold, hidden, holds_from, remember_file_status
+from pipeline.db.unpublish import IN_FORCE, Hold, hidden, holds_from, remember_file_status, who
 from pipeline.errors import ContentError, ServiceError, UsageError
 from pipeline.git import blob_id, head_sha
 from pipeline.layout import is_module_id
@@ -104,9 +103,9 @@ class Settings:
 
     @classmethod
     def from_environment(cls, lock_timeout: str, statement_timeout: str, **scope: Any) -> Settings:
-        """Who deploys what: GITHUB_SHA and GITHUB_ACTOR in Actions, else HEAD and the user."""
-        actor = os.environ.get("GITHUB_ACTOR") or getpass.getuser()
-        return cls(lock_timeout, statement_timeout, head_sha(), actor, **scope)
+        """Who deploys what: GITHUB_SHA and GITHUB_ACTOR in Actions, else HEAD and the
+        user (`who`, as unpublish records them)."""
+        return cls(lock_timeout, statement_timeout, head_sha(), who(), **scope)
 
 
 @dataclass

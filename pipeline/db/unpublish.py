@@ -54,8 +54,17 @@ class VisibilityChange:
 
 
 def who() -> str:
-    """The person acting: GITHUB_ACTOR in Actions, else the user (as a deploy records)."""
-    return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
+    """The person acting, as deploys and unpublishes record them: GITHUB_ACTOR in Actions,
+    else the login name, else "uid <n>": in a container the UID often has neither USER
+    nor LOGNAME nor a passwd entry, and getpass cannot name it."""
+    name = os.environ.get("GITHUB_ACTOR")
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError, ImportError):  # OSError from 3.13; no pwd on Windows
+            return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    # A name of bytes that are not UTF-8 (surrogate escapes), as text the database takes.
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def hidden(record: ModuleRows) -> ModuleRows:
@@ -104,9 +113,11 @@ def _lock(conn: psycopg.Connection) -> None:
 
 
 def _module(conn: psycopg.Connection, module_id: str) -> tuple[int, str]:
-    row = conn.execute(
-        "SELECT id, status FROM modules WHERE module_id = %s FOR UPDATE", (module_id,)
-    ).fetchone()
+    row = None
+    if _is_text(module_id):  # no module id is anything else: the database holds text
+        row = conn.execute(
+            "SELECT id, status FROM modules WHERE module_id = %s FOR UPDATE", (module_id,)
+        ).fetchone()
     if row is None:
         raise UsageError(f"no module {module_id!r} in the database; `pipeline status` lists them")
     return int(row[0]), str(row[1])
@@ -127,10 +138,26 @@ def _set_status(conn: psycopg.Connection, pk: int, status: str) -> None:
         conn.execute("UPDATE modules SET rows_hash = pipeline_rows_hash(id) WHERE id = %s", (pk,))
 
 
+def _is_text(value: str) -> bool:
+    """Whether the database can hold `value` as text: UTF-8 (a byte of another encoding
+    on the command line comes as a surrogate escape, which has none) and no NUL."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
+
+
 def _reason(reason: str, what: str) -> str:
     reason = reason.strip()
     if not reason:
         raise UsageError(f"say why with --reason: it is recorded with the {what}")
+    if not _is_text(reason):
+        raise UsageError(
+            "--reason is not valid text: it holds a byte that is not UTF-8 (text from a "
+            "Latin-1 terminal or file?) or a NUL; write it again in UTF-8, as it is recorded "
+            f"with the {what}"
+        )
     return reason
 
 

@@ -5,6 +5,10 @@ records the WAL position and time just before it."""
 from __future__ import annotations
 
 import json
+import os
+import pwd
+import subprocess
+import sys
 
 import pytest
 
@@ -120,3 +124,56 @@ def test_a_deploy_records_its_restore_point(repo: Repo, db: Database, cli: CLI) 
     assert rows[0][3] <= at
     assert json.loads(cli("deploy", "--json").out)["restore_lsn"] is None  # a no-op: no row
     assert db.value("SELECT count(*) FROM pipeline_deploys") == 2
+
+
+def test_a_reason_or_id_that_is_not_text_is_a_usage_error(
+    repo: Repo, db: Database, cli: CLI
+) -> None:
+    """A byte that is not UTF-8 on the command line (`--reason $'caf\\xe9'`) reaches us as a
+    surrogate escape, which no database text can hold; a NUL neither."""
+    repo.write(module(module_id="lab"))
+    assert cli("deploy").code == 0
+    for command in ("unpublish", "republish"):
+        for reason in ("caf\udce9 closed", "bad\x00reason"):
+            result = cli(command, "lab", "--reason", reason)
+            assert result.code == 2, result.err
+            assert "--reason is not valid text" in result.err
+    odd_id = cli("unpublish", "caf\udce9", "--reason", "x")
+    assert odd_id.code == 2 and "no module 'caf\\udce9' in the database" in odd_id.err
+    assert db.value("SELECT count(*) FROM pipeline_unpublished") == 0
+    assert status_of(db) == ("published", 1)
+
+
+def test_a_reason_in_latin1_from_a_real_command_line(repo: Repo, db: Database) -> None:
+    """The bytes as a shell passes them, through a real process."""
+    repo.write(module(module_id="lab"))
+    command = [sys.executable, "-m", "pipeline"]
+    subprocess.run([*command, "deploy"], cwd=repo.root, check=True, capture_output=True)
+    done = subprocess.run(
+        [*map(os.fsencode, command), b"unpublish", b"lab", b"--reason", b"caf\xe9"],
+        cwd=repo.root,
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert b"--reason is not valid text" in done.stderr
+
+
+def test_who_acts_without_a_name_is_their_uid(
+    repo: Repo, db: Database, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a container the UID often has no passwd entry, nor USER or LOGNAME: getpass
+    cannot name it (KeyError, OSError from Python 3.13)."""
+    for variable in ("GITHUB_ACTOR", "LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(variable, raising=False)
+
+    def no_entry(uid: int) -> pwd.struct_passwd:
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    repo.write(module(module_id="lab"))
+    assert cli("deploy").code == 0, "deploy records who too"
+    assert cli("unpublish", "lab", "--reason", "x").code == 0
+    me = f"uid {os.getuid()}"
+    assert db.value("SELECT actor FROM pipeline_deploys") == me
+    assert db.value("SELECT unpublished_by FROM pipeline_unpublished") == me

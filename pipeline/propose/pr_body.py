@@ -19,6 +19,10 @@ only between sections, never inside a code fence or a `<details>`: unchanged
 sections lose their collapsed text first, then whole sections are left out, each
 named, with a link to the file for the rest.
 
+A module file validate rejects is shown all the same, as far as it can be: a value of the
+wrong type counts as none. A file that holds no JSON object (or nests too deeply to
+compare) gets a body that says so (`unreadable`), never one that calls it a removal.
+
 Everything in it that comes from the module was written outside the review, so it is
 shown, never obeyed (`gfm`): no raw HTML but ours, no @mentions, no code fence left
 open. The export's job summary uses the same rules (`text`).
@@ -245,7 +249,8 @@ def body(
     `new` the module proposed (None: the PR removes it). `validation` lists problems
     (empty: valid); `notes` are warnings about the module's files (a symbolic link left
     out, ...); `where` places links and images at the PR's commits; `files` are the
-    module's other files (assets) that the PR adds, changes or removes."""
+    module's other files (assets) that the PR adds, changes or removes. A module nested
+    too deeply for Python to compare gets the `unreadable` body: any file gets a body."""
     shown = new if new is not None else old or {}
     try:
         found = changes(old, new)

@@ -138,6 +138,24 @@ def prop(kind: str, value: Any) -> dict[str, Any]:
     return {"id": "x", "type": kind, kind: value}
 
 
+PAGE_ID = "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d"
+
+
+def lab_safety_page(**properties: Any) -> dict[str, Any]:
+    """The page of a Module Library row with just a name and a Module ID (lab-safety-101),
+    and `properties` besides: what the conversion of a page's blocks needs of it."""
+    base = {
+        "Module Name": prop("title", [rt("Lab Safety 101")]),
+        "Module ID": prop("rich_text", [rt("lab-safety-101")]),
+    }
+    return {
+        "object": "page",
+        "id": PAGE_ID,
+        "properties": {**base, **properties},
+        "last_edited_time": "2025-11-26T14:30:00.000Z",
+    }
+
+
 def schema(with_error_property: bool = True) -> dict[str, dict[str, Any]]:
     """The Module Library's property schema, as the data source reports it."""
     kinds = {

@@ -12,6 +12,7 @@ from pipeline.config import NotionSettings
 from pipeline.modules.schema import schema_problems
 from pipeline.notion.page import Converted, PageError, convert_page, module_id_of
 from tests.builders import (
+    PAGE_ID,
     SEED_EXAMPLE_CONFIG,
     block,
     bullet,
@@ -19,6 +20,7 @@ from tests.builders import (
     code,
     heading,
     item,
+    lab_safety_page,
     page_mention,
     para,
     prop,
@@ -29,27 +31,13 @@ from tests.builders import (
     toggle_heading,
 )
 
-PAGE_ID = "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d"
 OTHER_MODULE_PAGE = "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f"
 SETTINGS = NotionSettings()
 
 
-def page(**properties: Any) -> dict[str, Any]:
-    base = {
-        "Module Name": prop("title", [rt("Lab Safety 101")]),
-        "Module ID": prop("rich_text", [rt("lab-safety-101")]),
-    }
-    return {
-        "object": "page",
-        "id": PAGE_ID,
-        "properties": {**base, **properties},
-        "last_edited_time": "2025-11-26T14:30:00.000Z",
-    }
-
-
 def convert(blocks: list[dict[str, Any]], **properties: Any) -> Converted:
     converted = convert_page(
-        page(**properties),
+        lab_safety_page(**properties),
         blocks,
         SETTINGS,
         module_ids_by_page={OTHER_MODULE_PAGE: "equipment-tour", PAGE_ID: "lab-safety-101"},
@@ -66,7 +54,7 @@ def section(blocks: list[dict[str, Any]], **properties: Any) -> dict[str, Any]:
 
 def error(blocks: list[dict[str, Any]], **properties: Any) -> str:
     with pytest.raises(PageError) as caught:
-        convert_page(page(**properties), blocks, SETTINGS)
+        convert_page(lab_safety_page(**properties), blocks, SETTINGS)
     return str(caught.value)
 
 
@@ -104,7 +92,9 @@ def test_seed_001s_template_written_literally_gives_the_module() -> None:
 def test_seed_001s_example_config_pasted_is_read_and_completed() -> None:
     """Seed 001 prints its section config as JSON, completion criteria without a type."""
     blocks = [heading("Section 1: Locate"), para(rt("Type: Interactive"))]
-    converted = convert_page(page(), [*blocks, code(SEED_EXAMPLE_CONFIG, "json")], SETTINGS)
+    converted = convert_page(
+        lab_safety_page(), [*blocks, code(SEED_EXAMPLE_CONFIG, "json")], SETTINGS
+    )
     [only] = converted.module["sections"]
     assert only["section_config"]["hotspots"][1]["id"] == "eye-wash"
     assert only["completion_criteria"] == {"type": "hotspots", "hotspots_clicked": 5}
@@ -242,7 +232,7 @@ def test_type_and_duration_lines_anywhere_among_the_first_paragraphs() -> None:
 )
 def test_section_types_are_matched_loosely(written: str, kind: str) -> None:
     blocks = [heading("Section 1: A"), para(rt(f"Type: {written}"))]
-    converted = convert_page(page(), blocks, SETTINGS)
+    converted = convert_page(lab_safety_page(), blocks, SETTINGS)
     assert converted.module["sections"][0]["section_type"] == kind
 
 
@@ -519,7 +509,7 @@ def test_every_block_type_under_every_container_is_output_or_listed(
     if place == "section":
         blocks = [heading("Section 1: A"), nested]
     converted = convert_page(
-        page(), blocks, SETTINGS, module_ids_by_page={OTHER_MODULE_PAGE: "tour"}
+        lab_safety_page(), blocks, SETTINGS, module_ids_by_page={OTHER_MODULE_PAGE: "tour"}
     )
     output = words_of(converted.module)
     listed_ids = {n.block_id for n in converted.skipped}
@@ -569,9 +559,12 @@ def test_module_id_from_the_metadata_list() -> None:
         heading("Section 1: A"),
     ]
     assert (
-        module_id_of(page(**{"Module ID": prop("rich_text", [])}), SETTINGS, blocks) == "from-body"
+        module_id_of(lab_safety_page(**{"Module ID": prop("rich_text", [])}), SETTINGS, blocks)
+        == "from-body"
     )
-    assert module_id_of(page(), SETTINGS, blocks) == "lab-safety-101"  # the property wins
+    assert (
+        module_id_of(lab_safety_page(), SETTINGS, blocks) == "lab-safety-101"
+    )  # the property wins
     message = error(
         [para(rt("Metadata", bold=True)), bullet("Module ID: Lab Safety"), heading("Section 1: A")],
         **{"Module ID": prop("rich_text", [])},

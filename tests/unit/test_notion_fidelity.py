@@ -18,30 +18,16 @@ from tests.builders import (
     code,
     heading,
     item,
+    lab_safety_page,
     para,
-    prop,
     rt,
     table,
     todo,
 )
 
-PAGE_ID = "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d"
-
-
-def page() -> dict[str, Any]:
-    return {
-        "object": "page",
-        "id": PAGE_ID,
-        "properties": {
-            "Module Name": prop("title", [rt("Lab Safety 101")]),
-            "Module ID": prop("rich_text", [rt("lab-safety-101")]),
-        },
-        "last_edited_time": "2025-11-26T14:30:00.000Z",
-    }
-
 
 def convert(blocks: list[dict[str, Any]]) -> Converted:
-    converted = convert_page(page(), blocks, NotionSettings())
+    converted = convert_page(lab_safety_page(), blocks, NotionSettings())
     module = {**converted.module, "metadata": {"revision": 1}}
     assert schema_problems(module, "x.json") == []  # strict out
     return converted

@@ -26,6 +26,7 @@ from tests.builders import (
     code,
     heading,
     item,
+    lab_safety_page,
     para,
     prop,
     rt,
@@ -33,22 +34,13 @@ from tests.builders import (
     todo,
 )
 
-PAGE_ID = "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d"
 SETTINGS = NotionSettings(universities={"Cal Poly Pomona": "cpp"})
-
-
-def page(**properties: Any) -> dict[str, Any]:
-    base = {
-        "Module Name": prop("title", [rt("Lab Safety 101")]),
-        "Module ID": prop("rich_text", [rt("lab-safety-101")]),
-    }
-    return {"object": "page", "id": PAGE_ID, "properties": {**base, **properties}}
 
 
 def problems(blocks: list[dict[str, Any]], **properties: Any) -> list[str]:
     """What the team lead reads: the page's error, or the exported module's problems."""
     try:
-        converted = convert_page(page(**properties), blocks, SETTINGS)
+        converted = convert_page(lab_safety_page(**properties), blocks, SETTINGS)
     except PageError as exc:
         return [str(exc)]
     module = {**converted.module, "metadata": {"revision": 1}}

@@ -36,7 +36,7 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from pipeline.db.connect import Target, resolve_target
+from pipeline.db.connect import Target, libpq_defaults, resolve_target
 from pipeline.errors import ServiceError, UsageError, scrub
 from pipeline.layout import DATA_DIR, STATE_DIR
 
@@ -92,7 +92,8 @@ def _embedded_bin() -> str:
 @contextmanager
 def _service(target: Target) -> Iterator[dict[str, str]]:
     """The environment that lets a libpq program reach `target` as service 'pipeline'."""
-    params = {k: str(v) for k, v in conninfo_to_dict(target.url).items() if v is not None}
+    given = {k: str(v) for k, v in conninfo_to_dict(target.url).items() if v is not None}
+    params = {**libpq_defaults(), **given}  # what psycopg, and so the label, takes
     params.setdefault("application_name", "module-pipeline")
     with tempfile.TemporaryDirectory(prefix="pipeline-pg-") as scratch:
         path = Path(scratch) / "service.conf"

@@ -61,17 +61,27 @@ class Target:
             params = conninfo_to_dict(self.url)
         except psycopg.ProgrammingError:
             return redact(self.url)
-        params = {**_libpq_defaults(), **{k: v for k, v in params.items() if v}}
+        params = {**libpq_defaults(), **{k: v for k, v in params.items() if v}}
         host = str(params.get("host") or "localhost")
         port = f":{params['port']}" if params.get("port") else ""
         return f"{host}{port}/{params.get('dbname') or params.get('user') or ''}"
 
 
-def _libpq_defaults() -> dict[str, str]:
-    """What libpq takes from the environment for the host, port, database and user a URL
-    leaves out: the label must name the server actually reached."""
-    variables = {"host": "PGHOST", "port": "PGPORT", "dbname": "PGDATABASE", "user": "PGUSER"}
-    return {key: os.environ[name] for key, name in variables.items() if os.environ.get(name)}
+_LIBPQ_VARIABLES = {
+    "host": "PGHOST",
+    "port": "PGPORT",
+    "dbname": "PGDATABASE",
+    "user": "PGUSER",
+    "password": "PGPASSWORD",
+    "sslmode": "PGSSLMODE",
+}
+
+
+def libpq_defaults() -> dict[str, str]:
+    """What libpq takes from the environment for what a URL leaves out (host, port,
+    database, user, password, sslmode): the label must name the server psycopg reaches,
+    and pg_dump (run without PG* variables) must reach the same one."""
+    return {key: os.environ[name] for key, name in _LIBPQ_VARIABLES.items() if os.environ.get(name)}
 
 
 def _scrub(message: str, url: str) -> str:

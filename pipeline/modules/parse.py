@@ -8,6 +8,7 @@ instead of a stack trace.
 
 from __future__ import annotations
 
+import bisect
 import errno
 import json
 import os
@@ -142,7 +143,7 @@ def _in_exported_form(raw: bytes, data: Any) -> bool:
 def _read_differently(raw: bytes, text: str, data: Any, display: str) -> list[Problem]:
     """What the text says that the parsed data does not hold: a key written twice (the
     last one counts), an integer too wide to keep (read as a float)."""
-    problems = duplicate_key_problems(text, display) if may_have_duplicate_keys(raw, data) else []
+    problems = duplicate_key_problems(text, display) if _colons_may_differ(raw, data) else []
     if _may_hold_wide_integers(text):
         problems += wide_integer_problems(text, display)
     return problems
@@ -236,19 +237,24 @@ def _may_hold_wide_integers(text: str) -> bool:
 def wide_integer_problems(text: str, display: str) -> list[Problem]:
     """Integers too wide to be kept as written: they would reach students as a float
     (123456789012345678901234567890 as 1.2345678901234568e+29), digits silently lost.
-    The stdlib reads them exactly; each is placed at its line and column."""
+    Each is placed at its line and column; digits in a string are text, and kept."""
     problems = []
+    strings: list[int] | None = None  # where each string starts and ends, in turn
     for match in _INTEGER.finditer(text):
-        value = int(match[1])
-        if value in _EXACT_INTEGERS or _in_string(text, match.start(1)):
+        literal = match[1]
+        if not _too_wide(literal):
+            continue
+        if strings is None:  # one pass over the text, only for a file that has such digits
+            strings = [edge for found in _STRING.finditer(text) for edge in found.span()]
+        if bisect.bisect_right(strings, match.start(1)) % 2:  # after a start, not its end
             continue
         line, column = _char_position(text, match.start(1))
         problems.append(
             Problem(
                 display,
-                f"the number {match[1][:40]} has more digits than the pipeline keeps exactly "
-                f"(it would be stored as {float(value)!r}); write it in quotes, as text, or "
-                "with fewer digits",
+                f"the number {literal[:40]}{'…' if len(literal) > 40 else ''} has more digits "
+                f"than the pipeline keeps exactly (it would be stored as {float(literal)!r}); "
+                "write it in quotes, as text, or with fewer digits",
                 "json",
                 line=line,
                 column=column,
@@ -259,43 +265,41 @@ def wide_integer_problems(text: str, display: str) -> list[Problem]:
 
 # An integer literal of 19 digits or more, not followed by a fraction or an exponent.
 _INTEGER = re.compile(r"(?<![0-9.eE+-])(-?[0-9]{19,})(?![0-9.eE])")
+# A JSON string, escapes and all (the text is valid JSON: orjson read it).
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 
 
-def _in_string(text: str, offset: int) -> bool:
-    """Whether `offset` of valid JSON text is inside a string: an odd number of the
-    unescaped quotes before it."""
-    quotes = 0
-    position = 0
-    while (found := text.find('"', position, offset)) != -1:
-        slashes = 0
-        while found - slashes - 1 >= 0 and text[found - slashes - 1] == "\\":
-            slashes += 1
-        quotes += slashes % 2 == 0
-        position = found + 1
-    return quotes % 2 == 1
+def _too_wide(literal: str) -> bool:
+    """Whether an integer literal lies outside _EXACT_INTEGERS; without converting one of
+    thousands of digits, which Python refuses."""
+    digits = len(literal) - literal.startswith("-")
+    return digits > len(str(_EXACT_INTEGERS.stop)) or int(literal) not in _EXACT_INTEGERS
 
 
 def may_have_duplicate_keys(source: str | bytes, data: Any) -> bool:
     """Fast test: False means the text certainly repeats no key.
+
+    Files the export writes are exactly its form: equal bytes, so nothing was dropped
+    (orjson never writes a key twice). Asked first: most files are such, and for them
+    the test of colons below is not needed."""
+    raw = source.encode() if isinstance(source, str) else source
+    return not _in_exported_form(raw, data) and _colons_may_differ(raw, data)
+
+
+def _colons_may_differ(raw: bytes, data: Any) -> bool:
+    """may_have_duplicate_keys of a text not in the exported form.
 
     Every colon in JSON text is a key separator or part of a string, and
     re-serialising the parsed data keeps both exactly, except the pairs a
     repeated key dropped. So fewer colons after the round trip means a
     duplicate. A \\u escape could spell a colon differently: then "maybe".
     """
-    raw = source.encode() if isinstance(source, str) else source
-    try:
-        # Files the export writes are exactly this: equal bytes, so nothing was dropped
-        # (orjson never writes a key twice). Asked first: most files are such, and for
-        # them the search for \\u escapes, a third of this test, is not needed.
-        if raw == orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n":
-            return False
-    except TypeError:  # nested deeper than orjson writes
-        return True
     if _UNICODE_ESCAPE.search(raw):
         return True
-    # orjson wrote the indented form, so it writes this one too (same depth, same values).
-    return raw.count(b":") != orjson.dumps(data).count(b":")
+    try:
+        return raw.count(b":") != orjson.dumps(data).count(b":")
+    except TypeError:  # nested deeper than orjson writes
+        return True
 
 
 def duplicate_key_problems(text: str, display: str) -> list[Problem]:

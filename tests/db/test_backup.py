@@ -67,6 +67,24 @@ def test_backup_and_restore_round_trip(repo: Repo, db: Database, cli: CLI) -> No
     assert state(db) == changed
 
 
+def test_the_backup_is_of_the_database_named_when_pg_variables_fill_in_the_url(
+    repo: Repo, db: Database, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A URL without host or database takes PGHOST's and PGDATABASE's, in psycopg and in
+    the name the command prints: pg_dump, run without PG* variables, must reach that one."""
+    repo.write(module(module_id="lab"))
+    assert cli("deploy").code == 0
+    host = db.url.split("host=", 1)[1]
+    name = db.url.split("/")[3].split("?", 1)[0]
+    monkeypatch.setenv("PGHOST", host)
+    monkeypatch.setenv("PGDATABASE", name)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@")
+    made = cli("db", "backup", "--json")
+    assert made.code == 0, made.err
+    assert made.err.startswith(f"database: {host}/{name}\n")
+    assert json.loads(made.out)["database"] == f"{host}/{name}"
+
+
 def test_a_broken_backup_changes_nothing(repo: Repo, db: Database, cli: CLI) -> None:
     repo.write(module(module_id="lab"))
     cli("deploy")

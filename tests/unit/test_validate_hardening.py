@@ -79,6 +79,19 @@ def test_an_integer_too_wide_to_keep_exactly_is_an_error_at_its_place(repo: Repo
     assert lines[found[0].line - 1][found[0].column - 1 :].startswith("1234567890")
 
 
+def test_digits_in_text_are_text_however_many(repo: Repo) -> None:
+    """A serial number of thousands of digits in a string: Python refuses to convert such
+    a run to a number, and it is text anyway. Another, wider than 64 bits, is still
+    found after thousands of strings holding such digits."""
+    strings = [f": 12345678901234567890123 {n}" for n in range(3000)]
+    config = {"serial": "Serial: " + "7" * 4400, "notes": strings, "seed": 2**70}
+    path = repo.write(module(adaptive_config=config))
+    path.write_text("{ " + path.read_text(encoding="utf-8")[1:], encoding="utf-8")  # hand-made
+    [problem] = validate_paths([repo.modules]).problems
+    assert problem.check == "json"
+    assert f"the number {2**70} has more digits" in problem.message
+
+
 def test_a_duplicate_key_deep_in_a_file_is_still_found(repo: Repo) -> None:
     deep = '{"k": ' * 900 + '{"a": 1, "a": 2}' + "}" * 900
     text = json.dumps(module(adaptive_config="DEEP"), indent=1).replace('"DEEP"', deep)

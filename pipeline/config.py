@@ -180,9 +180,18 @@ def _address_problem(parts: SplitResult) -> str | None:
         port = 0
     if port == 0:
         return "its port is not a number from 1 to 65535"
-    if not _HOST_AND_PORT.fullmatch(parts.netloc.rpartition("@")[2]):
+    if not _HOST_AND_PORT.fullmatch(_ascii(parts.netloc.rpartition("@")[2])):
         return "its host is not a name (letters, digits, '.', '-') or an IP address"
     return None
+
+
+def _ascii(address: str) -> str:
+    """A host (and port) as DNS reads it: a name in another script (bücher.example) in
+    its IDNA form; "" when it has none."""
+    try:
+        return address.encode("idna").decode("ascii")
+    except UnicodeError:
+        return ""
 
 
 def http_url(url: str, setting: str, advice: str) -> str:

@@ -83,6 +83,10 @@ def with_environment(settings: AssetSettings, environ: Mapping[str, str]) -> Ass
         for name, variable in ENVIRONMENT.items()
         if environ.get(variable, "").strip()
     }
+    if "store" in found:  # read in any case, as open_store does
+        found["store"] = found["store"].lower()
+    if found.get("prefix") and not found["prefix"].endswith("/"):
+        found["prefix"] += "/"  # a folder: without its slash the keys would run on
     problems = settings_problems({"assets": found}) if found else []
     if problems:  # the rules pipeline.yaml's are held to: a prefix of "../" leads out
         raise UsageError(

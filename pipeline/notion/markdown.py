@@ -309,6 +309,13 @@ def _mention(mention: Mapping[str, Any], text: str, href: str | None) -> tuple[s
     return escape(text), href  # date, template_mention, link_mention: their text says it
 
 
+def _as_caption(text: str) -> str:
+    """A caption's Markdown in italics, as Notion shows captions; as written when it
+    starts or ends with emphasis of its own: "_" around "_Figure_" makes "__Figure__",
+    which is bold."""
+    return text if text[:1] in "*_" or text[-1:] in "*_" else f"_{text}_"
+
+
 def _core(body: str) -> tuple[int, int]:
     """Where the text of an annotated run starts and ends: whitespace at either end,
     a hard break ("\\" newline) included, stays outside the markers, or Markdown would
@@ -546,7 +553,7 @@ class _Writer:
         fence = "`" * (longest + 1)
         caption = self.rich(payload.get("caption"), block)
         fenced = f"{fence}{language}\n{code}\n{fence}"
-        return f"{fenced}\n\n_{caption}_" if caption else fenced
+        return f"{fenced}\n\n{_as_caption(caption)}" if caption else fenced
 
     def _equation(self, _b: Block, payload: Any, _c: list[Block], _: int) -> str:
         return f"$$\n{_tex(str(payload.get('expression', '')))}\n$$"
@@ -621,7 +628,7 @@ class _Writer:
             start, end = _core(caption)
             shown = caption[start:end]
             if shown and picture != caption:  # the caption under it, as Notion shows it
-                return f"{picture}\n\n_{shown}_"
+                return f"{picture}\n\n{_as_caption(shown)}"
             return picture
         shown = _url(url)
         label = caption or escape(payload.get("name") or shown.rsplit("/", 1)[-1] or shown)

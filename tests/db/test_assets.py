@@ -229,6 +229,20 @@ def test_a_prefix_from_the_environment_cannot_lead_out_of_the_store(
     assert db.value("SELECT count(*) FROM modules") == 0
 
 
+def test_the_environment_may_name_the_store_in_any_case_and_a_prefix_without_its_slash(
+    repo: Repo, db: Database, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIPELINE_ASSETS_STORE", "Local")
+    monkeypatch.setenv("PIPELINE_ASSETS_PREFIX", "modules")
+    repo.asset("data/assets/a/plan.png", PNG)
+    repo.write(image_module("a", "data/assets/a/plan.png"))
+    assert deploy_json(cli)["assets_uploaded"] == ["data/assets/a/plan.png"]
+    digest = hashlib.sha256(PNG).hexdigest()
+    assert db.value("SELECT media_url FROM module_sections") == (
+        f"http://127.0.0.1:8765/modules/{digest}.png"
+    )
+
+
 def test_an_asset_linked_from_outside_the_repository_is_not_published(
     repo: Repo, db: Database, cli: CLI, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -70,6 +70,23 @@ def test_wrong_settings_are_named(settings: AssetSettings, words: str) -> None:
     assert words in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://bücher.example/modules/",  # a name in another script: browsers take it
+        "http://[::1]:8765/",
+        "https://pub-0123.r2.dev/",
+        "http://localhost:9000/bucket/",
+    ],
+)
+def test_real_world_public_urls_are_taken(url: str) -> None:
+    store = open_store(
+        AssetSettings(store="local", public_base_url=url), embedded=False, environ={}
+    )
+    assert isinstance(store, LocalStore)
+    assert store.url("ab.png") == url + "ab.png"
+
+
 def test_pipeline_yaml_refuses_unknown_asset_keys(tmp_path: Path) -> None:
     path = tmp_path / "pipeline.yaml"
     path.write_text("assets:\n  secret_key: abc\n")

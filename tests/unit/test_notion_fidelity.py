@@ -91,6 +91,19 @@ def test_a_picture_in_a_text_section_stays_in_its_place_with_its_caption_under_i
     assert skipped == []
 
 
+def test_a_caption_in_italics_stays_in_italics_under_its_picture() -> None:
+    """Wrapped in "_" again, "_Figure one_" would become "__Figure one__": bold."""
+    picture = block(
+        "image",
+        type="external",
+        external={"url": "https://example.com/a.png"},
+        caption=[rt("Figure one", italic=True)],
+    )
+    only, _ = one_section([para(rt("Look:")), picture])
+    assert only["content"].endswith("\n\n_Figure one_")
+    assert "__" not in only["content"]
+
+
 def test_a_picture_without_a_caption_is_just_the_picture() -> None:
     only, _ = one_section([para(rt("Look:")), media("image", "https://example.com/a.png")])
     assert only["content"] == "Look:\n\n![](https://example.com/a.png)"

@@ -214,14 +214,19 @@ def test_a_media_url_too_long_once_it_is_a_url_is_named_and_writes_nothing(
     assert db.value("SELECT count(*) FROM modules") == 0
 
 
+def plan_with_store(repo: Repo, monkeypatch: pytest.MonkeyPatch, **environment: str) -> None:
+    """Module "a" with one picture, and the asset store's settings in the environment."""
+    for name, value in environment.items():
+        monkeypatch.setenv(f"PIPELINE_ASSETS_{name.upper()}", value)
+    repo.asset("data/assets/a/plan.png", PNG)
+    repo.write(image_module("a", "data/assets/a/plan.png"))
+
+
 def test_a_prefix_from_the_environment_cannot_lead_out_of_the_store(
     repo: Repo, db: Database, cli: CLI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The environment overrides pipeline.yaml, and is held to the same rules."""
-    monkeypatch.setenv("PIPELINE_ASSETS_STORE", "local")
-    monkeypatch.setenv("PIPELINE_ASSETS_PREFIX", "../escape/")
-    repo.asset("data/assets/a/plan.png", PNG)
-    repo.write(image_module("a", "data/assets/a/plan.png"))
+    plan_with_store(repo, monkeypatch, store="local", prefix="../escape/")
     refused = cli("deploy")
     assert refused.code == 2, refused.err
     assert '(PIPELINE_ASSETS_*): assets.prefix: "../escape/" is not allowed' in refused.err
@@ -232,10 +237,7 @@ def test_a_prefix_from_the_environment_cannot_lead_out_of_the_store(
 def test_the_environment_may_name_the_store_in_any_case_and_a_prefix_without_its_slash(
     repo: Repo, db: Database, cli: CLI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PIPELINE_ASSETS_STORE", "Local")
-    monkeypatch.setenv("PIPELINE_ASSETS_PREFIX", "modules")
-    repo.asset("data/assets/a/plan.png", PNG)
-    repo.write(image_module("a", "data/assets/a/plan.png"))
+    plan_with_store(repo, monkeypatch, store="Local", prefix="modules")
     assert deploy_json(cli)["assets_uploaded"] == ["data/assets/a/plan.png"]
     digest = hashlib.sha256(PNG).hexdigest()
     assert db.value("SELECT media_url FROM module_sections") == (

@@ -234,7 +234,9 @@ def _since_last_sync(
     edited = row.values or {}  # not None here: the Notion side changed, so it was fetched
     if direction == "pull":
         return [SyncStep("update_postgres", pg_id, row.page_id, edited, "changed in Notion")]
-    return [SyncStep("mark_pending", pg_id, row.page_id, edited, "changed in Notion")]
+    # Nothing for the team lead to change (the next pull takes the edit): notes left from
+    # an earlier run (a property that was missing, a refusal) no longer hold, and go.
+    return [SyncStep("mark_pending", pg_id, row.page_id, edited, "changed in Notion", note="")]
 
 
 def _whole(entity: Entity, row: NotionRow, pg_values: Values) -> tuple[NotionRow, bool]:

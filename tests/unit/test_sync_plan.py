@@ -62,6 +62,7 @@ def test_only_notion_changed_wins_on_pull_and_is_pending_on_push() -> None:
     assert (pulled.action, pulled.values["status"]) == ("update_postgres", "on_hold")
     [pushed] = plan(TEAMS, {"1": before}, rows, synced(before), "push")
     assert pushed.action == "mark_pending"
+    assert pushed.note == ""  # waiting for a pull, nothing to change: old notes go
 
 
 @pytest.mark.parametrize("direction", ["push", "pull"])

@@ -634,18 +634,24 @@ class Exporter:
             except PipelineError as exc:  # the page still failed for its own reason
                 result.message += f" (could not tell Notion: {exc})"
                 if result.outcome == "failed":
-                    self._remember(result, None)
+                    self._remember(result, None, told=False)
                 continue
-            self._remember(result, page)
+            self._remember(result, page, told=bool(message))
 
-    def _remember(self, result: PageResult, page: dict[str, Any] | None) -> None:
+    def _remember(self, result: PageResult, page: dict[str, Any] | None, *, told: bool) -> None:
+        """Which pages to read again: one that failed for a reason outside it, next run;
+        one whose content is the reason (it failed, or exported with a note on its row),
+        once it is edited, and not for the pipeline's own update of its row."""
         memory, page_id = self.memory, result.page_id
         memory.failed.pop(page_id, None)
         if page_id in memory.retry:
             memory.retry.remove(page_id)
+        stamped = page is not None and bool(page.get("last_edited_time"))
         if result.outcome != "failed":
+            if told and page is not None and stamped:  # our note is the page's last edit
+                memory.failed[page_id] = edit_stamp(page)
             return
-        if result.kind == "content" and page is not None and page.get("last_edited_time"):
+        if result.kind == "content" and page is not None and stamped:
             memory.failed[page_id] = edit_stamp(page)
         else:
             memory.retry.append(page_id)

@@ -40,7 +40,9 @@ def _fingerprint(text: str) -> str:
 @dataclass
 class Memory:
     cursor: str | None = None
-    failed: dict[str, str] = field(default_factory=dict)  # page id -> its last_edited_time
+    # page id -> its edit stamp, for pages read as they are until edited: failed on their
+    # content, or exported with a note of what was left out ("failed" in the saved file)
+    failed: dict[str, str] = field(default_factory=dict)
     retry: list[str] = field(default_factory=list)  # page ids to read again next run
     content_pages: dict[str, str] = field(default_factory=dict)  # content page -> row page
     told: dict[str, dict[str, Any]] = field(default_factory=dict)  # page -> last comment

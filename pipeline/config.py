@@ -156,7 +156,7 @@ _HOST_AND_PORT = re.compile(r"(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d*)?")
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 
 
-def _url_problem(url: str) -> str | None:
+def url_problem(url: str) -> str | None:
     """What keeps `url` from being an http(s) URL a client can send requests to, in words;
     None when nothing does."""
     if _SPACE_OR_CONTROL.search(url):
@@ -199,7 +199,7 @@ def http_url(url: str, setting: str, advice: str) -> str:
     what is wrong and `advice` (what a valid value looks like). Checked when a setting is
     read, because urllib, httpx, requests and PyGithub each fail their own way on such a
     value (a ValueError, an assert, an error taken for an outage), at the first request."""
-    problem = _url_problem(url)
+    problem = url_problem(url)
     if problem is not None:
         raise UsageError(f"{setting} {redact(url)!r} is not a usable URL: {problem}; {advice}")
     return url

@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ import httpx
 from notion_client.helpers import extract_notion_id
 
 from pipeline.assets.unused import asset_files, unused_assets, used_assets
-from pipeline.config import NotionSettings
+from pipeline.config import NotionSettings, url_problem
 from pipeline.errors import ContentError, PipelineError, ServiceError, UsageError
 from pipeline.files import atomic_move, atomic_write, read_json_object
 from pipeline.layout import (
@@ -68,7 +67,6 @@ from pipeline.notion.row import Memory, Rows
 
 PageOutcome = Literal["exported", "unchanged", "failed", "checked"]
 _LOG = logging.getLogger(__name__)
-_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9a-fA-F:.]{2,45}")  # a name or an IP
 
 
 @dataclass
@@ -732,7 +730,7 @@ class _AssetResolver:
             return known["path"]
         block_id = str(block.get("id", "?"))
         url = str((payload.get("file") or {}).get("url") or "")
-        problem = _hosted_url_problem(url)
+        problem = url_problem(url)
         if problem:
             raise PageError(
                 block_id,
@@ -874,21 +872,6 @@ def _suffix(url: str, kind: str) -> str:
     suffix = Path(urlsplit(url).path).suffix.lower()
     fitting = FILE_TYPES.get(kind, ("",))
     return suffix if suffix in fitting else fitting[0]
-
-
-def _hosted_url_problem(url: str) -> str | None:
-    """Why a Notion-hosted file URL cannot be fetched, or None when it looks right."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError as exc:
-        return str(exc) or "malformed"
-    if parts.scheme not in ("http", "https"):
-        return f"its scheme is {parts.scheme or 'missing'!r}, not https"
-    if not host or not _HOST.fullmatch(host):
-        return "its host name is not valid"
-    return None
 
 
 def _title(page: dict[str, Any]) -> str:
